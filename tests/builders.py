@@ -1,0 +1,43 @@
+"""Fixture builders: make_host(...), make_vm(...), make_cluster(...) with overrides."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from planner.model import Cluster, Host, PlacementRule, Vm
+
+_ids = itertools.count(1)
+
+
+def make_host(name: str = "h1", **overrides: Any) -> Host:
+    base = Host(name=name, uri=f"fake://{name}", cpus=16, memory_mib=65536, cpu_overcommit=4.0)
+    return replace(base, **overrides)
+
+
+def make_vm(name: str | None = None, host: str = "h1", **overrides: Any) -> Vm:
+    n = next(_ids)
+    name = name or f"vm{n}"
+    base = Vm(
+        uuid=overrides.pop("uuid", f"00000000-0000-0000-0000-{n:012d}"),
+        name=name,
+        host=host,
+        vcpus=2,
+        memory_mib=4096,
+        cpu_millicores=500,
+        cpu_signature="x86-generic",
+    )
+    return replace(base, **overrides)
+
+
+def make_cluster(
+    hosts: Iterable[Host], vms: Iterable[Vm], rules: Iterable[PlacementRule] = (), **overrides: Any
+) -> Cluster:
+    """A cluster; unless `compatibility` is given every signature in use runs on every host."""
+    hosts, vms = tuple(hosts), tuple(vms)
+    compat = overrides.pop("compatibility", None)
+    if compat is None:
+        compat = {sig: tuple(h.name for h in hosts) for sig in {v.cpu_signature for v in vms}}
+    return Cluster(hosts=hosts, vms=vms, rules=tuple(rules), compatibility=compat, **overrides)

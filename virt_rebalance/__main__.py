@@ -1,0 +1,3 @@
+from virt_rebalance.cli import main
+
+main(prog_name="virt-rebalance")

@@ -1,0 +1,52 @@
+"""The `virt-rebalance` command. The only place that maps errors to exit codes and prints them.
+
+Exit codes: 0 success, 1 failure, 2 usage or bad input; `run` and `evacuate` add their own (see
+virt_rebalance.exitcodes) so a scheduler can act on the outcome.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from planner.errors import InputError, VirtRebalanceError
+from virt_rebalance import output
+from virt_rebalance.commands import apply, collect, config_check, evacuate, lab, plan, run
+
+
+class _Group(click.Group):
+    """Turns our errors into one clear line on stderr and an exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            output.error(str(exc))
+            sys.exit(2)
+        except VirtRebalanceError as exc:
+            output.error(str(exc))
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final result.")
+@click.option("--verbose", "-v", is_flag=True, help="More detail.")
+@click.option("--log-json", is_flag=True, help="Log lines as JSON objects on stderr.")
+@click.version_option(package_name="virt-rebalance")
+def main(quiet: bool, verbose: bool, log_json: bool) -> None:
+    """Rebalance and evacuate plain KVM/libvirt hosts with planned live migrations."""
+    output.configure(quiet=quiet, verbose=verbose, log_json=log_json)
+
+
+for command in (
+    lab.lab,
+    collect.collect,
+    plan.plan,
+    apply.apply,
+    run.run,
+    evacuate.evacuate,
+    evacuate.maintenance,
+    config_check.config,
+):
+    main.add_command(command)

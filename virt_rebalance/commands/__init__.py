@@ -1,0 +1,1 @@
+"""CLI subcommands, one module each; registered explicitly in virt_rebalance.cli."""
