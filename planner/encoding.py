@@ -1,0 +1,231 @@
+"""The CP-SAT encoding: the only module in planner/ that imports ortools.
+
+Variables: x[(vm, host)] is 1 when guest `vm` (UUID) ends on `host`, one per candidate pair; a guest
+with a single candidate is a constant. Rules add constraints through the methods here (`forbid`,
+`require_at_most`, `penalize`, ...) and never see ortools. When `explain` is set, each hard rule's
+constraints are enforced only under one assumption literal, so an infeasible model names the rules that
+conflict (CP-SAT's sufficient assumptions for infeasibility).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from ortools.sat.python import cp_model
+
+from planner.model import Cluster, Vm
+
+Resource = Literal["cpu", "memory", "vcpus"]
+#: Percentages in the objective are integers in basis points (1/100 of a percentage point).
+BP = 100
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def demand(vm: Vm, resource: Resource) -> int:
+    if resource == "cpu":
+        return vm.cpu_demand_millicores
+    if resource == "memory":
+        return vm.memory_mib
+    return vm.vcpus
+
+
+def capacity(cluster: Cluster, host: str, resource: Resource) -> int:
+    h = cluster.host_by_name[host]
+    if resource == "cpu":
+        return h.cpu_capacity_millicores
+    if resource == "memory":
+        return h.memory_capacity_mib
+    return h.vcpu_capacity
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: Literal["optimal", "feasible", "infeasible", "unknown"]
+    placement: dict[str, str]
+    conflicts: tuple[Named, ...]
+    wall_s: float
+
+
+class Encoding:
+    """Assignment variables over candidate pairs, load expressions, penalties and guards."""
+
+    def __init__(self, cluster: Cluster, domains: Mapping[str, Sequence[str]], explain: bool = False):
+        self.cluster = cluster
+        self.model = cp_model.CpModel()
+        self.explain = explain
+        self.domains = domains
+        self.x: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.fixed: dict[str, str] = {}
+        self.free_on: dict[str, list[tuple[Vm, cp_model.IntVar]]] = {h.name: [] for h in cluster.hosts}
+        self.fixed_on: dict[str, list[Vm]] = {h.name: [] for h in cluster.hosts}
+        self.penalties: list[tuple[int, cp_model.LinearExprT]] = []
+        self._guards: dict[int, tuple[Named, cp_model.IntVar]] = {}
+        # Each guest ends on exactly one of its candidate hosts.
+        for vm in cluster.vms:
+            hosts = domains[vm.uuid]
+            if len(hosts) == 1:
+                self.fixed[vm.uuid] = hosts[0]
+                self.fixed_on[hosts[0]].append(vm)
+                continue
+            row = []
+            for host in hosts:
+                var = self.model.new_bool_var(f"x[{vm.name},{host}]")
+                self.x[(vm.uuid, host)] = var
+                self.free_on[host].append((vm, var))
+                row.append(var)
+            self.model.add_exactly_one(row)
+
+    # -- reading the variables -------------------------------------------------------------------
+
+    def on(self, vm: str, host: str) -> cp_model.LinearExprT:
+        """1 when guest `vm` ends on `host` (a constant when that is already decided)."""
+        var = self.x.get((vm, host))
+        if var is not None:
+            return var
+        return int(self.fixed.get(vm) == host)
+
+    def moved(self, vm: Vm) -> cp_model.LinearExprT:
+        """1 when the guest leaves its current host."""
+        return 1 - self.on(vm.uuid, vm.host)
+
+    def load(self, host: str, resource: Resource) -> cp_model.LinearExprT:
+        """What the guests ending on `host` use of `resource`."""
+        base = sum(demand(vm, resource) for vm in self.fixed_on[host])
+        free = self.free_on[host]
+        if not free:
+            return base
+        return (
+            cp_model.LinearExpr.weighted_sum([v for _, v in free], [demand(vm, resource) for vm, _ in free])
+            + base
+        )
+
+    def receives(self, host: str) -> bool:
+        """Whether any guest from elsewhere may end on `host`."""
+        return any(vm.host != host for vm, _ in self.free_on[host]) or any(
+            vm.host != host for vm in self.fixed_on[host]
+        )
+
+    # -- adding constraints ----------------------------------------------------------------------
+
+    def _guard(self, rule: Named) -> list[cp_model.IntVar]:
+        if not self.explain:
+            return []
+        entry = self._guards.get(id(rule))
+        if entry is None:
+            entry = (rule, self.model.new_bool_var(f"holds[{rule.name}]"))
+            self._guards[id(rule)] = entry
+        return [entry[1]]
+
+    def require(self, rule: Named, constraint: Any) -> None:
+        """Add a hard constraint (a comparison of expressions, or a plain truth) on behalf of `rule`."""
+        if not isinstance(constraint, cp_model.BoundedLinearExpression):
+            if bool(constraint):
+                return
+            constraint = self.model.new_constant(0) == 1
+        self.model.add(constraint).only_enforce_if(self._guard(rule))
+
+    def forbid(self, rule: Named, vm: str, host: str) -> None:
+        """Guest `vm` may not end on `host`."""
+        on = self.on(vm, host)
+        if isinstance(on, int):
+            if on:
+                self.require(rule, False)
+            return
+        self.require(rule, on == 0)
+
+    def same_host(self, rule: Named, vms: Sequence[str]) -> None:
+        """All of `vms` end on one host."""
+        hosts = sorted({h for vm in vms for h in self.domains[vm]})
+        for host in hosts:
+            first = self.on(vms[0], host)
+            for other in vms[1:]:
+                self.require(rule, self.on(other, host) == first)
+
+    def new_bool(self, name: str) -> cp_model.IntVar:
+        return self.model.new_bool_var(name)
+
+    def new_int(self, low: int, high: int, name: str) -> cp_model.IntVar:
+        return self.model.new_int_var(low, high, name)
+
+    def link_at_least(self, var: cp_model.IntVar, expr: cp_model.LinearExprT) -> None:
+        """var >= expr (used to build penalties; never blamed in conflicts)."""
+        self.model.add(var >= expr)
+
+    def penalize(self, weight: int, expr: cp_model.LinearExprT) -> None:
+        """Add `weight * expr` to the objective (soft rules, in objective units)."""
+        self.penalties.append((weight, expr))
+
+    # -- solving ---------------------------------------------------------------------------------
+
+    def hint(self, placement: Mapping[str, str]) -> None:
+        for (vm, host), var in self.x.items():
+            self.model.add_hint(var, placement.get(vm) == host)
+
+    def minimize(self, terms: Iterable[tuple[int, cp_model.LinearExprT]], penalty_scale: int = 1) -> None:
+        """Minimise the weighted `terms` plus the soft rules' penalties times `penalty_scale`."""
+        parts = list(terms) + [(w * penalty_scale, e) for w, e in self.penalties]
+        self.model.minimize(cp_model.LinearExpr.weighted_sum([e for _, e in parts], [w for w, _ in parts]))
+
+    def solve(self, time_limit_s: float, seed: int, workers: int) -> Solution:
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.max_time_in_seconds = max(0.05, time_limit_s)
+        params.random_seed = seed
+        params.num_workers = max(1, min(workers, 2))
+        params.interleave_search = params.num_workers > 1
+        if self.explain:
+            self.model.add_assumptions([lit for _, lit in self._guards.values()])
+        status = solver.solve(self.model)
+        wall = solver.wall_time
+        if status == cp_model.INFEASIBLE:
+            conflicts: tuple[Named, ...] = ()
+            if self.explain:
+                index = {lit.index: rule for rule, lit in self._guards.values()}
+                conflicts = tuple(index[i] for i in solver.sufficient_assumptions_for_infeasibility())
+            return Solution("infeasible", {}, conflicts, wall)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Solution("unknown", {}, (), wall)
+        placement = dict(self.fixed)
+        for (vm, host), var in self.x.items():
+            if solver.boolean_value(var):
+                placement[vm] = host
+        kind: Literal["optimal", "feasible"] = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        return Solution(kind, placement, (), wall)
+
+    # -- balance terms ---------------------------------------------------------------------------
+
+    def peak(self, resource: Resource, hosts: Sequence[str]) -> cp_model.IntVar:
+        """The highest share of capacity (basis points) that `resource` reaches over `hosts`."""
+        shares = {h: self._fixed_share(h, resource) for h in hosts}
+        low = max([s for h, s in shares.items() if not self.free_on[h]], default=0)
+        top = max(max(shares.values(), default=0), 100 * BP) * 4
+        var = self.model.new_int_var(low, top, f"peak[{resource}]")
+        # No host's load exceeds the peak: load * 100 * BP <= peak * capacity.
+        for host in hosts:
+            if self.free_on[host]:
+                cap = max(1, capacity(self.cluster, host, resource))
+                self.model.add(self.load(host, resource) * (100 * BP) <= var * cap)
+        return var
+
+    def excess(self, resource: Resource, hosts: Sequence[str], level_bp: int) -> list[cp_model.IntVar]:
+        """Per host, how far (basis points) `resource` rises above `level_bp`; zero below it."""
+        out = []
+        for host in hosts:
+            if not self.free_on[host]:
+                continue
+            cap = max(1, capacity(self.cluster, host, resource))
+            var = self.model.new_int_var(0, 400 * BP, f"excess[{resource},{host}]")
+            # excess * capacity >= load * 100 * BP - level * capacity.
+            self.model.add(var * cap >= self.load(host, resource) * (100 * BP) - level_bp * cap)
+            out.append(var)
+        return out
+
+    def _fixed_share(self, host: str, resource: Resource) -> int:
+        cap = max(1, capacity(self.cluster, host, resource))
+        return sum(demand(vm, resource) for vm in self.fixed_on[host]) * 100 * BP // cap

@@ -1,0 +1,179 @@
+"""The optimizer: where every guest should run (the target placement), and why.
+
+    optimize(cluster, policy) -> Target     rebalance, or evacuate when policy.evacuate names hosts
+    check_placement(cluster, placement, policy) -> list[Violation]
+
+Steps: guests that cannot move (or cannot leave an evacuated host) become Stays with a reason; every
+rule's check and encoding come from the one registry; the greedy baseline gives a hint; CP-SAT improves
+it over restricted candidates (decomposed into host groups for large clusters); every hard rule's check
+runs on the answer (a violation is a PlannerBugError); a plan that does not improve balance by
+`policy.min_improvement_pct` is dropped (anti-churn) unless a rule demands moves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from planner.bound import peak_bound
+from planner.candidates import classes, why_stuck
+from planner.decompose import solve_decomposed
+from planner.errors import InfeasibleError, PlannerBugError
+from planner.load import balance, host_loads, score
+from planner.model import Cluster, Placement
+from planner.plan import Balance, HostLoad, Stay
+from planner.policy import Policy
+from planner.reasons import move_reasons
+from planner.rules import rules_for
+from planner.rules.rule import Rule
+from planner.solve import Problem, baseline, receivers_of, solve
+from planner.stays import crowded_out, upfront_stays
+from planner.violation import Violation
+
+
+@dataclass(frozen=True)
+class Target:
+    placement: Mapping[str, str]
+    reasons: Mapping[str, str]
+    stays: tuple[Stay, ...]
+    before: tuple[HostLoad, ...]
+    after: tuple[HostLoad, ...]
+    balance_before: Balance
+    balance_after: Balance
+    peak_lower_bound_pct: float
+    status: str
+    solve_s: float
+    notes: tuple[str, ...]
+
+    @property
+    def moves(self) -> dict[str, str]:
+        return {u: h for u, h in self.placement.items() if u in self.reasons}
+
+
+def check_placement(
+    cluster: Cluster, placement: Placement, policy: Policy, stays: frozenset[str] | None = None
+) -> list[Violation]:
+    """Every hard rule's check on `placement`. Evacuated guests that cannot leave at all are allowed
+    to stay (computed here unless the optimizer passes the `stays` it reported)."""
+    if stays is None:
+        rules0 = rules_for(cluster, policy)
+        stays = frozenset(
+            s.vm_uuid for s in upfront_stays(cluster, policy.evacuate, rules0, classes(cluster, rules0)[1])
+        )
+    return [v for r in rules_for(cluster, policy, stays) if r.hard for v in r.check(cluster, placement)]
+
+
+def _problem(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...]) -> Problem:
+    may_stay, dests = classes(cluster, rules)
+    receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
+    stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
+    leaving = frozenset(u for u, ok in may_stay.items() if not ok)
+    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving)
+    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)
+
+
+def optimize(cluster: Cluster, policy: Policy) -> Target:
+    """The target placement for `cluster` under `policy`; raises InfeasibleError with the conflicts."""
+    start = time.monotonic()
+    rules0 = rules_for(cluster, policy)
+    stays = upfront_stays(cluster, policy.evacuate, rules0, classes(cluster, rules0)[1])
+    rules = rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays))
+    p = _problem(cluster, policy, rules)
+    for vm in cluster.vms:
+        if not p.may_stay[vm.uuid] and not any(h != vm.host for h in p.dests[vm.uuid]):
+            raise InfeasibleError([why_stuck(cluster, rules, vm)])
+
+    before = host_loads(cluster, cluster.placement)
+    scores = {hl.host: score(hl, policy.cpu_weight, policy.memory_weight) for hl in before}
+    hint = baseline(p)
+    notes: list[str] = []
+    try:
+        sol_status, placement = _solve(
+            p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes
+        )
+    except InfeasibleError:
+        # In an evacuation, guests the greedy pass could not fit stay (room ran out once the others
+        # moved) and the rest is planned again; anything else is a real conflict.
+        extra = crowded_out(cluster, policy.evacuate, hint, stays) if policy.evacuate else ()
+        if not extra:
+            raise
+        stays += extra
+        p = _problem(cluster, policy, rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays)))
+        hint = baseline(p)
+        sol_status, placement = _solve(
+            p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes
+        )
+    current_ok = not policy.evacuate and not check_placement(cluster, cluster.placement, policy)
+    found = _finish(cluster, policy, stays, placement, before, p.levels_pct["peak"], sol_status, start, notes)
+    if current_ok and not _improves(found.balance_before, found.balance_after, policy.min_improvement_pct):
+        gain = found.balance_before.peak_pct - found.balance_after.peak_pct
+        notes.append(
+            f"best plan found improves the peak by {gain:.1f} points, less than the margin of "
+            f"{policy.min_improvement_pct:g}: no plan"
+        )
+        return _finish(
+            cluster,
+            policy,
+            stays,
+            dict(cluster.placement),
+            before,
+            p.levels_pct["peak"],
+            "no-improvement",
+            start,
+            notes,
+        )
+    return found
+
+
+def _solve(
+    p: Problem, hint: dict[str, str], scores: dict[str, float], left: float, notes: list[str]
+) -> tuple[str, dict[str, str]]:
+    if len(p.cluster.vms) > 3000:
+        return solve_decomposed(p, hint, scores, left, notes)
+    sol = solve(p, hint, scores, left)
+    if sol.status == "infeasible":
+        if sol.conflicts:
+            raise InfeasibleError([r.describe() for r in sol.conflicts])  # type: ignore[attr-defined]
+        raise InfeasibleError([])
+    if sol.status == "unknown":
+        notes.append("the solver found no placement in time; using the greedy placement")
+        return "greedy", hint
+    return sol.status, sol.placement
+
+
+def _improves(old: Balance, new: Balance, margin: float) -> bool:
+    return old.peak_pct - new.peak_pct >= margin or old.spread_pct - new.spread_pct >= margin
+
+
+def _finish(
+    cluster: Cluster,
+    policy: Policy,
+    stays: tuple[Stay, ...],
+    placement: Mapping[str, str],
+    before: tuple[HostLoad, ...],
+    bound: float,
+    status: str,
+    start: float,
+    notes: list[str],
+) -> Target:
+    stay_ids = frozenset(s.vm_uuid for s in stays)
+    broken = check_placement(cluster, placement, policy, stay_ids)
+    if broken:
+        raise PlannerBugError("target placement", broken)
+    after = host_loads(cluster, placement)
+    receivers = set(receivers_of(cluster, (*policy.exclude, *policy.evacuate)))
+    w = (policy.cpu_weight, policy.memory_weight)
+    return Target(
+        placement=dict(placement),
+        reasons=move_reasons(cluster, placement, before, after, policy.evacuate),
+        stays=stays,
+        before=before,
+        after=after,
+        balance_before=balance([hl for hl in before if hl.host in receivers], *w),
+        balance_after=balance([hl for hl in after if hl.host in receivers], *w),
+        peak_lower_bound_pct=round(bound, 2),
+        status=status,
+        solve_s=round(time.monotonic() - start, 3),
+        notes=tuple(notes),
+    )

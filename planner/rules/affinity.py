@@ -1,0 +1,57 @@
+"""Affinity: the guests of a group run on one host. Soft: each extra host the group spans costs `weight`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.encoding import Encoding
+from planner.model import Cluster, Placement
+from planner.policy import Policy
+from planner.rules.group import GuestGroup
+from planner.violation import Violation
+
+
+@dataclass(frozen=True)
+class Affinity(GuestGroup):
+    @property
+    def name(self) -> str:
+        return f"Affinity({self.rule})"
+
+    def describe(self) -> str:
+        return f"{', '.join(self.vms)} {'must' if self.must else 'should'} share a host (rule {self.rule})"
+
+    def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
+        used = self.hosts_used(cluster, placement)
+        if not self.must or len(used) <= 1:
+            return []
+        spread = ", ".join(f"{h} ({n})" for h, n in sorted(used.items()))
+        return [
+            Violation(
+                self.name, f"group spans {len(used)} hosts: {spread}", value=len(used), limit=1, unit="hosts"
+            )
+        ]
+
+    def encode(self, enc: Encoding) -> None:
+        uuids = [vm.uuid for vm in self.members(enc.cluster)]
+        if len(uuids) < 2:
+            return
+        if self.must:
+            enc.same_host(self, uuids)
+            return
+        # A host counts as used when any member ends on it; every host beyond the first costs.
+        hosts = sorted({h for u in uuids for h in enc.domains[u]})
+        used = []
+        for host in hosts:
+            flag = enc.new_bool(f"uses[{self.rule},{host}]")
+            for u in uuids:
+                enc.link_at_least(flag, enc.on(u, host))
+            used.append(flag)
+        enc.penalize(self.weight, sum(used) - 1)
+
+    @classmethod
+    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[Affinity, ...]:
+        return tuple(
+            cls(rule=r.name, vms=tuple(r.vms), must=r.hard, weight=r.weight)
+            for r in cluster.rules
+            if r.kind == "affinity"
+        )

@@ -1,0 +1,53 @@
+"""Anti-affinity: no two guests of a group share a host. Soft: each guest sharing costs `weight`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.encoding import Encoding
+from planner.model import Cluster, Placement
+from planner.policy import Policy
+from planner.rules.group import GuestGroup
+from planner.violation import Violation
+
+
+@dataclass(frozen=True)
+class AntiAffinity(GuestGroup):
+    @property
+    def name(self) -> str:
+        return f"AntiAffinity({self.rule})"
+
+    def describe(self) -> str:
+        return f"{', '.join(self.vms)} {'must' if self.must else 'should'} run on different hosts (rule {self.rule})"
+
+    def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
+        if not self.must:
+            return []
+        return [
+            Violation(
+                self.name, f"{n} guests of the group share {host}", host=host, value=n, limit=1, unit="guests"
+            )
+            for host, n in sorted(self.hosts_used(cluster, placement).items())
+            if n > 1
+        ]
+
+    def encode(self, enc: Encoding) -> None:
+        uuids = [vm.uuid for vm in self.members(enc.cluster)]
+        hosts = sorted({h for u in uuids for h in enc.domains[u]})
+        # At most one member per host (soft: every member beyond the first costs).
+        for host in hosts:
+            together = sum(enc.on(u, host) for u in uuids)
+            if self.must:
+                enc.require(self, together <= 1)
+            else:
+                extra = enc.new_int(0, len(uuids), f"shared[{self.rule},{host}]")
+                enc.link_at_least(extra, together - 1)
+                enc.penalize(self.weight, extra)
+
+    @classmethod
+    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[AntiAffinity, ...]:
+        return tuple(
+            cls(rule=r.name, vms=tuple(r.vms), must=r.hard, weight=r.weight)
+            for r in cluster.rules
+            if r.kind == "anti-affinity"
+        )

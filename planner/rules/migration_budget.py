@@ -1,0 +1,61 @@
+"""Budgets: at most `max_migrations` guests move and at most `max_moved_mib` of memory moves in one plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.encoding import Encoding
+from planner.model import Cluster, Placement
+from planner.policy import Policy
+from planner.violation import Violation
+
+
+@dataclass(frozen=True)
+class MigrationBudget:
+    max_migrations: int | None = None
+    max_moved_mib: int | None = None
+    name: str = "MigrationBudget"
+    hard: bool = True
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_migrations is not None:
+            parts.append(f"at most {self.max_migrations} migrations")
+        if self.max_moved_mib is not None:
+            parts.append(f"at most {self.max_moved_mib / 1024:.1f} GiB moved")
+        return " and ".join(parts) or "no migration budget"
+
+    def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
+        moved = [vm for vm in cluster.vms if placement.get(vm.uuid, vm.host) != vm.host]
+        mib = sum(vm.memory_mib for vm in moved)
+        out = []
+        if self.max_migrations is not None and len(moved) > self.max_migrations:
+            out.append(
+                Violation(
+                    self.name,
+                    "too many migrations",
+                    value=len(moved),
+                    limit=self.max_migrations,
+                    unit="migrations",
+                )
+            )
+        if self.max_moved_mib is not None and mib > self.max_moved_mib:
+            out.append(
+                Violation(self.name, "too much memory moved", value=mib, limit=self.max_moved_mib, unit="MiB")
+            )
+        return out
+
+    def encode(self, enc: Encoding) -> None:
+        movers = [vm for vm in enc.cluster.vms if any(h != vm.host for h in enc.domains[vm.uuid])]
+        if self.max_migrations is not None:
+            enc.require(self, sum(enc.moved(vm) for vm in movers) <= self.max_migrations)
+        if self.max_moved_mib is not None:
+            enc.require(self, sum(vm.memory_mib * enc.moved(vm) for vm in movers) <= self.max_moved_mib)
+
+    @classmethod
+    def instances(
+        cls, cluster: Cluster, policy: Policy, stays: frozenset[str]
+    ) -> tuple[MigrationBudget, ...]:
+        if policy.max_migrations is None and policy.max_moved_mib is None:
+            return ()
+        return (cls(max_migrations=policy.max_migrations, max_moved_mib=policy.max_moved_mib),)

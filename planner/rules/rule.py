@@ -1,0 +1,101 @@
+"""What every rule is: one small frozen value with two faces, `check` (pure) and `encode` (CP-SAT).
+
+A `UnaryRule` restricts each guest on its own: where it may go (`allowed`, `barred`) and whether it may
+stay where it is (`may_stay`). Its check and encoding follow from those three answers, so they cannot
+drift apart; candidates.py uses the same answers to build each guest's domain before any solving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from planner.model import Cluster, Placement, Vm
+from planner.violation import Violation
+
+if TYPE_CHECKING:
+    from planner.encoding import Encoding
+
+NOWHERE: frozenset[str] = frozenset()
+
+
+class Rule(Protocol):
+    """A placement rule. `hard` rules must hold; soft ones only cost in the objective."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hard(self) -> bool: ...
+
+    def describe(self) -> str:
+        """The rule in words, for conflicts ("guests web1, web2 must share a host")."""
+        ...
+
+    def check(self, cluster: Cluster, placement: Placement) -> list[Violation]: ...
+
+    def encode(self, enc: Encoding) -> None: ...
+
+
+@dataclass(frozen=True)
+class UnaryRule:
+    """A rule about each guest alone. Subclasses override `allowed`, `barred` and/or `may_stay`."""
+
+    kind: ClassVar[str] = "UnaryRule"
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+    @property
+    def hard(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return self.kind
+
+    def applies_to(self, vm: Vm) -> bool:
+        return True
+
+    def allowed(self, cluster: Cluster, vm: Vm) -> frozenset[str] | None:
+        """Hosts the guest may move to; None when this rule does not narrow them."""
+        return None
+
+    def barred(self, cluster: Cluster, vm: Vm) -> frozenset[str]:
+        """Hosts the guest may not move to."""
+        return NOWHERE
+
+    def may_stay(self, cluster: Cluster, vm: Vm) -> bool:
+        return True
+
+    def why_not(self, cluster: Cluster, vm: Vm, host: str) -> str:
+        """Why `vm` may not end on `host`, in words."""
+        return f"{vm.name} may not run on {host}"
+
+    def permits(self, cluster: Cluster, vm: Vm, host: str) -> bool:
+        if host == vm.host:
+            return self.may_stay(cluster, vm)
+        allowed = self.allowed(cluster, vm)
+        return (allowed is None or host in allowed) and host not in self.barred(cluster, vm)
+
+    def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
+        out = []
+        for vm in cluster.vms:
+            if not self.applies_to(vm):
+                continue
+            host = placement.get(vm.uuid, vm.host)
+            if not self.permits(cluster, vm, host):
+                out.append(
+                    Violation(
+                        self.name, self.why_not(cluster, vm, host), vm=vm.name, host=host, resolvable=False
+                    )
+                )
+        return out
+
+    def encode(self, enc: Encoding) -> None:
+        for vm in enc.cluster.vms:
+            if not self.applies_to(vm):
+                continue
+            for host in enc.domains[vm.uuid]:
+                if not self.permits(enc.cluster, vm, host):
+                    enc.forbid(self, vm.uuid, host)

@@ -1,0 +1,127 @@
+"""One CP-SAT solve over a (sub)cluster: restrict candidates, encode every rule, minimise, read back.
+
+Objective, in basis points of capacity (integers): for each weighed resource, the peak share over the
+receiving hosts times the number of those hosts, plus each host's excess above the water level (so the
+peak counts as much as every host's excess together); a cost per moved guest of `move_cost_per_gib`
+points per GiB, raised by its dirty rate (`dirty_rate_cost` more per 100 MiB/s), plus one point so that
+for equal gain fewer moves win; and the soft rules' weights in points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from planner.candidates import Domains, restrict
+from planner.encoding import BP, Encoding, Resource, Solution
+from planner.greedy import greedy
+from planner.model import Cluster, Vm
+from planner.policy import Policy
+from planner.rules import Affinity, AntiAffinity, Pin
+from planner.rules.rule import Rule
+
+#: Up to this many guest x host pairs every guest may go anywhere it is allowed.
+SMALL_PAIRS = 20_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    cluster: Cluster
+    policy: Policy
+    rules: tuple[Rule, ...]
+    may_stay: Mapping[str, bool]
+    dests: Mapping[str, tuple[str, ...]]
+    receivers: tuple[str, ...]
+    levels_pct: Mapping[str, float]
+
+
+def move_cost_points(vm: Vm, policy: Policy) -> float:
+    """What moving `vm` costs, in percentage points of imbalance."""
+    calm = 1.0 + policy.dirty_rate_cost * vm.dirty_rate_mibps / 100.0
+    return 1.0 + policy.move_cost_per_gib * vm.memory_mib / 1024.0 * calm
+
+
+def full_domains(p: Problem) -> Domains:
+    out: Domains = {}
+    for vm in p.cluster.vms:
+        others = tuple(h for h in p.dests[vm.uuid] if h != vm.host)
+        out[vm.uuid] = ((vm.host,) if p.may_stay[vm.uuid] else ()) + others
+    return out
+
+
+def grouped(p: Problem) -> frozenset[str]:
+    """Guests named by a rule that ties guests together or to hosts: they keep all their candidates."""
+    names = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity, Pin)) for n in r.vms}
+    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+
+
+def baseline(p: Problem, frozen: frozenset[str] = frozenset()) -> dict[str, str]:
+    return greedy(
+        p.cluster,
+        p.may_stay,
+        p.dests,
+        set(p.receivers),
+        frozen,
+        p.policy.cpu_weight,
+        p.policy.memory_weight,
+        p.policy.max_migrations,
+        p.policy.max_moved_mib,
+    )
+
+
+def candidate_domains(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float]) -> Domains:
+    full = full_domains(p)
+    wide = grouped(p)
+    if sum(len(d) for d in full.values()) <= SMALL_PAIRS:
+        return full
+    hot = {h for h, s in scores.items() if s > p.levels_pct.get("peak", 0.0)}
+    movers = {
+        vm.uuid
+        for vm in p.cluster.vms
+        if vm.host in hot or not p.may_stay[vm.uuid] or hint[vm.uuid] != vm.host or vm.uuid in wide
+    }
+    coolness = {h: -s for h, s in scores.items()}
+    return restrict(p.cluster, full, movers, hint, coolness, p.policy.candidates_per_vm, wide)
+
+
+def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
+    enc = Encoding(p.cluster, domains, explain=explain)
+    for rule in p.rules:
+        rule.encode(enc)
+    hosts = len(p.receivers)
+    terms: list[tuple[int, Any]] = []
+    weighed: tuple[tuple[Resource, int], ...] = (
+        ("cpu", p.policy.cpu_weight),
+        ("memory", p.policy.memory_weight),
+    )
+    for resource, weight in weighed:
+        if weight <= 0:
+            continue
+        level = int(p.levels_pct.get(resource, 0.0) * BP)
+        terms.append((weight * hosts, enc.peak(resource, p.receivers)))
+        terms += [(weight, e) for e in enc.excess(resource, p.receivers, level)]
+    for vm in p.cluster.vms:
+        if any(h != vm.host for h in domains[vm.uuid]):
+            terms.append((round(move_cost_points(vm, p.policy) * BP), enc.moved(vm)))
+    enc.minimize(terms, penalty_scale=BP)
+    return enc
+
+
+def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time_limit_s: float) -> Solution:
+    """Solve over restricted candidates, hinted with `hint`. Infeasible answers are re-asked over every
+    allowed host with one assumption per rule, so that the conflict names rules, not our restriction."""
+    domains = candidate_domains(p, hint, scores)
+    enc = encode(p, domains, explain=False)
+    enc.hint(hint)
+    sol = enc.solve(time_limit_s, p.policy.seed, p.policy.workers)
+    if sol.status != "infeasible":
+        return sol
+    full = full_domains(p)
+    explainer = encode(p, full if sum(map(len, full.values())) <= 4 * SMALL_PAIRS else domains, explain=True)
+    return explainer.solve(max(1.0, time_limit_s), p.policy.seed, p.policy.workers)
+
+
+def receivers_of(cluster: Cluster, closed: Sequence[str]) -> tuple[str, ...]:
+    shut = set(closed)
+    return tuple(h.name for h in cluster.hosts if h.accepts_guests and h.name not in shut)

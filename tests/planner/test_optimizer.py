@@ -1,0 +1,108 @@
+"""optimize(): rebalance, anti-churn, evacuation with stays, infeasible inputs, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.errors import InfeasibleError
+from planner.model import HostState, PlacementRule
+from planner.optimizer import check_placement, optimize
+from planner.policy import Policy
+from tests.builders import make_cluster, make_host, make_vm
+
+FAST = Policy(time_limit_s=2.0)
+
+
+def skewed(n_vms: int = 6) -> tuple:
+    hosts = [make_host("h1"), make_host("h2"), make_host("h3")]
+    vms = [make_vm(f"v{i}", host="h1", cpu_millicores=1500, memory_mib=8192) for i in range(n_vms)]
+    return hosts, vms
+
+
+def test_skewed_cluster_is_balanced_with_reasons() -> None:
+    hosts, vms = skewed()
+    cluster = make_cluster(hosts, vms)
+    target = optimize(cluster, FAST)
+    assert target.status == "optimal"
+    assert target.balance_after.peak_pct == pytest.approx(25.0)
+    assert target.peak_lower_bound_pct == pytest.approx(25.0)
+    assert len(target.reasons) == 4
+    assert all("relieves h1" in why for why in target.reasons.values())
+    assert check_placement(cluster, target.placement, FAST) == []
+
+
+def test_balanced_cluster_gets_no_plan() -> None:
+    hosts = [make_host("h1"), make_host("h2")]
+    vms = [make_vm(host="h1"), make_vm(host="h2")]
+    target = optimize(make_cluster(hosts, vms), FAST)
+    assert target.reasons == {}
+
+
+def test_gain_below_margin_is_no_improvement() -> None:
+    hosts = [make_host("h1"), make_host("h2")]
+    vms = [
+        make_vm(host="h1", memory_mib=4096),
+        make_vm(host="h1", memory_mib=1024),
+        make_vm(host="h2", memory_mib=4096),
+    ]
+    target = optimize(make_cluster(hosts, vms), Policy(time_limit_s=2.0, min_improvement_pct=50.0))
+    assert target.status == "no-improvement"
+    assert target.reasons == {}
+    assert dict(target.placement) == {v.uuid: v.host for v in vms}
+
+
+def test_evacuation_moves_the_rest_and_lists_stays() -> None:
+    hosts = [make_host("h1"), make_host("h2"), make_host("h3", memory_mib=8192)]
+    pinned = make_vm("stuck", host="h1", migratable=False, unmigratable_reason="host device")
+    alien = make_vm("alien", host="h1", cpu_signature="old")
+    movers = [make_vm(f"m{i}", host="h1") for i in range(3)]
+    cluster = make_cluster(
+        hosts, [pinned, alien, *movers], compatibility={"x86-generic": ("h1", "h2", "h3"), "old": ("h1",)}
+    )
+    target = optimize(cluster, Policy(time_limit_s=2.0, evacuate=("h1",)))
+    stays = {s.vm_name: s for s in target.stays}
+    assert set(stays) == {"stuck", "alien"}
+    assert "host device" in stays["stuck"].reason
+    assert "CpuCompatible" in stays["alien"].reason
+    assert {target.placement[m.uuid] for m in movers} <= {"h2", "h3"}
+    assert all("evacuated" in why for why in target.reasons.values())
+
+
+def test_evacuation_without_room_keeps_the_big_guest() -> None:
+    hosts = [make_host("h1"), make_host("h2", memory_mib=16384)]
+    big = make_vm("big", host="h1", memory_mib=32768)
+    small = make_vm("small", host="h1", memory_mib=2048)
+    target = optimize(make_cluster(hosts, [big, small]), Policy(time_limit_s=2.0, evacuate=("h1",)))
+    assert [s.vm_name for s in target.stays] == ["big"]
+    assert "room" in target.stays[0].reason
+    assert target.placement[small.uuid] == "h2"
+
+
+def test_conflicting_hard_rules_raise_with_rule_names() -> None:
+    hosts = [make_host("h1"), make_host("h2")]
+    a, b, c = (make_vm(n, host="h1") for n in "abc")
+    rules = [
+        PlacementRule("affinity", "together", vms=("a", "b")),
+        PlacementRule("anti-affinity", "apart", vms=("a", "b")),
+    ]
+    with pytest.raises(InfeasibleError) as err:
+        optimize(make_cluster(hosts, [a, b, c], rules), FAST)
+    text = " ".join(err.value.conflicts)
+    assert "together" in text and "apart" in text
+
+
+def test_guest_with_nowhere_to_go_is_explained() -> None:
+    hosts = [make_host("h1"), make_host("h2", state=HostState.MAINTENANCE)]
+    vm = make_vm("lonely", host="h1")
+    rules = [PlacementRule("avoid", "not-h1", vms=("lonely",), hosts=("h1",))]
+    with pytest.raises(InfeasibleError) as err:
+        optimize(make_cluster(hosts, [vm], rules), FAST)
+    assert "lonely has nowhere to run" in err.value.conflicts[0]
+    assert "ClosedHosts" in err.value.conflicts[0]
+
+
+def test_same_input_same_plan() -> None:
+    hosts, vms = skewed(9)
+    cluster = make_cluster(hosts, vms)
+    first, second = optimize(cluster, FAST), optimize(cluster, FAST)
+    assert first.placement == second.placement
