@@ -69,6 +69,8 @@ class FakeDomain:
     host: FakeHost | None = None
     started_at: float = field(default_factory=time.monotonic)
     dirty_calc: tuple[float, int] | None = None  # (started at, seconds)
+    migration: Any = None  # collectors.fake_migration.FakeMigration: running or last finished
+    migrate_fault: Any = None  # collectors.fake_migration.Fault to inject
 
     def _call(self, method: str) -> None:
         assert self.host is not None, f"{self.vm_name} is on no host"
@@ -158,11 +160,21 @@ class FakeDomain:
 
     def jobStats(self, flags: int = 0) -> dict[str, Any]:
         self._call("jobStats")
+        if flags & 1:  # VIR_DOMAIN_JOB_STATS_COMPLETED
+            done = self.migration.completed if self.migration is not None else None
+            return dict(done) if done else {"type": c.VIR_DOMAIN_JOB_NONE}
+        if self.migration is not None and self.job_type != c.VIR_DOMAIN_JOB_NONE:
+            return dict(self.migration.stats())
         return {"type": self.job_type}
 
     def abortJob(self) -> int:
         self._call("abortJob")
-        raise FakeLibvirtError("the fake has no jobs to abort", VIR_ERR_OPERATION_INVALID)
+        if self.migration is None or self.job_type == c.VIR_DOMAIN_JOB_NONE:
+            raise FakeLibvirtError(
+                "Requested operation is not valid: no job is active", VIR_ERR_OPERATION_INVALID
+            )
+        self.migration.aborted.set()
+        return 0
 
     def startDirtyRateCalc(self, seconds: int, flags: int = 0) -> None:
         self._call("startDirtyRateCalc")
@@ -171,8 +183,12 @@ class FakeDomain:
         self.dirty_calc = (time.monotonic(), seconds)
 
     def migrateToURI3(self, dconnuri: str, params: dict[str, Any], flags: int = 0) -> int:
+        from collectors.fake_migration import migrate
+
         self._call("migrateToURI3")
-        raise FakeLibvirtError("the fake does not migrate yet")
+        assert self.host is not None
+        migrate(self, self.host.world.host_for(dconnuri), flags, params)
+        return 0
 
     def migrate(
         self,
@@ -182,16 +198,30 @@ class FakeDomain:
         uri: str | None = None,
         bandwidth: int = 0,
     ) -> Domain:
+        from collectors.fake_migration import migrate
+
         self._call("migrate")
-        raise FakeLibvirtError("the fake does not migrate yet")
+        if not isinstance(dconn, FakeConnection):
+            raise FakeLibvirtError("invalid argument: not a fake connection")
+        params: dict[str, Any] = {"bandwidth": bandwidth}
+        if uri:
+            params["migrate_uri"] = uri
+        if dname:
+            params["destination_name"] = dname
+        return migrate(self, dconn.host, flags, params, client=True)
 
     def migrateSetMaxSpeed(self, bandwidth: int, flags: int = 0) -> int:
         self._call("migrateSetMaxSpeed")
+        if self.migration is not None and self.job_type != c.VIR_DOMAIN_JOB_NONE:
+            self.migration.bandwidth_mibps = bandwidth
         return 0
 
     def migrateStartPostCopy(self, flags: int = 0) -> None:
         self._call("migrateStartPostCopy")
-        raise FakeLibvirtError("the fake does not migrate yet")
+        job = self.migration
+        if job is None or self.job_type == c.VIR_DOMAIN_JOB_NONE or not job.flags & 32768:
+            raise FakeLibvirtError("Requested operation is not valid: post-copy was not enabled")
+        job.postcopy = True
 
 
 @dataclass(eq=False)
@@ -403,6 +433,7 @@ class FakeWorld:
         self.hosts: dict[str, FakeHost] = {}
         self.calls: Counter[str] = Counter()
         self.release = threading.Event()  # set() wakes hosts that hang
+        self.migrations: list[Any] = []  # collectors.fake_migration.FakeMigration, in start order
         self._lock = threading.Lock()
 
     def count(self, method: str) -> None:

@@ -107,6 +107,9 @@ class ExecuteConfig(_Strict):
     compressed: bool = False
     parallel_connections: int = Field(0, ge=0)
     managed: Literal["peer2peer", "client"] = "peer2peer"
+    destination_name: str | None = Field(None, description="new name on the destination; {name} = old name")
+    postcopy_after_rounds: int = Field(3, ge=1, description="switch to post-copy after this many rounds")
+    poll_interval_s: float = Field(1.0, gt=0, description="seconds between jobStats polls")
 
 
 class Config(_Strict):

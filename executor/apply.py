@@ -1,0 +1,122 @@
+"""`apply_plan`: carry out a plan on real hosts. The one entry point the CLI and the nightly job call.
+
+Order of business: check the options and the hosts the plan names against the config; take the run lock;
+refuse a stale plan (unless forced, or resuming a run of it); record every migration in the journal;
+connect to the hosts; reconcile the journal with what the hosts show; run the streaming queue; report.
+A guest is always running exactly once somewhere known: we never undefine or destroy anything ourselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from collectors.seam import Connection, Opener
+from executor.journal import Journal
+from executor.options import check_options, migrate_call
+from executor.preflight import check_age
+from executor.reconcile import reconcile
+from executor.report import ApplyReport, MigrationOutcome, ProgressEvent, overall
+from executor.runner import Runner
+from planner.errors import ConfigError, ExecutionError
+from planner.plan import Plan
+from virt_rebalance.config import Config
+
+
+def apply_plan(
+    plan: Plan,
+    config: Config,
+    *,
+    opener: Opener | None = None,
+    resume: bool = False,
+    force: bool = False,
+    deadline: datetime | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> ApplyReport:
+    """Carry out `plan`; raises StalePlanError, LockedError, ConfigError, ExecutionError before acting."""
+    warnings = check_options(config.execute)
+    _check_hosts(plan, config)
+    started_at, t0 = datetime.now(UTC), time.monotonic()
+    if deadline is not None and deadline.tzinfo is None:
+        deadline = deadline.astimezone()  # a naive deadline is local time
+    journal = Journal(config.state_dir, plan)
+    conns: dict[str, Connection] = {}
+    try:
+        journal.lock()
+        ran_before = journal.known()
+        if not (resume and ran_before):
+            check_age(plan, config.execute.max_plan_age_s, started_at, force)
+        if not resume and any(e.state == "started" for e in journal.entries().values()):
+            raise ExecutionError(
+                f"an earlier run of this plan was interrupted (journal {journal.dir}); use --resume"
+            )
+        journal.add(plan.migrations)
+        conns, unreachable = _connect(plan, config, opener)
+        done = reconcile(plan.migrations, journal, conns, config.execute)
+        earlier = dict(done.earlier)
+        todo = []
+        for m in sorted(done.todo, key=lambda m: m.start_s):
+            down = [h for h in (m.source, m.destination) if h in unreachable]
+            if down:
+                reason = "; ".join(f"cannot connect to {h}: {unreachable[h]}" for h in down)
+                earlier[m.id] = MigrationOutcome(
+                    m.id, m.vm_uuid, m.vm_name, m.source, m.destination, "skipped", reason,
+                    m.estimated_s, None, m.estimated_mib, None,
+                )  # fmt: skip
+                journal.set(m.id, "skipped", reason)
+            else:
+                todo.append(m)
+        runner = Runner(
+            plan, config, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline, progress=progress
+        )
+        outcomes = tuple(runner.run(todo, earlier))
+    finally:
+        for c in conns.values():
+            _close(c)
+        journal.close()
+    return ApplyReport(
+        plan_id=journal.plan_id,
+        status=overall(outcomes),
+        outcomes=outcomes,
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        elapsed_s=time.monotonic() - t0,
+        estimated_makespan_s=plan.makespan_s,
+        warnings=tuple(warnings),
+    )
+
+
+def _check_hosts(plan: Plan, config: Config) -> None:
+    known = {h.name for h in config.hosts}
+    named = {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
+    if unknown := named - known:
+        raise ConfigError(
+            "config", "hosts", f"the plan names hosts the config does not know: {', '.join(sorted(unknown))}"
+        )
+    for m in plan.migrations:  # raises on a missing migration URI before anything moves
+        migrate_call(m, config.execute, config.host(m.destination))
+
+
+def _connect(
+    plan: Plan, config: Config, opener: Opener | None
+) -> tuple[dict[str, Connection], dict[str, str]]:
+    if opener is None:
+        from collectors.connect import open_connection
+
+        opener = open_connection
+    named = {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
+    conns, unreachable = {}, {}
+    for host in sorted(h.name for h in config.hosts) if named else ():
+        try:
+            conns[host] = opener(config.host(host).uri)
+        except Exception as exc:  # a plan's host that cannot be reached makes its moves skip
+            if host in named:
+                unreachable[host] = str(exc)
+    return conns, unreachable
+
+
+def _close(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        conn.close()

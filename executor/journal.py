@@ -1,0 +1,134 @@
+"""The journal: every migration's state, in SQLite under the state directory, written before acting.
+
+States: planned -> started -> done | failed | aborted; planned -> skipped. A plan is known by the hash of
+its JSON, so applying the same file again finds its earlier run. Each change is committed at once (a
+SIGKILL loses nothing written), and every change is also appended to `events` for the record.
+A lock file next to the database keeps two runs from applying at the same time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from planner.codec import plan_to_json
+from planner.errors import LockedError
+from planner.plan import Migration, Plan
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS migrations (
+    plan_id TEXT NOT NULL, migration_id TEXT NOT NULL, vm_uuid TEXT NOT NULL, vm_name TEXT NOT NULL,
+    source TEXT NOT NULL, destination TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    started_at TEXT, ended_at TEXT, actual_s REAL, actual_mib REAL,
+    PRIMARY KEY (plan_id, migration_id));
+CREATE TABLE IF NOT EXISTS events (
+    plan_id TEXT NOT NULL, migration_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+    at TEXT NOT NULL);
+"""
+
+
+def plan_id(plan: Plan) -> str:
+    return hashlib.sha256(plan_to_json(plan).encode()).hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    migration_id: str
+    state: str
+    reason: str
+    started_at: str | None
+    actual_s: float | None
+    actual_mib: float | None
+
+
+class Journal:
+    """One plan's rows in the journal database at `state_dir/journal.sqlite`."""
+
+    def __init__(self, state_dir: str | Path, plan: Plan) -> None:
+        self.dir = Path(state_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.plan_id = plan_id(plan)
+        self._db = sqlite3.connect(self.dir / "journal.sqlite", isolation_level=None, timeout=30)
+        self._db.executescript(_SCHEMA)
+        self._lock: IO[str] | None = None
+
+    def lock(self) -> None:
+        """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""
+        path = self.dir / "apply.lock"
+        f = path.open("a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise LockedError(str(path), holder) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} plan {self.plan_id}\n")
+        f.flush()
+        self._lock = f
+
+    def close(self) -> None:
+        self._db.close()
+        if self._lock:
+            self._lock.close()
+            self._lock = None
+
+    def known(self) -> bool:
+        row = self._db.execute("SELECT 1 FROM migrations WHERE plan_id = ? LIMIT 1", (self.plan_id,))
+        return row.fetchone() is not None
+
+    def add(self, migrations: tuple[Migration, ...]) -> None:
+        """Record every migration as planned, keeping rows an earlier run already wrote."""
+        for m in migrations:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO migrations (plan_id, migration_id, vm_uuid, vm_name, source, "
+                "destination, state) VALUES (?, ?, ?, ?, ?, ?, 'planned')",
+                (self.plan_id, m.id, m.vm_uuid, m.vm_name, m.source, m.destination),
+            )
+            if cur.rowcount:
+                self._event(m.id, "planned", "")
+
+    def entries(self) -> dict[str, Entry]:
+        rows = self._db.execute(
+            "SELECT migration_id, state, reason, started_at, actual_s, actual_mib FROM migrations "
+            "WHERE plan_id = ?",
+            (self.plan_id,),
+        )
+        return {r[0]: Entry(*r) for r in rows}
+
+    def set(
+        self,
+        migration_id: str,
+        state: str,
+        reason: str = "",
+        actual_s: float | None = None,
+        actual_mib: float | None = None,
+    ) -> None:
+        now = _now()
+        started = now if state == "started" else None
+        ended = now if state in ("done", "failed", "aborted", "skipped") else None
+        self._db.execute(
+            "UPDATE migrations SET state = ?, reason = ?, started_at = COALESCE(?, started_at), "
+            "ended_at = ?, actual_s = COALESCE(?, actual_s), actual_mib = COALESCE(?, actual_mib) "
+            "WHERE plan_id = ? AND migration_id = ?",
+            (state, reason, started, ended, actual_s, actual_mib, self.plan_id, migration_id),
+        )
+        self._event(migration_id, state, reason)
+
+    def _event(self, migration_id: str, state: str, reason: str) -> None:
+        self._db.execute(
+            "INSERT INTO events (plan_id, migration_id, state, reason, at) VALUES (?, ?, ?, ?, ?)",
+            (self.plan_id, migration_id, state, reason, _now()),
+        )

@@ -1,0 +1,118 @@
+"""From the `[execute]` config to one libvirt migrate call: flags, typed parameters, which API.
+
+Every option of libvirt's migrate API is reachable from config. LIVE, PERSIST_DEST and UNDEFINE_SOURCE are
+always set: together they keep the promise that a guest runs exactly once, somewhere known, and stays
+defined there. Invalid combinations raise ConfigError naming the key; risky ones return warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import libvirt
+
+from planner.errors import ConfigError
+from planner.plan import Migration
+from virt_rebalance.config import ExecuteConfig, HostConfig
+
+_ALWAYS: int = (
+    libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+)
+
+#: (config key, flag): a true boolean in [execute] sets the flag.
+FLAG_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("peer2peer", libvirt.VIR_MIGRATE_PEER2PEER),
+    ("auto_converge", libvirt.VIR_MIGRATE_AUTO_CONVERGE),
+    ("postcopy", libvirt.VIR_MIGRATE_POSTCOPY),
+    ("tunnelled", libvirt.VIR_MIGRATE_TUNNELLED),
+    ("paused", libvirt.VIR_MIGRATE_PAUSED),
+    ("change_protection", libvirt.VIR_MIGRATE_CHANGE_PROTECTION),
+    ("unsafe", libvirt.VIR_MIGRATE_UNSAFE),
+    ("compressed", libvirt.VIR_MIGRATE_COMPRESSED),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateCall:
+    """What to call: `migrateToURI3(dconnuri, params, flags)` (peer2peer) or, client-managed,
+    `migrate(dest_conn, flags, dname, uri, bandwidth)` with our own connection to the destination."""
+
+    mode: Literal["peer2peer", "client"]
+    dconnuri: str
+    flags: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uri(self) -> str | None:
+        return self.params.get(libvirt.VIR_MIGRATE_PARAM_URI)
+
+    @property
+    def dname(self) -> str | None:
+        return self.params.get(libvirt.VIR_MIGRATE_PARAM_DEST_NAME)
+
+    @property
+    def bandwidth_mibps(self) -> int:
+        return int(self.params.get(libvirt.VIR_MIGRATE_PARAM_BANDWIDTH, 0))
+
+
+def check_options(execute: ExecuteConfig) -> list[str]:
+    """Raise ConfigError for combinations libvirt refuses; return warnings for risky ones."""
+    if execute.tunnelled and not execute.peer2peer:
+        raise ConfigError("execute", "execute.tunnelled", "tunnelled migration requires peer2peer = true")
+    if execute.tunnelled and execute.managed == "client":
+        raise ConfigError("execute", "execute.tunnelled", "tunnelled migration cannot be client-managed")
+    if execute.tunnelled and execute.parallel_connections:
+        raise ConfigError(
+            "execute", "execute.parallel_connections", "parallel connections do not work tunnelled"
+        )
+    if not execute.peer2peer and execute.managed == "peer2peer":
+        raise ConfigError("execute", "execute.peer2peer", 'peer2peer = false needs managed = "client"')
+    warnings = []
+    if execute.unsafe:
+        warnings.append(
+            "execute.unsafe is set: libvirt will not refuse migrations it considers unsafe "
+            "(e.g. disks with cache modes that can lose data)"
+        )
+    if execute.paused:
+        warnings.append("execute.paused is set: guests will be left paused on their destination")
+    return warnings
+
+
+def migration_flags(execute: ExecuteConfig) -> int:
+    flags: int = _ALWAYS
+    for key, flag in FLAG_OPTIONS:
+        if getattr(execute, key):
+            flags |= flag
+    if execute.managed == "client":
+        flags &= ~libvirt.VIR_MIGRATE_PEER2PEER
+    if execute.parallel_connections:
+        flags |= libvirt.VIR_MIGRATE_PARALLEL
+    return flags
+
+
+def bandwidth_for(migration: Migration, execute: ExecuteConfig) -> int:
+    """The schedule's bandwidth, capped by the config's per-migration cap; 0 means unlimited."""
+    caps = [b for b in (migration.bandwidth_mibps, execute.per_migration_mibps) if b > 0]
+    return min(caps) if caps else 0
+
+
+def migrate_call(migration: Migration, execute: ExecuteConfig, destination: HostConfig) -> MigrateCall:
+    """The call that carries out `migration` towards `destination` under `execute`."""
+    flags = migration_flags(execute)
+    params: dict[str, Any] = {}
+    if not execute.tunnelled:
+        if not destination.migration_uri:
+            raise ConfigError(
+                "config",
+                f"hosts[{destination.name}].migration_uri",
+                "needed to migrate to this host (where its QEMU listens, e.g. tcp://10.0.0.5)",
+            )
+        params[libvirt.VIR_MIGRATE_PARAM_URI] = destination.migration_uri
+    if bandwidth := bandwidth_for(migration, execute):
+        params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth
+    if execute.destination_name:
+        params[libvirt.VIR_MIGRATE_PARAM_DEST_NAME] = execute.destination_name.format(name=migration.vm_name)
+    if execute.parallel_connections:
+        params[libvirt.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = execute.parallel_connections
+    return MigrateCall(execute.managed, destination.uri, flags, params)

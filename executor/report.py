@@ -1,0 +1,89 @@
+"""What applying a plan reports: live progress events, and per-migration outcomes next to the estimates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["done", "skipped", "failed", "aborted", "not-started"]
+Overall = Literal["nothing-to-do", "done", "partial", "failed"]
+EventKind = Literal["started", "progress", "postcopy", "done", "failed", "aborted", "skipped", "not-started"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """One thing that happened to one migration; `progress` events carry jobStats numbers (MiB, s)."""
+
+    kind: EventKind
+    migration_id: str
+    vm_name: str
+    source: str
+    destination: str
+    elapsed_s: float = 0.0
+    total_mib: float = 0.0
+    processed_mib: float = 0.0
+    remaining_mib: float = 0.0
+    rate_mibps: float = 0.0
+    dirty_mibps: float = 0.0
+    round: int = 0
+    eta_s: float | None = None
+    estimated_s: float = 0.0
+    message: str = ""
+    finished: int = 0
+    total: int = 0
+
+    def line(self) -> str:
+        """One plain line for logs and non-terminal output."""
+        head = f"[{self.finished}/{self.total}] {self.migration_id} {self.vm_name} {self.source}->{self.destination}"
+        if self.kind == "progress":
+            eta = f"{self.eta_s:.0f}s" if self.eta_s is not None else "?"
+            return (
+                f"{head}: {self.processed_mib:.0f}/{self.total_mib:.0f} MiB, {self.remaining_mib:.0f} left, "
+                f"{self.rate_mibps:.1f} MiB/s, dirty {self.dirty_mibps:.1f} MiB/s, round {self.round}, ETA {eta}"
+            )
+        tail = f": {self.message}" if self.message else ""
+        return f"{head} {self.kind} after {self.elapsed_s:.1f}s{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationOutcome:
+    migration_id: str
+    vm_uuid: str
+    vm_name: str
+    source: str
+    destination: str
+    status: Status
+    reason: str = ""
+    estimated_s: float = 0.0
+    actual_s: float | None = None
+    estimated_mib: int = 0
+    actual_mib: float | None = None
+    earlier: bool = False  # finished by an earlier run of the same plan
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    plan_id: str
+    status: Overall
+    outcomes: tuple[MigrationOutcome, ...]
+    started_at: str
+    finished_at: str
+    elapsed_s: float
+    estimated_makespan_s: float
+    warnings: tuple[str, ...] = ()
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def overall(outcomes: tuple[MigrationOutcome, ...]) -> Overall:
+    """nothing-to-do: every move was done before this run (or there are none); done: every move is done;
+    failed: a move failed and none was done by this run; partial: anything else."""
+    if all(o.status == "done" and o.earlier for o in outcomes):
+        return "nothing-to-do"
+    if all(o.status == "done" for o in outcomes):
+        return "done"
+    done_now = any(o.status == "done" and not o.earlier for o in outcomes)
+    if any(o.status in ("failed", "aborted") for o in outcomes) and not done_now:
+        return "failed"
+    return "partial"

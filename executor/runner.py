@@ -1,0 +1,280 @@
+"""The streaming queue: start each migration as soon as its dependencies are done and the budgets allow.
+
+Not batch-and-wait. Each migration's blocking migrate call runs in a worker thread; this loop, the only
+thread that touches the journal, starts what is ready, polls jobStats of every running migration (progress,
+stall and time-limit aborts, the post-copy switch) and collects what finished. Budgets: migrations out of
+and into each host, in the cluster, and the NIC bandwidth of each host. Nothing starts after the deadline
+or, with failure_policy = "stop", after a failure; migrations already running always finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import libvirt
+
+from collectors.seam import Connection, Domain
+from executor.journal import Journal
+from executor.locate import find_domain, where_is
+from executor.options import MigrateCall, migrate_call
+from executor.preflight import InFlight, check_move
+from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
+from executor.verify import MIB, completed_mib, verify_moved
+from executor.watch import Watch
+from planner.plan import Migration, Plan
+from virt_rebalance.config import Config
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class _Running:
+    m: Migration
+    dom: Domain
+    call: MigrateCall
+    watch: Watch
+    memory_mib: int
+    vcpus: int
+    abort_reason: str | None = None
+
+
+class Runner:
+    def __init__(
+        self,
+        plan: Plan,
+        config: Config,
+        conns: Mapping[str, Connection],
+        journal: Journal,
+        *,
+        now: Clock,
+        deadline: datetime | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        self.plan, self.config, self.ex = plan, config, config.execute
+        self.conns, self.journal = conns, journal
+        self.now, self.deadline, self.progress = now, deadline, progress
+        self.nic = config.budgets().host_nic_mibps
+        self.outcomes: dict[str, MigrationOutcome] = {}
+        self.running: dict[str, _Running] = {}
+        self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
+        self.stop_reason: str | None = None
+
+    def run(self, todo: list[Migration], earlier: Mapping[str, MigrationOutcome]) -> list[MigrationOutcome]:
+        """Carry out `todo` (in plan order) given the outcomes of earlier runs; every one gets an outcome."""
+        self.outcomes.update(earlier)
+        pending = list(todo)
+        while pending or self.running:
+            pending = self._start_ready(pending)
+            if pending and not self.running:
+                for m in pending:
+                    self._close(m, "not-started", "its dependencies never finished")
+                break
+            try:
+                item = self.finished.get(timeout=self.ex.poll_interval_s)
+                self._finish(*item)
+                while not self.finished.empty():
+                    self._finish(*self.finished.get_nowait())
+            except queue.Empty:
+                pass
+            self._watch()
+        return [self.outcomes[m.id] for m in self.plan.migrations if m.id in self.outcomes]
+
+    # -- starting -------------------------------------------------------------------------------------
+
+    def _start_ready(self, pending: list[Migration]) -> list[Migration]:
+        if self.stop_reason is None and self.deadline is not None and self.now() >= self.deadline:
+            self.stop_reason = f"the deadline {self.deadline.isoformat(timespec='minutes')} passed"
+        if self.stop_reason is not None:
+            for m in pending:
+                blocked = self._blocked_by(m)
+                self._close(m, "skipped" if blocked else "not-started", blocked or self.stop_reason)
+            return []
+        while True:  # again until nothing changes: a skip late in the list may block an earlier move
+            left = []
+            for m in pending:
+                blocked = self._blocked_by(m)
+                if blocked is not None:
+                    self._close(m, "skipped", blocked)
+                elif not self._deps_done(m) or not self._within_budgets(m):
+                    left.append(m)
+                else:
+                    self._try_start(m)
+            if len(left) == len(pending):
+                return left
+            pending = left
+
+    def _blocked_by(self, m: Migration) -> str | None:
+        for dep in m.depends_on:
+            o = self.outcomes.get(dep)
+            if o is not None and o.status != "done":
+                return f"depends on {dep} ({o.vm_name}), which was {o.status}"
+            if o is None and dep not in {p.id for p in self.plan.migrations}:
+                return f"depends on {dep}, which is not in the plan"
+        return None
+
+    def _deps_done(self, m: Migration) -> bool:
+        return all(dep in self.outcomes for dep in m.depends_on)
+
+    def _within_budgets(self, m: Migration) -> bool:
+        run = [r.m for r in self.running.values()]
+        if len(run) >= self.ex.max_concurrent:
+            return False
+        if sum(r.source == m.source for r in run) >= self.ex.max_outgoing_per_host:
+            return False
+        if sum(r.destination == m.destination for r in run) >= self.ex.max_incoming_per_host:
+            return False
+        bw = {r.m.id: r.call.bandwidth_mibps for r in self.running.values()}
+        out = sum(bw[r.id] for r in run if r.source == m.source)
+        into = sum(bw[r.id] for r in run if r.destination == m.destination)
+        need = m.bandwidth_mibps
+        return not (
+            (out and out + need > self.nic.get(m.source, 1 << 30))
+            or (into and into + need > self.nic.get(m.destination, 1 << 30))
+        )
+
+    def _try_start(self, m: Migration) -> None:
+        try:
+            reason = check_move(m, self.plan.snapshot, self.conns, self._in_flight())
+            dom = find_domain(self.conns[m.source], m.vm_uuid)
+        except Exception as exc:  # a seam call failed
+            reason, dom = f"cannot check the hosts: {exc}", None
+        if reason is not None or dom is None:
+            self._close(m, "skipped", reason or f"{m.vm_name} vanished from {m.source}")
+            return
+        info = dom.info()
+        call = migrate_call(m, self.ex, self.config.host(m.destination))
+        limit = m.estimated_s * self.ex.time_limit_factor if m.estimated_s > 0 else None
+        after = self.ex.postcopy_after_rounds if self.ex.postcopy else None
+        watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after, m.estimated_s)
+        self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])
+        self.journal.set(m.id, "started")
+        self._emit("started", m, message=f"{call.bandwidth_mibps or 'unlimited'} MiB/s")
+        threading.Thread(target=self._migrate, args=(m.id,), name=f"migrate-{m.id}", daemon=True).start()
+
+    def _in_flight(self) -> InFlight:
+        mem: Counter[str] = Counter()
+        cpus: Counter[str] = Counter()
+        for r in self.running.values():
+            mem[r.m.destination] += r.memory_mib
+            cpus[r.m.destination] += r.vcpus
+        return InFlight(frozenset(r.m.vm_uuid for r in self.running.values()), mem, cpus)
+
+    def _migrate(self, mid: str) -> None:
+        r = self.running[mid]
+        try:
+            if r.call.mode == "client":
+                r.dom.migrate(
+                    self.conns[r.m.destination],
+                    r.call.flags,
+                    r.call.dname,
+                    r.call.uri,
+                    r.call.bandwidth_mibps,
+                )
+            else:
+                r.dom.migrateToURI3(r.call.dconnuri, r.call.params, r.call.flags)
+            self.finished.put((mid, None))
+        except BaseException as exc:
+            self.finished.put((mid, exc))
+
+    # -- watching -------------------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        for r in list(self.running.values()):
+            try:
+                stats = r.dom.jobStats()
+            except Exception:  # a seam call failed
+                continue
+            s, decision = r.watch.observe(time.monotonic(), stats)
+            if s is not None:
+                self._emit(
+                    "progress", r.m, elapsed_s=s.elapsed_s, total_mib=s.total_mib,
+                    processed_mib=s.processed_mib, remaining_mib=s.remaining_mib, rate_mibps=s.rate_mibps,
+                    dirty_mibps=s.dirty_mibps, round=s.round, eta_s=s.eta_s,
+                )  # fmt: skip
+            if decision is None:
+                continue
+            try:
+                if decision.action == "abort":
+                    r.abort_reason = decision.reason
+                    r.dom.abortJob()
+                else:
+                    r.dom.migrateStartPostCopy()
+                    self._emit("postcopy", r.m, message=decision.reason)
+            except Exception as exc:  # a seam call failed
+                self._emit("progress", r.m, message=f"{decision.action} failed: {exc}")
+
+    # -- finishing ------------------------------------------------------------------------------------
+
+    def _finish(self, mid: str, exc: BaseException | None) -> None:
+        r = self.running.pop(mid)
+        m, elapsed = r.m, time.monotonic() - r.watch.started
+        problems = (
+            verify_moved(m, self.conns, expect_running=not self.ex.paused)
+            if _reachable(self.conns, m)
+            else ["a host is unreachable"]
+        )
+        if not problems:
+            dest = find_domain(self.conns[m.destination], m.vm_uuid)
+            sent = completed_mib(dest) or (r.watch.processed / MIB if r.watch.processed > 0 else None)
+            note = f" (the call reported: {exc})" if exc is not None else ""
+            self._close(m, "done", note.strip(), elapsed, sent)
+            return
+        where = _whereabouts(m, self.conns)
+        if r.abort_reason is not None:
+            self._close(m, "aborted", f"{r.abort_reason}; aborted, guest on {where}", elapsed)
+        else:
+            cause = str(exc) if exc is not None else "; ".join(problems)
+            self._close(m, "failed", f"{cause}; guest on {where}", elapsed)
+        if self.ex.failure_policy == "stop" and self.stop_reason is None:
+            self.stop_reason = f"stopped after {m.id} ({m.vm_name}) failed (failure_policy = stop)"
+
+    def _close(
+        self, m: Migration, status: Status, reason: str, actual_s: float | None = None,
+        actual_mib: float | None = None,
+    ) -> None:  # fmt: skip
+        self.outcomes[m.id] = MigrationOutcome(
+            m.id, m.vm_uuid, m.vm_name, m.source, m.destination, status, reason,
+            m.estimated_s, actual_s, m.estimated_mib, actual_mib,
+        )  # fmt: skip
+        if status != "not-started":
+            self.journal.set(m.id, status, reason, actual_s, actual_mib)
+        kind: EventKind = status
+        self._emit(kind, m, elapsed_s=actual_s or 0.0, message=reason)
+
+    def _emit(self, kind: EventKind, m: Migration, **numbers: object) -> None:
+        if self.progress is None:
+            return
+        event = ProgressEvent(
+            kind, m.id, m.vm_name, m.source, m.destination, estimated_s=m.estimated_s,
+            finished=len(self.outcomes), total=len(self.plan.migrations), **numbers,  # type: ignore[arg-type]
+        )  # fmt: skip
+        with contextlib.suppress(Exception):  # a broken display must not stop migrations
+            self.progress(event)
+
+
+def _reachable(conns: Mapping[str, Connection], m: Migration) -> bool:
+    try:
+        for host in (m.source, m.destination):
+            conns[host].listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    except Exception:  # a seam call failed
+        return False
+    return True
+
+
+def _whereabouts(m: Migration, conns: Mapping[str, Connection]) -> str:
+    parts = []
+    for host in (m.source, m.destination):
+        try:
+            seen = where_is(m.vm_uuid, {host: conns[host]})
+        except Exception as exc:  # a seam call failed
+            parts.append(f"{host} unreachable ({exc})")
+            continue
+        parts.extend(s.describe() for s in seen.values())
+    return ", ".join(parts) or "neither host"

@@ -1,0 +1,103 @@
+"""Watching one running migration through jobStats: progress numbers, and when to step in.
+
+`Watch.observe(now, stats)` turns one jobStats reading into a `Sample` (MiB, MiB/s, round, ETA) and a
+decision: abort on a stall (no bytes moved for `stall_s`) or on running past the time limit (the estimate
+times the configured factor), or switch to post-copy when pre-copy does not converge (enough rounds, or
+past the estimate). Pure: the runner does the calling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import libvirt
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    elapsed_s: float
+    total_mib: float
+    processed_mib: float
+    remaining_mib: float
+    rate_mibps: float
+    dirty_mibps: float
+    round: int
+    eta_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Literal["abort", "postcopy"]
+    reason: str
+
+
+def sample(stats: dict[str, Any], elapsed_s: float) -> Sample | None:
+    """The numbers of one jobStats reading; None when no job is running (not started yet, or over)."""
+    if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
+        return None
+    page = stats.get("memory_page_size", 4096) or 4096
+    remaining = stats.get("memory_remaining", 0) / MIB
+    rate = stats.get("memory_bps", 0) / MIB
+    return Sample(
+        elapsed_s=elapsed_s,
+        total_mib=stats.get("memory_total", 0) / MIB,
+        processed_mib=stats.get("memory_processed", 0) / MIB,
+        remaining_mib=remaining,
+        rate_mibps=rate,
+        dirty_mibps=stats.get("memory_dirty_rate", 0) * page / MIB,
+        round=int(stats.get("memory_iteration", 0)),
+        eta_s=remaining / rate if rate > 0 else None,
+    )
+
+
+class Watch:
+    """Progress and stall bookkeeping for one migration, started at `started` (monotonic seconds)."""
+
+    def __init__(
+        self,
+        started: float,
+        stall_s: float,
+        limit_s: float | None = None,
+        postcopy_after_rounds: int | None = None,
+        estimated_s: float = 0.0,
+    ) -> None:
+        self.started = started
+        self.stall_s = stall_s
+        self.limit_s = limit_s
+        self.postcopy_after_rounds = postcopy_after_rounds
+        self.estimated_s = estimated_s
+        self.last_progress = started
+        self.processed = -1
+        self.postcopy = False
+        self.stopping = False
+        self.last: Sample | None = None
+
+    def observe(self, now: float, stats: dict[str, Any]) -> tuple[Sample | None, Decision | None]:
+        elapsed = now - self.started
+        s = sample(stats, elapsed)
+        if s is not None:
+            self.last = s
+            moved = int(stats.get("memory_processed", 0)) + int(stats.get("disk_processed", 0))
+            if moved > self.processed:
+                self.processed, self.last_progress = moved, now
+        return s, self._decide(now, elapsed, s)
+
+    def _decide(self, now: float, elapsed: float, s: Sample | None) -> Decision | None:
+        if self.stopping or self.postcopy:  # a post-copy migration cannot be aborted: let it finish
+            return None
+        if now - self.last_progress > self.stall_s:
+            self.stopping = True
+            return Decision("abort", f"stalled: no progress for {now - self.last_progress:.1f}s")
+        if self.limit_s is not None and elapsed > self.limit_s:
+            self.stopping = True
+            return Decision("abort", f"took longer than its limit of {self.limit_s:.1f}s")
+        if self.postcopy_after_rounds is not None and s is not None and s.remaining_mib > 0:
+            late = self.estimated_s > 0 and elapsed > self.estimated_s
+            if s.round >= self.postcopy_after_rounds or late:
+                self.postcopy = True
+                why = f"round {s.round}" if s.round >= self.postcopy_after_rounds else "past its estimate"
+                return Decision("postcopy", f"pre-copy not converging ({why}): switching to post-copy")
+        return None

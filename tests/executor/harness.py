@@ -1,0 +1,83 @@
+"""A small world for executor tests: fake hosts and guests, the matching config, and hand-built plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from collectors.fake import FakeDomain, FakeWorld
+from executor.apply import apply_plan
+from executor.report import ApplyReport, ProgressEvent
+from planner.model import Cluster
+from planner.plan import Balance, Migration, Plan
+from tests.builders import make_cluster, make_host, make_vm
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig
+
+FAST = {"poll_interval_s": 0.01, "stall_timeout_s": 2.0}
+
+
+@dataclass
+class Lab:
+    """Fake hosts h1..hN (memory `host_mib`, 16 CPUs) and the guests placed on them."""
+
+    tmp: Path
+    hosts: int = 3
+    host_mib: int = 4096
+    world: FakeWorld = field(default_factory=FakeWorld)
+    guests: dict[str, FakeDomain] = field(default_factory=dict)
+    events: list[ProgressEvent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for i in range(1, self.hosts + 1):
+            self.world.add_host(f"h{i}", cpus=16, memory_mib=self.host_mib)
+
+    def guest(self, name: str, host: str, memory_mib: int = 100, **fields: Any) -> FakeDomain:
+        dom = self.world.add_domain(host, name, memory_mib=memory_mib, **fields)
+        self.guests[name] = dom
+        return dom
+
+    def where(self, name: str) -> list[str]:
+        uuid = self.guests[name].vm_uuid
+        return [h.name for h in self.world.hosts.values() if uuid in h.domains]
+
+    def snapshot(self) -> Cluster:
+        hosts = [make_host(n, memory_mib=h.memory_mib, cpus=h.cpus) for n, h in self.world.hosts.items()]
+        vms = [
+            make_vm(d.vm_name, d.host.name if d.host else "", uuid=d.vm_uuid, memory_mib=d.memory_mib)
+            for d in self.guests.values()
+        ]
+        return make_cluster(hosts, vms, collected_at=_iso(datetime.now(UTC)))
+
+    def move(self, mid: str, name: str, src: str, dst: str, **fields: Any) -> Migration:
+        dom = self.guests[name]
+        fields.setdefault("bandwidth_mibps", 200)
+        return Migration(mid, dom.vm_uuid, name, src, dst, dom.memory_mib, "test", **fields)
+
+    def plan(self, *migrations: Migration, age_s: float = 0.0) -> Plan:
+        flat = Balance(0.0, 0.0, 0.0)
+        created = _iso(datetime.now(UTC) - timedelta(seconds=age_s))
+        target = {m.vm_uuid: m.destination for m in migrations}
+        return Plan(self.snapshot(), "rebalance", created, tuple(migrations), target, (), (), flat, flat)
+
+    def config(self, **execute: Any) -> Config:
+        hosts = tuple(
+            HostConfig(name=n, uri=h.uri, migration_uri=f"tcp://{n}") for n, h in self.world.hosts.items()
+        )
+        return Config(
+            state_dir=str(self.tmp / "state"), hosts=hosts, execute=ExecuteConfig(**{**FAST, **execute})
+        )
+
+    def apply(self, plan: Plan, config: Config | None = None, **kwargs: Any) -> ApplyReport:
+        return apply_plan(
+            plan, config or self.config(), opener=self.world.open, progress=self.events.append, **kwargs
+        )
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def statuses(report: ApplyReport) -> dict[str, str]:
+    return {o.migration_id: o.status for o in report.outcomes}

@@ -1,0 +1,115 @@
+"""The journal: reapplying never migrates twice, resume reconciles with the hosts, stale plans, the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from executor.journal import Journal
+from planner.errors import ConfigError, ExecutionError, LockedError, StalePlanError
+from tests.executor.harness import Lab, statuses
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Lab:
+    lab = Lab(tmp_path)
+    lab.guest("a", "h1")
+    lab.guest("b", "h2")
+    return lab
+
+
+def two_moves(lab: Lab):
+    return lab.plan(lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3", depends_on=("m1",)))
+
+
+def test_applying_twice_migrates_nobody_twice(lab: Lab) -> None:
+    plan = two_moves(lab)
+    assert lab.apply(plan).status == "done"
+    again = lab.apply(plan)
+    assert again.status == "nothing-to-do"
+    assert all(o.earlier and "earlier run" in o.reason for o in again.outcomes)
+    assert len(lab.world.migrations) == 2
+
+
+def crash_during(lab: Lab, plan, mid: str) -> None:
+    """What a SIGKILL mid-migration leaves: the journal says started; the hosts say whatever they say."""
+    journal = Journal(lab.config().state_dir, plan)
+    journal.add(plan.migrations)
+    journal.set(mid, "started")
+    journal.close()
+
+
+@pytest.mark.parametrize(
+    ("guest_on", "expected", "migrations"),
+    [
+        ("h2", {"m1": "done", "m2": "done"}, 1),  # libvirtd finished it without us
+        ("h1", {"m1": "done", "m2": "done"}, 2),  # it never happened: run it again
+        ("h3", {"m1": "failed", "m2": "skipped"}, 0),  # somewhere unexpected: a person must look
+    ],
+    ids=["finished-meanwhile", "stayed-on-source", "elsewhere"],
+)
+def test_resume_reconciles_started_migrations(
+    lab: Lab, guest_on: str, expected: dict, migrations: int
+) -> None:
+    plan = two_moves(lab)
+    crash_during(lab, plan, "m1")
+    lab.world.place(lab.guests["a"], lab.world.hosts[guest_on])
+    report = lab.apply(plan, resume=True)
+    assert statuses(report) == expected
+    assert len(lab.world.migrations) == migrations
+    assert len(lab.where("a")) == 1
+
+
+def test_interrupted_run_needs_resume(lab: Lab) -> None:
+    plan = two_moves(lab)
+    crash_during(lab, plan, "m1")
+    with pytest.raises(ExecutionError, match="--resume"):
+        lab.apply(plan)
+
+
+@pytest.mark.parametrize(
+    ("age_s", "kwargs", "refused"),
+    [(7200, {}, True), (7200, {"force": True}, False), (60, {}, False)],
+    ids=["stale", "stale-forced", "fresh"],
+)
+def test_plan_age(lab: Lab, age_s: float, kwargs: dict, refused: bool) -> None:
+    plan = lab.plan(lab.move("m1", "a", "h1", "h2"), age_s=age_s)
+    if refused:
+        with pytest.raises(StalePlanError, match="older than the allowed 60 min"):
+            lab.apply(plan)
+        assert lab.world.migrations == []
+    else:
+        assert lab.apply(plan, **kwargs).status == "done"
+
+
+def test_a_second_run_is_locked_out(lab: Lab) -> None:
+    plan = two_moves(lab)
+    holder = Journal(lab.config().state_dir, plan)
+    holder.lock()
+    with pytest.raises(LockedError, match="pid"):
+        lab.apply(plan)
+    holder.close()
+    assert lab.apply(plan).status == "done"
+
+
+def test_unknown_host_is_refused_before_anything_moves(lab: Lab) -> None:
+    plan = lab.plan(lab.move("m1", "a", "h1", "h9"))
+    with pytest.raises(ConfigError, match="h9"):
+        lab.apply(plan)
+
+
+def test_unreachable_host_skips_its_moves(lab: Lab) -> None:
+    lab.world.hosts["h3"].alive = False
+    report = lab.apply(lab.plan(lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3")))
+    assert statuses(report) == {"m1": "done", "m2": "skipped"}
+    assert "cannot connect to h3" in report.outcomes[1].reason
+
+
+def test_journal_records_states_and_actuals(lab: Lab) -> None:
+    plan = two_moves(lab)
+    lab.apply(plan)
+    journal = Journal(lab.config().state_dir, plan)
+    entries = journal.entries()
+    assert {e.state for e in entries.values()} == {"done"}
+    assert all(e.started_at and e.actual_s and e.actual_mib for e in entries.values())
