@@ -102,10 +102,9 @@ def _check_hosts(plan: Plan, config: Config) -> None:
 def _connect(
     plan: Plan, config: Config, opener: Opener | None
 ) -> tuple[dict[str, Connection], dict[str, str]]:
-    if opener is None:
-        from collectors.connect import open_connection
+    from collectors.connect import describe_error, open_connection
 
-        opener = open_connection
+    opener = opener or open_connection
     named = {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
     conns, unreachable = {}, {}
     for host in sorted(h.name for h in config.hosts) if named else ():
@@ -113,7 +112,7 @@ def _connect(
             conns[host] = opener(config.host(host).uri)
         except Exception as exc:  # a plan's host that cannot be reached makes its moves skip
             if host in named:
-                unreachable[host] = str(exc)
+                unreachable[host] = describe_error(exc, config.host(host).uri)
     return conns, unreachable
 
 

@@ -1,11 +1,120 @@
-"""`virt-rebalance apply` (being built)."""
+"""`virt-rebalance apply PLAN.json`: carry out exactly the plan a dry run showed.
+
+Exit codes as for `run` (virt_rebalance.jobs.exitcodes): 0 done, 1 failed, 2 bad input, 3 nothing to do,
+4 partly done.
+"""
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
 import click
+from rich.table import Table
+
+from executor.options import bandwidth_for, check_options
+from executor.report import ApplyReport
+from planner.codec import plan_from_json
+from planner.errors import PlanFileError
+from planner.plan import Plan
+from virt_rebalance import output, progress
+from virt_rebalance.commands.options import config_option
+from virt_rebalance.config import Config
+from virt_rebalance.jobs.exitcodes import for_status
+
+
+def parse_deadline(text: str, now: datetime | None = None) -> datetime:
+    """HH:MM (local time, the next one to come) or an ISO date-time (naive = local)."""
+    now = now or datetime.now().astimezone()
+    try:
+        if len(text) <= 5 and ":" in text:
+            at = datetime.combine(now.date(), time.fromisoformat(text), tzinfo=now.tzinfo)
+            return at if at > now else at + timedelta(days=1)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("expected HH:MM or an ISO date-time", param_hint="--deadline") from None
+    return when if when.tzinfo else when.astimezone()
+
+
+def read_plan(path: str) -> Plan:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise PlanFileError(path, None, f"cannot read: {exc.strerror}") from None
+    return plan_from_json(text, path)
 
 
 @click.command("apply")
-def apply() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+@click.argument("plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False))
+@config_option
+@click.option("--resume", is_flag=True, help="Finish an interrupted run of this plan.")
+@click.option("--force", is_flag=True, help="Apply a plan older than execute.max_plan_age_s.")
+@click.option("--dry-run", is_flag=True, help="Print the order, budgets and estimates; touch nothing.")
+@click.option("--deadline", metavar="HH:MM|ISO", help="Start no migration after this time.")
+def apply(
+    plan_file: str, config: Config, resume: bool, force: bool, dry_run: bool, deadline: str | None
+) -> None:
+    """Carry out PLAN.json (written by `virt-rebalance plan --format json`) with live migrations."""
+    plan = read_plan(plan_file)
+    until = parse_deadline(deadline) if deadline else None
+    if dry_run:
+        show_dry_run(plan, config, until)
+        return
+    from executor.apply import apply_plan
+
+    with progress.show(len(plan.migrations)) as on_event:
+        report = apply_plan(plan, config, resume=resume, force=force, deadline=until, progress=on_event)
+    show_report(report)
+    sys.exit(int(for_status(report.status)))
+
+
+def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
+    ex = config.execute
+    for warning in check_options(ex):
+        output.warning(warning)
+    table = Table(title=f"{len(plan.migrations)} migration(s), in start order", title_justify="left")
+    for column in ("id", "guest", "from -> to", "MiB", "MiB/s", "after", "start s", "est s", "est MiB"):
+        table.add_column(column, justify="right" if column in ("MiB", "MiB/s", "start s") else "left")
+    for m in sorted(plan.migrations, key=lambda m: m.start_s):
+        table.add_row(
+            m.id, m.vm_name, f"{m.source} -> {m.destination}", str(m.memory_mib),
+            str(bandwidth_for(m, ex) or "unlimited"), ", ".join(m.depends_on) or "-",
+            f"{m.start_s:.0f}", f"{m.estimated_s:.0f}", str(m.estimated_mib),
+        )  # fmt: skip
+    console = output.console if output.is_terminal() else None
+    if console is not None:
+        console.print(table)
+    else:
+        from rich.console import Console
+
+        Console(file=sys.stdout, width=160, no_color=True, highlight=False).print(table)
+    click.echo(
+        f"budgets: {ex.max_outgoing_per_host} out / {ex.max_incoming_per_host} in per host, "
+        f"{ex.max_concurrent} in the cluster; cap per migration "
+        f"{ex.per_migration_mibps or 'from the schedule'} MiB/s; failure policy {ex.failure_policy}; "
+        f"abort after {ex.stall_timeout_s:.0f}s without progress or {ex.time_limit_factor:g}x the estimate"
+    )
+    click.echo(
+        f"estimated makespan {plan.makespan_s:.0f}s (lower bound {plan.makespan_lower_bound_s:.0f}s); "
+        f"{plan.moved_mib} MiB to move"
+        + (f"; no migration starts after {deadline.isoformat(timespec='minutes')}" if deadline else "")
+    )
+    click.echo("dry run: nothing was touched")
+
+
+def show_report(report: ApplyReport) -> None:
+    done = report.count("done")
+    click.echo(
+        f"apply {report.status}: {done} of {len(report.outcomes)} migration(s) done in {report.elapsed_s:.0f}s "
+        f"(estimated {report.estimated_makespan_s:.0f}s); journal plan id {report.plan_id}"
+    )
+    for warning in report.warnings:
+        output.warning(warning)
+    for o in report.outcomes:
+        took = f" {o.actual_s:.1f}s (est {o.estimated_s:.0f}s)" if o.actual_s is not None else ""
+        sent = f" {o.actual_mib:.0f} MiB (est {o.estimated_mib})" if o.actual_mib is not None else ""
+        why = f": {o.reason}" if o.reason else ""
+        click.echo(
+            f"  {o.migration_id} {o.vm_name} {o.source} -> {o.destination}: {o.status}{took}{sent}{why}"
+        )

@@ -1,0 +1,86 @@
+"""`virt-rebalance apply`: dry run, a real run on fake hosts, resume, deadlines and bad plan files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.codec import plan_to_json
+from tests.executor.harness import Lab
+from virt_rebalance.cli import main
+from virt_rebalance.commands.apply import parse_deadline
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    lab = Lab(tmp_path)
+    monkeypatch.setattr("collectors.connect.open_connection", lab.world.open)
+    lab.guest("a", "h1")
+    lab.guest("b", "h2")
+    return lab
+
+
+def files(lab: Lab, *moves) -> tuple[str, str]:
+    plan = lab.tmp / "plan.json"
+    plan.write_text(plan_to_json(lab.plan(*moves)))
+    hosts = "".join(
+        f'[[hosts]]\nname = "{n}"\nuri = "{h.uri}"\nmigration_uri = "tcp://{n}"\n\n'
+        for n, h in lab.world.hosts.items()
+    )
+    config = lab.tmp / "cluster.toml"
+    config.write_text(f'state_dir = "{lab.tmp / "state"}"\n\n{hosts}[execute]\npoll_interval_s = 0.01\n')
+    return str(plan), str(config)
+
+
+def test_dry_run_prints_order_and_touches_nothing(lab: Lab) -> None:
+    plan, config = files(
+        lab, lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3", depends_on=("m1",))
+    )
+    result = CliRunner().invoke(main, ["apply", plan, "--config", config, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "m2" in result.output and "h2 -> h3" in result.output and "budgets: 2 out" in result.output
+    assert "nothing was touched" in result.output
+    assert lab.world.migrations == [] and not (lab.tmp / "state").exists()
+
+
+def test_apply_runs_then_reports_nothing_to_do(lab: Lab) -> None:
+    plan, config = files(lab, lab.move("m1", "a", "h1", "h2"))
+    first = CliRunner().invoke(main, ["apply", plan, "--config", config])
+    assert first.exit_code == 0, first.output
+    assert "apply done: 1 of 1" in first.output and lab.where("a") == ["h2"]
+    again = CliRunner().invoke(main, ["apply", plan, "--config", config, "--resume"])
+    assert again.exit_code == 3 and "nothing-to-do" in again.output
+
+
+def test_skipped_move_exits_partial_with_reason(lab: Lab) -> None:
+    plan, config = files(lab, lab.move("m1", "a", "h1", "h2"))
+    lab.world.place(lab.guests["a"], lab.world.hosts["h3"])
+    result = CliRunner().invoke(main, ["apply", plan, "--config", config])
+    assert result.exit_code == 4 and "skipped: a is no longer on h1" in result.output
+
+
+def test_bad_plan_file_names_file_and_field(lab: Lab) -> None:
+    _, config = files(lab)
+    bad = lab.tmp / "bad.json"
+    bad.write_text('{"schema_version": 1, "goal": "rebalance"}')
+    result = CliRunner().invoke(main, ["apply", str(bad), "--config", config])
+    assert result.exit_code == 2 and "bad.json: snapshot" in result.output
+
+
+NOW = datetime(2026, 11, 26, 23, 0, tzinfo=timezone(timedelta(hours=1)))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("23:30", NOW.replace(minute=30)),
+        ("05:00", NOW.replace(hour=5) + timedelta(days=1)),
+        ("2026-11-27T04:00:00+00:00", datetime(2026, 11, 27, 4, tzinfo=UTC)),
+    ],
+    ids=["later-today", "tomorrow-morning", "iso"],
+)
+def test_parse_deadline(text: str, expected: datetime) -> None:
+    assert parse_deadline(text, NOW) == expected
