@@ -1,0 +1,107 @@
+"""The schedule: turn a target placement into live migrations that can run, in order, within budgets.
+
+order (graph.py)        which move waits for which, swaps broken by a temporary hop or reported
+timeline (timeline.py)  when each starts and at what reserved rate (pre-copy cost: precopy.py)
+check (continuous.py)   room on every host at every moment, or PlannerBugError
+bound (bound.py)        how soon any schedule could finish
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from planner.model import Cluster
+from planner.plan import Migration, Stay
+from planner.policy import Budgets
+from planner.schedule.bound import lower_bounds
+from planner.schedule.continuous import assert_continuous
+from planner.schedule.graph import Ordering, order
+from planner.schedule.links import links
+from planner.schedule.timeline import Slot, timeline
+
+__all__ = ["Schedule", "schedule"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Migrations in start order (ids m1..), the estimated makespan and a floor under it."""
+
+    migrations: tuple[Migration, ...]
+    makespan_s: float
+    makespan_lower_bound_s: float
+    unschedulable: tuple[Stay, ...]
+    notes: tuple[str, ...]
+
+
+def schedule(
+    cluster: Cluster, target: Mapping[str, str], reasons: Mapping[str, str], budgets: Budgets
+) -> Schedule:
+    """Order, time and check the moves that carry `cluster` to `target` (guest UUID -> host name).
+
+    `reasons` (guest UUID -> why it moves) is copied onto its migrations. Moves that cannot be ordered
+    safely come back in `unschedulable`; the rest are guaranteed to keep every host within its memory and
+    vCPU limits at every moment, in any run that respects `depends_on`.
+    """
+    net = links(cluster, budgets)
+    ordering = order(cluster, target)
+    slots = timeline(ordering, net)
+    assert_continuous(cluster, ordering, slots)
+    migrations = _migrations(ordering, slots, reasons)
+    bounds = lower_bounds(ordering, net)
+    makespan = max((s.end_s for s in slots), default=0.0)
+    bound = max(bounds.values(), default=0.0)
+    notes = list(ordering.notes)
+    if bounds:
+        tightest = max(bounds, key=lambda k: bounds[k])
+        notes.append(
+            f"makespan {makespan:.0f} s, at least {bound:.0f} s ({tightest}): {makespan / bound:.2f}x the bound"
+        )
+    return Schedule(tuple(migrations), makespan, bound, ordering.unschedulable, tuple(notes))
+
+
+def _migrations(ordering: Ordering, slots: tuple[Slot, ...], reasons: Mapping[str, str]) -> list[Migration]:
+    ids = {slot.leg: f"m{n}" for n, slot in enumerate(slots, start=1)}
+    out = []
+    for slot in slots:
+        leg, cost = ordering.legs[slot.leg], slot.cost
+        warnings = []
+        if cost.near_limit:
+            warnings.append(
+                f"dirties {leg.vm.dirty_rate_mibps} MiB/s against {slot.bandwidth_mibps} MiB/s: "
+                "needs auto-converge or post-copy"
+                + (
+                    f" (auto-converge throttles it to {100 - cost.throttle_pct}% CPU)"
+                    if cost.throttle_pct
+                    else ""
+                )
+            )
+        reason = reasons.get(leg.vm.uuid, "")
+        if leg.temporary:
+            reason = (
+                f"temporary hop to free a cycle; then on to its target ({reason})"
+                if reason
+                else "temporary hop"
+            )
+        out.append(
+            Migration(
+                id=ids[slot.leg],
+                vm_uuid=leg.vm.uuid,
+                vm_name=leg.vm.name,
+                source=leg.source,
+                destination=leg.destination,
+                memory_mib=leg.vm.memory_mib,
+                reason=reason,
+                depends_on=tuple(
+                    sorted((ids[d] for d in ordering.depends_on[slot.leg]), key=lambda m: int(m[1:]))
+                ),
+                bandwidth_mibps=slot.bandwidth_mibps,
+                start_s=round(slot.start_s, 3),
+                estimated_s=round(cost.duration_s, 3),
+                estimated_mib=round(cost.sent_mib),
+                dirty_rate_mibps=leg.vm.dirty_rate_mibps,
+                temporary=leg.temporary,
+                warnings=tuple(warnings),
+            )
+        )
+    return out

@@ -1,0 +1,46 @@
+"""A lower bound on the makespan: no schedule within the budgets can finish sooner.
+
+Each term is a floor on its own (every migration at its full path rate sends the least it can and is as
+short as it can be): the longest single migration; per host, the bytes it sends or receives over its NIC
+rate; per host, its migrations' durations over how many may run there at once (and the same cluster-wide);
+the longest chain of migrations that wait for each other.
+"""
+
+from __future__ import annotations
+
+from planner.schedule.graph import Ordering
+from planner.schedule.links import Links
+from planner.schedule.timeline import chain_tails, full_costs
+
+
+def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
+    """Each term of the bound, in seconds, keyed by what it measures."""
+    if not ordering.legs:
+        return {}
+    full = full_costs(ordering, net)
+    sent_out = dict.fromkeys(net.nic_mibps, 0.0)
+    sent_in = dict.fromkeys(net.nic_mibps, 0.0)
+    busy_out = dict.fromkeys(net.nic_mibps, 0.0)
+    busy_in = dict.fromkeys(net.nic_mibps, 0.0)
+    for leg, cost in zip(ordering.legs, full, strict=True):
+        sent_out[leg.source] += cost.sent_mib
+        sent_in[leg.destination] += cost.sent_mib
+        busy_out[leg.source] += cost.duration_s
+        busy_in[leg.destination] += cost.duration_s
+    return {
+        "longest migration": max(c.duration_s for c in full),
+        "busiest NIC": max(
+            *(sent / net.nic_mibps[h] for h, sent in sent_out.items()),
+            *(sent / net.nic_mibps[h] for h, sent in sent_in.items()),
+        ),
+        "per-host concurrency": max(
+            *(busy / net.max_out for busy in busy_out.values()),
+            *(busy / net.max_in for busy in busy_in.values()),
+        ),
+        "cluster concurrency": sum(c.duration_s for c in full) / net.max_total,
+        "dependency chain": max(chain_tails(ordering, full)),
+    }
+
+
+def lower_bound(ordering: Ordering, net: Links) -> float:
+    return max(lower_bounds(ordering, net).values(), default=0.0)

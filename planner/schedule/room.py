@@ -1,0 +1,51 @@
+"""Room on a host while migrations run: what a guest needs (memory, vCPUs) and what a host may hold.
+
+A host may hold up to its capacity — or, if it already holds more when the plan starts (an overcommitted
+host being drained), up to what it holds now: a plan never makes a host worse than it found it.
+Every guest in the snapshot counts where it is, running or not, as the optimizer counts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.model import Cluster, Vm
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """An amount of the two hard resources: memory (MiB) and vCPUs."""
+
+    memory_mib: int = 0
+    vcpus: int = 0
+
+    def __add__(self, other: Need) -> Need:
+        return Need(self.memory_mib + other.memory_mib, self.vcpus + other.vcpus)
+
+    def __sub__(self, other: Need) -> Need:
+        return Need(self.memory_mib - other.memory_mib, self.vcpus - other.vcpus)
+
+    def fits_in(self, room: Need) -> bool:
+        return self.memory_mib <= room.memory_mib and self.vcpus <= room.vcpus
+
+
+def need(vm: Vm) -> Need:
+    return Need(vm.memory_mib, vm.vcpus)
+
+
+def usage(cluster: Cluster) -> dict[str, Need]:
+    """What each host holds at the plan's start."""
+    out = {h.name: Need() for h in cluster.hosts}
+    for vm in cluster.vms:
+        out[vm.host] = out.get(vm.host, Need()) + need(vm)
+    return out
+
+
+def limits(cluster: Cluster) -> dict[str, Need]:
+    """What each host may hold at any moment: its capacity, or what it holds now if that is more."""
+    used = usage(cluster)
+    out = {}
+    for h in cluster.hosts:
+        now = used[h.name]
+        out[h.name] = Need(max(h.memory_capacity_mib, now.memory_mib), max(h.vcpu_capacity, now.vcpus))
+    return out

@@ -1,0 +1,115 @@
+"""Dependencies: a move that fits only after another waits for it; swaps go through a host with room."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.model import PlacementRule
+from planner.policy import Budgets
+from planner.schedule import schedule
+from tests.builders import make_cluster, make_host, make_vm
+
+GIB = 1024
+
+
+def _hosts(*names: str, memory: int = 8 * GIB) -> list:
+    return [make_host(n, memory_mib=memory) for n in names]
+
+
+def test_a_move_that_fits_only_after_another_waits_for_it() -> None:
+    a = make_vm("a", "h1", memory_mib=6 * GIB)
+    b = make_vm("b", "h2", memory_mib=6 * GIB)
+    cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b])
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h3"}, {a.uuid: "balance"}, Budgets())
+    by_vm = {m.vm_name: m for m in plan.migrations}
+    assert by_vm["a"].depends_on == (by_vm["b"].id,)
+    assert by_vm["b"].depends_on == ()
+    assert by_vm["a"].start_s == pytest.approx(by_vm["b"].start_s + by_vm["b"].estimated_s)
+    assert by_vm["a"].reason == "balance"
+
+
+def test_moves_into_free_room_wait_for_nothing_and_run_together() -> None:
+    vms = [make_vm(f"v{i}", f"h{i}", memory_mib=GIB) for i in (1, 2, 3)]
+    cluster = make_cluster(_hosts("h1", "h2", "h3", "h4", "h5", "h6"), vms)
+    plan = schedule(cluster, {v.uuid: f"h{i + 4}" for i, v in enumerate(vms)}, {}, Budgets())
+    assert all(m.depends_on == () and m.start_s == 0 for m in plan.migrations)
+
+
+def test_a_swap_goes_through_a_host_with_room() -> None:
+    a = make_vm("a", "h1", memory_mib=6 * GIB)
+    b = make_vm("b", "h2", memory_mib=7 * GIB)
+    cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b])
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    assert [(m.vm_name, m.source, m.destination, m.temporary) for m in plan.migrations] == [
+        ("a", "h1", "h3", True),
+        ("b", "h2", "h1", False),
+        ("a", "h3", "h2", False),
+    ]
+    first, second, third = plan.migrations
+    assert (second.depends_on, third.depends_on) == ((first.id,), (second.id,))
+    assert plan.unschedulable == ()
+    assert any("break a cycle" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize(
+    ("hosts", "rules", "why"),
+    [
+        pytest.param(_hosts("h1", "h2"), (), "no host has room", id="no-third-host"),
+        pytest.param(
+            _hosts("h1", "h2") + _hosts("h3", memory=4 * GIB), (), "no host has room", id="third-too-small"
+        ),
+        pytest.param(
+            _hosts("h1", "h2", "h3"),
+            (PlacementRule("avoid", "not-h3", ("a", "b"), hosts=("h3",)),),
+            "no host has room",
+            id="third-forbidden-by-a-hard-rule",
+        ),
+    ],
+)
+def test_a_swap_without_a_host_with_room_is_reported(hosts: list, rules: tuple, why: str) -> None:
+    a = make_vm("a", "h1", memory_mib=6 * GIB)
+    b = make_vm("b", "h2", memory_mib=7 * GIB)
+    cluster = make_cluster(hosts, [a, b], rules)
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    assert plan.migrations == ()
+    assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
+    assert all(s.rule == "schedule" for s in plan.unschedulable)
+    assert why in next(s.reason for s in plan.unschedulable if s.vm_name == "a")
+
+
+def test_a_three_way_rotation_needs_one_hop() -> None:
+    vms = [make_vm(f"v{i}", f"h{i}", memory_mib=6 * GIB) for i in (1, 2, 3)]
+    cluster = make_cluster(_hosts("h1", "h2", "h3", "h4"), vms)
+    target = {vms[0].uuid: "h2", vms[1].uuid: "h3", vms[2].uuid: "h1"}
+    plan = schedule(cluster, target, {}, Budgets())
+    assert sum(m.temporary for m in plan.migrations) == 1
+    assert len(plan.migrations) == 4
+    assert {m.destination for m in plan.migrations if not m.temporary} == {"h1", "h2", "h3"}
+
+
+@pytest.mark.parametrize(
+    ("vm", "why", "resolvable"),
+    [
+        pytest.param(
+            {"migratable": False, "unmigratable_reason": "has a host device"},
+            "has a host device",
+            False,
+            id="unmigratable",
+        ),
+        pytest.param({"memory_mib": 9 * GIB}, "no room", True, id="too-big-for-its-target"),
+    ],
+)
+def test_a_move_that_cannot_happen_is_reported(vm: dict, why: str, resolvable: bool) -> None:
+    guest = make_vm("g", "h1", **vm)
+    cluster = make_cluster(_hosts("h1", "h2"), [guest])
+    plan = schedule(cluster, {guest.uuid: "h2"}, {}, Budgets())
+    assert plan.migrations == ()
+    (stay,) = plan.unschedulable
+    assert why in stay.reason
+    assert stay.resolvable is resolvable
+
+
+def test_no_move_no_migration() -> None:
+    guest = make_vm("g", "h1")
+    plan = schedule(make_cluster(_hosts("h1", "h2"), [guest]), {guest.uuid: "h1"}, {}, Budgets())
+    assert (plan.migrations, plan.makespan_s, plan.makespan_lower_bound_s) == ((), 0.0, 0.0)
