@@ -85,6 +85,9 @@ class CollectConfig(_Strict):
     retention_days: int = Field(14, ge=1)
     window_hours: float = Field(24.0, gt=0)
     storage_migration: bool = False
+    shared_paths: tuple[str, ...] = Field(
+        (), description="path prefixes of disk storage every host mounts (NFS, cluster FS, SAN)"
+    )
 
 
 class ExecuteConfig(_Strict):

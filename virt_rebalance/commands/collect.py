@@ -1,11 +1,67 @@
-"""`virt-rebalance collect` (being built)."""
+"""`virt-rebalance collect --config FILE -o snapshot.json [--record] [--window HOURS]`."""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import click
+
+from planner.codec import cluster_to_json
+from planner.model import HostState
+from virt_rebalance import output
+from virt_rebalance.config import load_config
 
 
 @click.command("collect")
-def collect() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="VIRT_REBALANCE_CONFIG",
+    default="/etc/virt-rebalance/cluster.toml",
+    show_default=True,
+    metavar="FILE",
+    help="The cluster config (TOML); also $VIRT_REBALANCE_CONFIG.",
+)
+@click.option(
+    "-o", "--output", "out", default="-", metavar="FILE", help="Where to write the snapshot (- = stdout)."
+)
+@click.option("--record", is_flag=True, help="Append the usage to the history (collect.history_path).")
+@click.option(
+    "--window",
+    "window_hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="HOURS",
+    help="CPU as the mean and p95 of the history's last HOURS (after recording, with --record).",
+)
+def collect(config_path: str, out: str, record: bool, window_hours: float | None) -> None:
+    """Read every host over libvirt into a cluster snapshot (JSON).
+
+    Unreachable hosts are in the snapshot with their error and reported here; the command fails only
+    when no host answered.
+    """
+    from collectors.collect import collect_cluster
+
+    config = load_config(config_path)
+    start = time.monotonic()
+    cluster = collect_cluster(config, record=record, window_hours=window_hours)
+    took = time.monotonic() - start
+    for host in cluster.hosts:
+        if host.state is HostState.UNREACHABLE:
+            output.warning(f"{host.name} is unreachable: {host.error}", host=host.name)
+    for vm in cluster.vms:
+        if vm.state == "unknown":
+            output.warning(f"{vm.name} on {vm.host}: {vm.unmigratable_reason}", vm=vm.name, host=vm.host)
+    text = cluster_to_json(cluster, indent=2)
+    if out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(out).write_text(text + "\n")
+    answered = sum(1 for h in cluster.hosts if h.state is not HostState.UNREACHABLE)
+    output.info(
+        f"collected {answered} of {len(cluster.hosts)} hosts, {len(cluster.vms)} guests, "
+        f"{len(cluster.cpu_signatures)} CPU signatures in {took:.1f}s" + ("" if out == "-" else f" -> {out}"),
+        seconds=round(took, 3),
+    )

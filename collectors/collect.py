@@ -1,0 +1,166 @@
+"""collect_cluster: read every configured host over libvirt into one Cluster snapshot.
+
+    hosts, concurrently, each within collect.timeout_s: size and CPU (host_reader), guests and usage (guests)
+    -> CPU compatibility of each distinct guest CPU signature on each host, and the baseline (compatibility)
+    -> optionally: append the usage to the history, summarise a window of it (history)
+
+A host that fails or times out is in the snapshot as unreachable with its error; only when no host
+answers does collection fail (CollectError). URIs are redacted in the snapshot and in every error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from collectors.compatibility import Reachable, SignatureCase, baseline, decide
+from collectors.connect import describe_error, open_connection
+from collectors.guests import Guest, read_guests
+from collectors.history import History
+from collectors.host_reader import HostFacts, read_host
+from collectors.parallel import Outcome, run_each
+from collectors.seam import Connection, Opener
+from planner.errors import CollectError
+from planner.model import Cluster, Host, HostState, Vm
+from virt_rebalance.config import Config, HostConfig, redact_uri
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    conn: Connection
+    facts: HostFacts
+    guests: list[Guest]
+
+
+def collect_cluster(
+    config: Config,
+    *,
+    opener: Opener | None = None,
+    record: bool = False,
+    window_hours: float | None = None,
+    now: datetime | None = None,
+) -> Cluster:
+    """The cluster as libvirt reports it now. Raises CollectError only when no host answered."""
+    open_ = opener or open_connection
+    now = now or datetime.now(UTC)
+    cfg = config.collect
+    outcomes = run_each(config.hosts, lambda hc: _read(open_, hc, config), cfg.timeout_s)
+
+    hosts: list[Host] = []
+    vms: list[Vm] = []
+    reachable: list[Reachable] = []
+    cases: dict[str, SignatureCase] = {}
+    running_on: dict[str, set[str]] = {}
+    failures: dict[str, str] = {}
+    for hc, outcome in zip(config.hosts, outcomes, strict=True):
+        answer = outcome.value
+        if answer is None:
+            failures[hc.name] = _why(outcome, hc.uri)
+            hosts.append(_host(config, hc, None, failures[hc.name]))
+            continue
+        hosts.append(_host(config, hc, answer.facts, None))
+        reachable.append(Reachable(hc.name, answer.conn, answer.facts.cpu, answer.facts.domain_types))
+        for guest in answer.guests:
+            vms.append(guest.vm)
+            if guest.case is not None:
+                cases.setdefault(guest.case.signature.key, guest.case)
+                running_on.setdefault(guest.case.signature.key, set()).add(hc.name)
+    if not reachable:
+        raise CollectError(failures)
+
+    try:
+        compatibility = decide(reachable, list(cases.values()), running_on, cfg.timeout_s)
+        baseline_cpu = baseline(reachable)
+    finally:
+        for r in reachable:
+            _close(r.conn)
+
+    window = "instant"
+    if record or window_hours is not None:
+        with History(cfg.history_path or Path(config.state_dir) / "history.sqlite") as history:
+            if record:
+                history.record(now, vms, timedelta(days=cfg.retention_days))
+            if window_hours is not None:
+                vms, window = _summarise(history, vms, now, window_hours)
+
+    return Cluster(
+        hosts=tuple(hosts),
+        vms=tuple(sorted(vms, key=lambda v: (v.host, v.name))),
+        compatibility=compatibility,
+        cpu_signatures=tuple(sorted((c.signature for c in cases.values()), key=lambda s: s.key)),
+        rules=config.placement_rules(),
+        collected_at=now.isoformat(timespec="seconds"),
+        source=f"libvirt: {len(reachable)} of {len(hosts)} hosts answered",
+        window=window,
+        baseline_cpu=baseline_cpu,
+    )
+
+
+def _read(open_: Opener, hc: HostConfig, config: Config) -> _Answer:
+    conn = open_(hc.uri)
+    try:
+        facts = read_host(conn)
+        guests = read_guests(conn, hc.name, facts.cpu, config.collect, lambda e: describe_error(e, hc.uri))
+    except BaseException:
+        _close(conn)
+        raise
+    return _Answer(conn, facts, guests)
+
+
+def _why(outcome: Outcome[_Answer], uri: str) -> str:
+    assert outcome.error is not None
+    return describe_error(outcome.error, uri)
+
+
+def _close(conn: Connection) -> None:
+    # closing a connection to a host that went away cannot fail the collection
+    with contextlib.suppress(Exception):
+        conn.close()
+
+
+def _host(config: Config, hc: HostConfig, facts: HostFacts | None, error: str | None) -> Host:
+    d = config.defaults
+    state = HostState.UNREACHABLE if error else HostState.EXCLUDED if hc.exclude else HostState.ACTIVE
+    return Host(
+        name=hc.name,
+        uri=redact_uri(hc.uri),
+        cpus=facts.cpus if facts else 0,
+        memory_mib=facts.memory_mib if facts else 0,
+        migration_uri=redact_uri(hc.migration_uri) if hc.migration_uri else None,
+        reserved_memory_mib=_or(hc.reserved_memory_mib, d.reserved_memory_mib),
+        reserved_millicores=_or(hc.reserved_millicores, d.reserved_millicores),
+        cpu_overcommit=_or(hc.cpu_overcommit, d.cpu_overcommit),
+        memory_overcommit=_or(hc.memory_overcommit, d.memory_overcommit),
+        cpu_ceiling_pct=_or(hc.cpu_ceiling_pct, d.cpu_ceiling_pct),
+        nic_mibps=_or(hc.nic_mibps, d.nic_mibps),
+        state=state,
+        error=error,
+        domain_types=facts.domain_types if facts else (),
+        cpu_vendor=facts.cpu.vendor if facts else None,
+        cpu_model=facts.cpu.model if facts else None,
+        cpu_features=facts.cpu.features if facts else (),
+        groups=tuple(sorted(set(hc.groups) | {g for g, m in config.host_groups.items() if hc.name in m})),
+    )
+
+
+def _or(value: T | None, default: T) -> T:
+    return default if value is None else value
+
+
+def _summarise(history: History, vms: list[Vm], now: datetime, hours: float) -> tuple[list[Vm], str]:
+    summary = history.summarise(now - timedelta(hours=hours), now)
+    out = []
+    for vm in vms:
+        s = summary.get(vm.uuid)
+        out.append(
+            vm
+            if s is None
+            else replace(vm, cpu_millicores=s.mean_millicores, cpu_p95_millicores=s.p95_millicores)
+        )
+    samples = max((s.samples for s in summary.values()), default=0)
+    return out, f"last {hours:g} h: CPU mean and p95 of up to {samples} samples per guest"
