@@ -117,6 +117,10 @@ class ExecuteConfig(_Strict):
 
 class Config(_Strict):
     state_dir: str = "/var/lib/virt-rebalance"
+    metrics_dir: str | None = Field(
+        None, description="Prometheus textfile directory (node_exporter); default STATE_DIR/metrics"
+    )
+    keep_runs: int = Field(30, ge=1, description="run directories kept under STATE_DIR/runs")
     defaults: HostDefaults = HostDefaults()
     hosts: tuple[HostConfig, ...] = Field(min_length=1)
     host_groups: dict[str, tuple[str, ...]] = {}
@@ -233,7 +237,7 @@ def _toml_error_line(message: str) -> int | None:
 def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
     """Best-effort line number of a key path in TOML text: follows [table] / [[array]] headers and keys."""
     lines = text.splitlines()
-    start, key = 0, None
+    start, key, found = 0, None, False
     i = 0
     while i < len(loc):
         part = loc[i]
@@ -241,24 +245,24 @@ def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
             index = int(loc[i + 1])
             headers = [n for n, line in enumerate(lines) if line.strip() == f"[[{part}]]"]
             if index < len(headers):
-                start = headers[index]
+                start, found = headers[index], True
             i += 2
             continue
         if isinstance(part, str):
             header = next((n for n, line in enumerate(lines) if line.strip() == f"[{part}]"), None)
             if header is not None and i + 1 < len(loc):
-                start = header
+                start, found = header, True
                 i += 1
                 continue
             key = part
         i += 1
     if key is None:
-        return start + 1 if start else None
+        return start + 1 if found else None
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for n in range(start, len(lines)):
         if pattern.match(lines[n]):
             return n + 1
-    return start + 1 if start else None
+    return start + 1 if found else None
 
 
 def redact_uri(uri: str) -> str:

@@ -22,6 +22,14 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def is_quiet() -> bool:
+    return bool(_state["quiet"])
+
+
+def is_log_json() -> bool:
+    return bool(_state["log_json"])
+
+
 def _log(level: str, message: str, **fields: Any) -> None:
     if _state["log_json"]:
         record = {"ts": round(time.time(), 3), "level": level, "msg": message, **fields}

@@ -1,11 +1,92 @@
-"""`virt-rebalance config_check` (being built)."""
+"""`virt-rebalance config check`: validate the config file and try each host over libvirt.
+
+A bad file exits 2 with the file, the line and the key; a host that does not answer exits 1.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor, TimeoutError
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
+from virt_rebalance import output
+from virt_rebalance.commands.options import config_option
+from virt_rebalance.config import Config, HostConfig, redact_uri
 
-@click.command("config")
+if TYPE_CHECKING:
+    from collectors.seam import Connection
+
+
+def open_host(uri: str) -> Connection:
+    """Open a libvirt connection (the seam tests replace)."""
+    from collectors.connect import open_connection
+
+    return open_connection(uri)
+
+
+@click.group("config")
 def config() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+    """The config file."""
+
+
+@config.command("check")
+@config_option
+@click.option("--no-connect", is_flag=True, help="Only validate the file; do not contact the hosts.")
+@click.pass_context
+def check(ctx: click.Context, config: Config, no_connect: bool) -> None:
+    """Validate the config file and try each host."""
+    problems = 0
+    click.echo(
+        f"config: {len(config.hosts)} host(s), {len(config.rules)} rule(s), state_dir {config.state_dir}"
+    )
+    if not _writable(Path(config.state_dir)):
+        output.warning(
+            f"state_dir {config.state_dir} is not writable: runs, locks and maintenance marks need it"
+        )
+    for h in config.hosts:
+        if not h.migration_uri:
+            output.warning(f"{h.name}: no migration_uri; migrations to it use the libvirt URI's host name")
+    if no_connect:
+        return
+    timeout = config.collect.timeout_s
+    pool = ThreadPoolExecutor(max_workers=min(8, len(config.hosts)))
+    futures = {h.name: pool.submit(_try, h) for h in config.hosts}
+    for h in config.hosts:
+        try:
+            line = futures[h.name].result(timeout=timeout)
+        except TimeoutError:
+            line = f"no answer within {timeout:.0f}s"
+            problems += 1
+        except Exception as exc:  # any failure to connect is reported per host
+            line = f"FAILED: {_redact(str(exc))}"
+            problems += 1
+        click.echo(f"  {h.name:<16} {redact_uri(h.uri):<60} {line}")
+    pool.shutdown(wait=False, cancel_futures=True)
+    if problems:
+        output.error(f"{problems} of {len(config.hosts)} host(s) did not answer")
+        ctx.exit(1)
+    click.echo("ok")
+
+
+def _try(host: HostConfig) -> str:
+    conn = open_host(host.uri)
+    try:
+        info = conn.getInfo()
+        return f"ok: {conn.getHostname()}, {info[2]} CPUs, {info[1] / 1024:.1f} GiB"
+    finally:
+        conn.close()
+
+
+def _redact(message: str) -> str:
+    """Any password in a URI inside an error message (scheme://user:secret@host) dropped."""
+    return re.sub(r"(\w[\w+.-]*://[^\s/:@'\"]*):[^\s/@'\"]*@", r"\1@", message)
+
+
+def _writable(path: Path) -> bool:
+    while not path.exists():
+        path = path.parent
+    return os.access(path, os.W_OK)

@@ -1,17 +1,78 @@
-"""`virt-rebalance evacuate` (being built)."""
+"""`virt-rebalance evacuate HOST...` (empty hosts for maintenance) and `virt-rebalance maintenance`
+(list the hosts in maintenance, or end it)."""
 
 from __future__ import annotations
 
 import click
 
+from planner.errors import LockedError
+from planner.plan import Plan
+from virt_rebalance import output
+from virt_rebalance.commands.options import config_option, show_plan, show_result
+from virt_rebalance.config import Config
+from virt_rebalance.jobs import maintenance as marks
+from virt_rebalance.jobs.evacuation import run_evacuation, staying_behind
+from virt_rebalance.jobs.exitcodes import ExitCode
+
 
 @click.command("evacuate")
-def evacuate() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+@click.argument("hosts", nargs=-1, required=True)
+@config_option
+@click.option("--dry-run", is_flag=True, help="Plan and show the evacuation; move nothing, mark nothing.")
+@click.pass_context
+def evacuate(ctx: click.Context, hosts: tuple[str, ...], config: Config, dry_run: bool) -> None:
+    """Move every movable guest off HOST... and put the hosts in maintenance.
+
+    Says first which guests cannot leave and why. Exit codes as for `run`; 4 (partly done) also when
+    guests stay on a host being emptied.
+    """
+
+    def show(plan: Plan) -> None:
+        stays = staying_behind(plan, hosts)
+        for s in stays:
+            output.warning(
+                f"{s.vm_name} cannot leave {s.host}: {s.reason} ({s.rule})", vm=s.vm_name, host=s.host
+            )
+        if not stays:
+            output.info(f"every guest on {', '.join(hosts)} can leave")
+        show_plan(plan, even_if_quiet=dry_run)
+
+    try:
+        summary = run_evacuation(config, hosts, dry_run=dry_run, show=show)
+    except LockedError as exc:
+        output.error(str(exc))
+        ctx.exit(ExitCode.LOCKED)
+    if dry_run:
+        ctx.exit(0)
+    show_result(summary)
+    output.info(f"in maintenance: {', '.join(hosts)}; lift it with `virt-rebalance maintenance end HOST`")
+    ctx.exit(summary.exit_code)
 
 
-@click.command("maintenance")
+@click.group("maintenance")
 def maintenance() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+    """Hosts in maintenance: the nightly run moves no guest onto them."""
+
+
+@maintenance.command("list")
+@config_option
+def list_(config: Config) -> None:
+    """The hosts in maintenance, since when and why."""
+    found = marks.load(config.state_dir)
+    if not found:
+        click.echo("no host is in maintenance")
+    for m in found.values():
+        click.echo(f"{m.host}\tsince {m.since}\t{m.reason}")
+
+
+@maintenance.command("end")
+@click.argument("hosts", nargs=-1, required=True)
+@config_option
+def end(hosts: tuple[str, ...], config: Config) -> None:
+    """Take HOST... out of maintenance: later runs may place guests on them again."""
+    missing = [h for h in hosts if not marks.end(config.state_dir, h)]
+    for h in hosts:
+        if h not in missing:
+            click.echo(f"{h} is back in service")
+    if missing:
+        raise click.UsageError(f"not in maintenance: {', '.join(missing)}")

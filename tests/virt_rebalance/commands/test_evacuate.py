@@ -1,0 +1,49 @@
+"""`virt-rebalance evacuate` and `maintenance` through CliRunner."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from virt_rebalance.cli import main
+from virt_rebalance.config import load_config
+from virt_rebalance.jobs import maintenance
+
+
+def test_says_up_front_what_cannot_leave_then_moves(fake_steps, config_path) -> None:
+    result = CliRunner().invoke(main, ["evacuate", "h1", "--config", str(config_path)])
+    assert result.exit_code == 4, result.output
+    out = result.output
+    assert (
+        out.index("g-kvm cannot leave h1") < out.index("Migrations, in order") < out.index("evacuate partial")
+    )
+    assert "in maintenance: h1" in out
+    assert len(fake_steps.applied) == 1
+
+
+def test_dry_run_moves_and_marks_nothing(fake_steps, config_path) -> None:
+    result = CliRunner().invoke(main, ["evacuate", "h1", "--dry-run", "--config", str(config_path)])
+    assert result.exit_code == 0
+    assert "g-kvm cannot leave h1" in result.output and "web-2" in result.output
+    assert fake_steps.applied == []
+    assert maintenance.load(load_config(config_path).state_dir) == {}
+
+
+def test_unknown_host_exits_2(fake_steps, config_path) -> None:
+    result = CliRunner().invoke(main, ["evacuate", "h9", "--config", str(config_path)])
+    assert result.exit_code == 2
+    assert "h9" in result.output
+
+
+def test_maintenance_list_and_end(fake_steps, config_path) -> None:
+    CliRunner().invoke(main, ["evacuate", "h2", "--config", str(config_path)])
+    listed = CliRunner().invoke(main, ["maintenance", "list", "--config", str(config_path)])
+    assert listed.output.startswith("h2\tsince ")
+    ended = CliRunner().invoke(main, ["maintenance", "end", "h2", "--config", str(config_path)])
+    assert ended.exit_code == 0 and "h2 is back in service" in ended.output
+    again = CliRunner().invoke(main, ["maintenance", "end", "h2", "--config", str(config_path)])
+    assert again.exit_code == 2 and "not in maintenance: h2" in again.output
+
+
+def test_config_from_the_environment(fake_steps, config_path) -> None:
+    result = CliRunner(env={"VIRT_REBALANCE_CONFIG": str(config_path)}).invoke(main, ["maintenance", "list"])
+    assert result.exit_code == 0 and "no host is in maintenance" in result.output

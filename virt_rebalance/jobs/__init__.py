@@ -1,0 +1,1 @@
+"""The three jobs' building blocks: the nightly run, its lock, exit codes, metrics and maintenance marks."""

@@ -1,0 +1,72 @@
+"""Host maintenance evacuation: plan every movable guest off the hosts (with every rule and budget), say up
+front what cannot leave and why, mark the hosts in maintenance, carry out the moves, record.
+
+The hosts are marked before the first migration starts, so a nightly run (after this one releases the
+lock) never brings guests back; `virt-rebalance maintenance end HOST` lifts the mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from planner.errors import InputError
+from planner.plan import Plan, Stay
+from virt_rebalance import progress
+from virt_rebalance.config import Config
+from virt_rebalance.jobs import lock, maintenance, record, steps
+from virt_rebalance.jobs.exitcodes import ExitCode, for_status
+from virt_rebalance.jobs.summary import Outcome, RunSummary, build, outcomes_from
+
+JOB = "evacuate"
+
+
+def staying_behind(plan: Plan, hosts: Sequence[str]) -> list[Stay]:
+    """The guests that will not leave the hosts being emptied, with the reason."""
+    return [s for s in plan.stays if s.host in hosts]
+
+
+def plan_evacuation(config: Config, hosts: Sequence[str]) -> Plan:
+    known = {h.name for h in config.hosts}
+    if unknown := [h for h in hosts if h not in known]:
+        raise InputError("--config", "hosts", f"not in the config: {', '.join(unknown)}")
+    cluster = steps.current(config, steps.collect(config))
+    return steps.plan(cluster, config, "evacuate", tuple(hosts))
+
+
+def run_evacuation(
+    config: Config,
+    hosts: Sequence[str],
+    *,
+    dry_run: bool = False,
+    show: Callable[[Plan], None] | None = None,
+) -> RunSummary:
+    """Evacuate `hosts` (or, with `dry_run`, only plan and show it). Exit code PARTIAL when guests stay."""
+    started = datetime.now(UTC)
+    hosts = tuple(dict.fromkeys(hosts))
+    if dry_run:  # nothing is written or moved: plan and show
+        proposal = plan_evacuation(config, hosts)
+        if show:
+            show(proposal)
+        return build(JOB, proposal, "planned", ExitCode.DONE, started)
+    with (
+        lock.hold(config.state_dir, f"evacuate {' '.join(hosts)}"),
+        record.recorded(config, JOB, started) as run,
+    ):
+        plan = plan_evacuation(config, hosts)
+        run.planned(plan)
+        if show:
+            show(plan)
+        maintenance.mark(config.state_dir, hosts, "evacuate")
+        outcomes: tuple[Outcome, ...] = ()
+        status = "nothing-to-do"
+        if not plan.is_empty:
+            with progress.show(len(plan.migrations)) as on_event:
+                report = steps.apply(plan, config, progress=on_event)
+            status, outcomes = report.status, outcomes_from(report, plan)
+        code = for_status(status)
+        stays = staying_behind(plan, hosts)
+        if stays and code in (ExitCode.DONE, ExitCode.NOTHING_TO_DO):
+            status, code = "partial", ExitCode.PARTIAL
+        message = "; ".join(f"{s.vm_name} stays on {s.host}: {s.reason}" for s in stays)
+        return run.finish(run.summary(status, code, outcomes=outcomes, message=message))

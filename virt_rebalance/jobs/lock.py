@@ -1,0 +1,43 @@
+"""One lock per state directory so two runs (nightly, evacuate) never overlap.
+
+An advisory fcntl lock on `STATE_DIR/virt-rebalance.lock`: the kernel drops it when the process dies, so a
+crash never leaves a stale lock behind. The file holds who took it, for the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from planner.errors import LockedError
+
+LOCK_NAME = "virt-rebalance.lock"
+
+
+@contextmanager
+def hold(state_dir: str | Path, job: str) -> Iterator[Path]:
+    """Take the lock for `job` or raise LockedError naming the holder; released on exit."""
+    path = Path(state_dir) / LOCK_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "unknown holder"
+            raise LockedError(str(path), holder) from None
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{job}, pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

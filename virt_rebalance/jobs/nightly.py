@@ -1,0 +1,60 @@
+"""The nightly rebalance: collect (with the usage history window), plan, apply within the window, record.
+
+    summary = run_nightly(config)            # raises LockedError when another run holds the lock
+    sys.exit(summary.exit_code)
+
+Every run leaves its plan, reports, summary and metrics behind (jobs.record), a failed one too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from planner.plan import Plan
+from virt_rebalance import output, progress
+from virt_rebalance.config import Config
+from virt_rebalance.jobs import lock, record, steps, window
+from virt_rebalance.jobs.exitcodes import ExitCode, for_status
+from virt_rebalance.jobs.summary import Outcome, RunSummary, outcomes_from
+
+JOB = "run"
+
+
+def run_nightly(
+    config: Config,
+    *,
+    now: datetime | None = None,
+    ignore_window: bool = False,
+    show: Callable[[Plan], None] | None = None,
+) -> RunSummary:
+    """One nightly run under the lock; `show` gets the plan before anything moves (the CLI prints it)."""
+    started = now or datetime.now(UTC)
+    with lock.hold(config.state_dir, "nightly run"), record.recorded(config, JOB, started) as run:
+        closed: window.OutsideWindow | None = None
+        try:
+            deadline = window.deadline(config.policy.window, started)
+        except window.OutsideWindow as exc:
+            closed, deadline = exc, None
+        snapshot = steps.collect(config, window_hours=config.collect.window_hours)
+        plan = steps.plan(steps.current(config, snapshot), config, "rebalance")
+        files = run.planned(plan)
+        if show:
+            show(plan)
+        if plan.is_empty:
+            return run.finish(run.summary("nothing-to-do", ExitCode.NOTHING_TO_DO))
+        if closed and not ignore_window:
+            output.warning(f"{closed}: the plan is written to {files['plan']}; nothing was started")
+            waiting = tuple(
+                Outcome(m.vm_name, m.source, m.destination, "not-started", m.memory_mib, str(closed))
+                for m in plan.migrations
+            )
+            return run.finish(
+                run.summary("outside-window", ExitCode.OUTSIDE_WINDOW, outcomes=waiting, message=str(closed))
+            )
+        with progress.show(len(plan.migrations)) as on_event:
+            report = steps.apply(plan, config, deadline=deadline, progress=on_event)
+        outcomes = outcomes_from(report, plan)
+        return run.finish(
+            run.summary(report.status, for_status(report.status), outcomes=outcomes, deadline=deadline)
+        )

@@ -1,0 +1,94 @@
+"""What a job leaves behind: a run directory with the plan, its reports and the summary, the last
+summary at `STATE_DIR/last-<job>.json`, and Prometheus textfile metrics.
+
+    STATE_DIR/runs/20261126T060000Z-run/{plan.json,report.txt,report.html,summary.json}
+    STATE_DIR/last-run.json, STATE_DIR/last-evacuate.json
+    METRICS_DIR/virt-rebalance-run.prom, METRICS_DIR/virt-rebalance-evacuate.prom
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from planner.codec import plan_to_json
+from planner.errors import VirtRebalanceError
+from planner.plan import Plan
+from virt_rebalance.config import Config
+from virt_rebalance.jobs import metrics
+from virt_rebalance.jobs.exitcodes import ExitCode
+from virt_rebalance.jobs.summary import RunSummary, build, write_atomically
+from virt_rebalance.report import html, text
+
+
+@dataclass
+class Run:
+    """One job run being recorded: its directory, and its plan once there is one."""
+
+    config: Config
+    job: str
+    started: datetime
+    directory: Path
+    plan: Plan | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+    def planned(self, plan: Plan) -> dict[str, str]:
+        """Keep the plan and write it with its reports; returns the files by kind."""
+        self.plan, self.files = plan, write_plan(self.directory, plan)
+        return self.files
+
+    def summary(self, status: str, code: ExitCode, **details: Any) -> RunSummary:
+        return build(self.job, self.plan, status, code, self.started, files=self.files, **details)
+
+    def finish(self, summary: RunSummary) -> RunSummary:
+        finish(self.config, self.directory, summary)
+        return summary
+
+
+@contextmanager
+def recorded(config: Config, job: str, started: datetime) -> Iterator[Run]:
+    """A run directory for the job; a job that raises is recorded as failed (summary, metrics) and re-raised."""
+    run = Run(config, job, started, run_dir(config, job, started))
+    try:
+        yield run
+    except VirtRebalanceError as exc:
+        run.finish(run.summary("failed", ExitCode.FAILED, message=str(exc)))
+        raise
+
+
+def run_dir(config: Config, job: str, started: datetime) -> Path:
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(config.state_dir) / "runs" / f"{stamp}-{job}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_plan(directory: Path, plan: Plan) -> dict[str, str]:
+    """The plan (JSON: what apply runs) and its text and HTML reports; returns the files by kind."""
+    files = {
+        "plan": directory / "plan.json",
+        "report_text": directory / "report.txt",
+        "report_html": directory / "report.html",
+    }
+    write_atomically(files["plan"], plan_to_json(plan, indent=2))
+    write_atomically(files["report_text"], text.render(plan, plain=True))
+    write_atomically(files["report_html"], html.render(plan))
+    return {kind: str(path) for kind, path in files.items()}
+
+
+def finish(config: Config, directory: Path, summary: RunSummary) -> None:
+    """Write the summary (run directory and last-<job>.json) and the metrics; prune old run directories."""
+    state = Path(config.state_dir)
+    write_atomically(directory / "summary.json", summary.to_json())
+    write_atomically(state / f"last-{summary.job}.json", summary.to_json())
+    metrics_dir = Path(config.metrics_dir) if config.metrics_dir else state / "metrics"
+    metrics.write(metrics_dir / f"virt-rebalance-{summary.job}.prom", summary, time.time())
+    runs = sorted(p for p in (state / "runs").iterdir() if p.is_dir())
+    for old in runs[: max(0, len(runs) - config.keep_runs)]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,71 @@
+"""The three steps every job takes — collect, plan, carry out — as one seam over the other packages.
+
+The jobs call these, never the packages directly, so a test can replace a step (monkeypatch) with
+hand-made data; the imports are late so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from planner.codec import cluster_from_json
+from planner.errors import SnapshotError
+from planner.model import Cluster, HostState
+from planner.plan import Plan
+from virt_rebalance import output
+from virt_rebalance.config import Config
+from virt_rebalance.jobs import maintenance
+
+if TYPE_CHECKING:
+    from executor.report import ApplyReport, ProgressEvent
+
+
+def collect(config: Config, *, window_hours: float | None = None) -> Cluster:
+    """Read the hosts over libvirt (with the usage history of the last `window_hours` when given)."""
+    from collectors.collect import collect_cluster
+
+    cluster: Cluster = collect_cluster(config, window_hours=window_hours)
+    return cluster
+
+
+def load_snapshot(path: str | Path) -> Cluster:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise SnapshotError(str(path), None, f"cannot read: {exc.strerror}") from None
+    return cluster_from_json(text, str(path))
+
+
+def current(config: Config, snapshot: Cluster) -> Cluster:
+    """The snapshot as the jobs plan with it: the maintenance marks applied, unreachable hosts reported."""
+    for host in snapshot.hosts:
+        if host.state is HostState.UNREACHABLE:
+            output.warning(f"{host.name} is unreachable and left out: {host.error}", host=host.name)
+    return maintenance.apply_to(snapshot, maintenance.load(config.state_dir))
+
+
+def plan(
+    cluster: Cluster,
+    config: Config,
+    goal: Literal["rebalance", "evacuate"] = "rebalance",
+    evacuate: tuple[str, ...] = (),
+) -> Plan:
+    from planner.pipeline import make_plan
+
+    result: Plan = make_plan(cluster, config.policy_value(evacuate), config.budgets(), goal=goal)
+    return result
+
+
+def apply(
+    plan: Plan,
+    config: Config,
+    *,
+    deadline: datetime | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> ApplyReport:
+    from executor.apply import apply_plan
+
+    return apply_plan(plan, config, deadline=deadline, progress=progress)

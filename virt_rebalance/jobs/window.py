@@ -1,0 +1,47 @@
+"""The nightly window (`policy.window = "22:00-05:00"`, local time) and the deadline it sets.
+
+No migration starts after the deadline; running ones finish (the executor's contract).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+
+def deadline(window: str | None, now: datetime) -> datetime | None:
+    """The end of the window `now` is in; None when there is no window. Raises OutsideWindow when closed.
+
+    A window may wrap midnight (22:00-05:00); start == end means all day.
+    """
+    if window is None:
+        return None
+    start_text, end_text = window.split("-")
+    start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+    now = now if now.tzinfo else now.astimezone()
+    today = now.date()
+
+    def at(day_offset: int, t: time) -> datetime:
+        return datetime.combine(today + timedelta(days=day_offset), t, tzinfo=now.tzinfo)
+
+    if start == end:
+        return at(1, end) if now.timetz().replace(tzinfo=None) >= end else at(0, end)
+    clock = now.time()
+    if start < end:
+        if start <= clock < end:
+            return at(0, end)
+    elif clock >= start:
+        return at(1, end)
+    elif clock < end:
+        return at(0, end)
+    raise OutsideWindow(window, next_start=at(0 if clock < start else 1, start))
+
+
+class OutsideWindow(Exception):
+    """The nightly window is closed: a condition the job reports, not a program error."""
+
+    def __init__(self, window: str, next_start: datetime) -> None:
+        self.window = window
+        self.next_start = next_start
+        super().__init__(
+            f"outside the window {window}; it opens at {next_start.isoformat(timespec='minutes')}"
+        )
