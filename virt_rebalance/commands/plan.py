@@ -8,6 +8,7 @@ import click
 
 from planner.codec import plan_to_json
 from virt_rebalance import output
+from virt_rebalance.commands.apply import read_plan
 from virt_rebalance.commands.options import PLAIN_WIDTH, config_option, show_plan
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import steps
@@ -27,11 +28,21 @@ from virt_rebalance.report import html, text
     help="Plan emptying HOST (repeat, or separate with commas).",
 )
 @click.option(
+    "--plan-file",
+    type=click.Path(dir_okay=False),
+    help="Report this saved plan (JSON) instead of computing one; `apply` runs exactly that file.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True
 )
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def plan(
-    config: Config, snapshot: str | None, evacuate_hosts: tuple[str, ...], fmt: str, out: str | None
+    config: Config,
+    snapshot: str | None,
+    evacuate_hosts: tuple[str, ...],
+    plan_file: str | None,
+    fmt: str,
+    out: str | None,
 ) -> None:
     """Compute a plan and report it; moves nothing.
 
@@ -40,11 +51,18 @@ def plan(
     hosts = tuple(h for item in evacuate_hosts for h in item.split(",") if h)
     if unknown := [h for h in hosts if h not in {c.name for c in config.hosts}]:
         raise click.BadParameter(f"not in the config: {', '.join(unknown)}", param_hint="--evacuate")
-    if snapshot:
-        cluster = steps.load_snapshot(snapshot)
+    if plan_file and (snapshot or hosts):
+        raise click.UsageError("--plan-file reports a saved plan: it takes neither --snapshot nor --evacuate")
+    if plan_file:
+        result = read_plan(plan_file)
     else:
-        cluster = steps.collect(config, window_hours=None if hosts else config.collect.window_hours)
-    result = steps.plan(steps.current(config, cluster), config, "evacuate" if hosts else "rebalance", hosts)
+        if snapshot:
+            cluster = steps.load_snapshot(snapshot)
+        else:
+            cluster = steps.collect(config, window_hours=None if hosts else config.collect.window_hours)
+        result = steps.plan(
+            steps.current(config, cluster), config, "evacuate" if hosts else "rebalance", hosts
+        )
     if fmt == "json":
         rendered = plan_to_json(result, indent=2) + "\n"
     elif fmt == "html":

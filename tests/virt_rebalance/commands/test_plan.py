@@ -83,3 +83,19 @@ def test_bad_config_names_file_line_and_key(fake_steps, tmp_path) -> None:
     result = CliRunner().invoke(main, ["plan", "--config", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:4: hosts[0].cpu_overcommit" in result.output
+
+
+def test_plan_file_reports_a_saved_plan_without_collecting(fake_steps, config_path, tmp_path) -> None:
+    saved = tmp_path / "plan.json"
+    invoke("plan", "--config", str(config_path), "--format", "json", "-o", str(saved))
+    fake_steps.collected.clear()
+    result = invoke("plan", "--config", str(config_path), "--plan-file", str(saved))
+    assert "Migrations, in order" in result.output and "web-1" in result.output
+    assert fake_steps.collected == [] and len(fake_steps.planned) == 1
+
+
+def test_plan_file_takes_no_snapshot(fake_steps, config_path, tmp_path) -> None:
+    result = CliRunner().invoke(
+        main, ["plan", "--config", str(config_path), "--plan-file", "p.json", "--snapshot", "s.json"]
+    )
+    assert result.exit_code == 2 and "--plan-file" in result.output
