@@ -1,0 +1,34 @@
+"""The cluster config a lab writes: the same TOML format users write for real clusters
+(virt_rebalance/config.py), so every command can point at a lab with --config."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from virt_rebalance.lab.host import LabHost
+
+
+def cluster_toml(lab: str, hosts: Sequence[LabHost], state_dir: Path, nic_mibps: int) -> str:
+    def q(value: object) -> str:  # a TOML basic string is a JSON string
+        return json.dumps(str(value))
+
+    lines = [
+        f"# Written by `virt-rebalance lab up --name {lab}`; rewritten on every lab up.",
+        f"state_dir = {q(state_dir)}",
+        "",
+        "[defaults]",
+        f"nic_mibps = {nic_mibps}",
+        "reserved_memory_mib = 512",
+    ]
+    for host in hosts:
+        lines += [
+            "",
+            "[[hosts]]",
+            f"name = {q(host.name)}",
+            f"uri = {q(host.uri)}",
+            f"migration_uri = {q(host.migration_uri)}",
+            f"nic_mibps = {nic_mibps}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,325 @@
+"""A whole lab: N hosts on one bridge, their guests, the lab.json state file and the cluster config."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import LabError
+from virt_rebalance.lab import host as libvirtd
+from virt_rebalance.lab import network, state
+from virt_rebalance.lab.cluster_config import cluster_toml
+from virt_rebalance.lab.guest import GuestSpec, default_guests, domain_xml
+from virt_rebalance.lab.host import LabHost
+from virt_rebalance.lab.images import ensure_images
+from virt_rebalance.lab.naming import LAB_ROOT, LabNames
+from virt_rebalance.lab.state import HostRecord, LabState
+from virt_rebalance.lab.system import preflight, run
+
+DEFAULT_NIC_MIBPS = 256
+
+
+@dataclass(frozen=True)
+class DomainState:
+    name: str
+    host: str
+    state: str  # virsh's words: running, paused, shut off, ...
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    host: LabHost
+    libvirtd_pid: int | None
+    up: bool
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    name: str
+    config_path: Path
+    hosts: tuple[HostStatus, ...]
+    domains: tuple[DomainState, ...]
+
+
+class Lab:
+    """A named lab on this machine; see the package docstring for the API tour."""
+
+    def __init__(self, name: str = "default", root: Path = LAB_ROOT, nic_mibps: int = DEFAULT_NIC_MIBPS):
+        self.names = LabNames(name, root)
+        self.name = name
+        self.nic_mibps = nic_mibps
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    # --- what tests read -------------------------------------------------------------------------
+
+    @property
+    def dir(self) -> Path:
+        return self.names.dir
+
+    @property
+    def config_path(self) -> Path:
+        return self.names.config_path
+
+    @property
+    def hosts(self) -> list[LabHost]:
+        return [r.host for r in self._state().hosts]
+
+    @property
+    def guests(self) -> list[GuestSpec]:
+        return list(self._state().guests)
+
+    def host(self, name: str) -> LabHost:
+        return self._state().record(name).host
+
+    def uri(self, host: str) -> str:
+        return self.host(host).uri
+
+    def exists(self) -> bool:
+        return self.names.state_file.exists()
+
+    def connect(self, host: str) -> Any:
+        """A libvirt connection to the host (libvirt is imported only here, for tests and tools)."""
+        import libvirt  # the lab itself drives libvirt through virsh
+
+        return libvirt.open(self.uri(host))
+
+    # --- the life cycle ------------------------------------------------------------------------
+
+    def up(self, hosts: int = 3, guests: int = 0, no_kvm_hosts: int = 0, skewed: bool = False) -> Lab:
+        """Start the lab, or complete it if it is already (partly) up. Idempotent."""
+        if not 1 <= hosts <= 64 or not 0 <= no_kvm_hosts <= hosts or guests < 0:
+            raise LabError(f"bad lab size: {hosts} hosts, {no_kvm_hosts} without KVM, {guests} guests")
+        preflight()
+        with self._locked():
+            images = ensure_images()
+            current = self._ensure_hosts(hosts, no_kvm_hosts)
+            self.names.console_dir.mkdir(exist_ok=True)
+            for spec in default_guests(guests, current.host_names, [], skewed):
+                self._ensure_guest(spec, images.kernel, images.initrd)
+            self.config_path.write_text(
+                cluster_toml(self.name, self.hosts, self.dir / "state", self.nic_mibps)
+            )
+        return self
+
+    def _ensure_hosts(self, count: int, no_kvm: int) -> LabState:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        current = state.load(self.names.state_file) or LabState(
+            self.name, self.names.bridge, self.names.subnet, self.nic_mibps
+        )
+        wanted = [self._new_host(i, kvm=i <= count - no_kvm) for i in range(1, count + 1)]
+        if current.hosts and [r.host.name for r in current.hosts] != [h.name for h in wanted]:
+            raise LabError(
+                f"lab {self.name} already has {len(current.hosts)} hosts",
+                f"run `virt-rebalance lab down --name {self.name}` first to change its size",
+            )
+        if current.hosts and [r.host.kvm for r in current.hosts] != [h.kvm for h in wanted]:
+            raise LabError(
+                f"lab {self.name} already has other hosts without KVM",
+                f"run `virt-rebalance lab down --name {self.name}` first",
+            )
+        if not current.hosts:
+            current = LabState(
+                self.name,
+                self.names.bridge,
+                self.names.subnet,
+                self.nic_mibps,
+                tuple(HostRecord(h) for h in wanted),
+            )
+        network.ensure_bridge(current.bridge)
+        starting = []
+        for record in current.hosts:
+            h = record.host
+            network.ensure_host_network(current.bridge, h.netns, self.names.veth(h.name), h.address)
+            if record.libvirtd_pid and libvirtd.is_our_libvirtd(h, record.libvirtd_pid):
+                continue
+            proc = libvirtd.start_libvirtd(h)
+            self._procs[proc.pid] = proc
+            current = current.with_pid(h.name, proc.pid)
+            starting.append((h, proc.pid))
+        state.save(self.names.state_file, current)
+        for h, pid in starting:
+            libvirtd.wait_ready(h, pid)
+        libvirtd.probe_caps([h for h, _ in starting])
+        return current
+
+    def _new_host(self, index: int, kvm: bool) -> LabHost:
+        name = self.names.host_name(index)
+        return LabHost(
+            name=name,
+            uri=self.names.uri(name),
+            migration_uri=self.names.migration_uri(name),
+            address=self.names.address(name),
+            dir=self.names.host_dir(name),
+            netns=self.names.netns(name),
+            kvm=kvm,
+            host_uuid=str(uuid.uuid4()),
+            hostname=self.names.hostname(name),
+        )
+
+    def down(self) -> None:
+        """Kill the lab's processes (recorded libvirtd pids and their hosts' qemu), remove its namespaces,
+        bridge, veths and files. Idempotent: a lab that is not there is not an error."""
+        preflight()
+        with self._locked():
+            current = state.load(self.names.state_file)
+            records = list(current.hosts) if current else []
+            pids: set[int] = set()
+            for record in records:
+                if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
+                    pids.add(record.libvirtd_pid)
+                pids |= self._qemu_pids(record.host.dir)
+            netns_names = {r.host.netns for r in records} | set(network.list_netns(self.names.netns_prefix))
+            for ns in netns_names:
+                pids |= set(network.netns_pids(ns))
+            libvirtd.stop(sorted(pids), signal.SIGKILL)
+            for ns in sorted(netns_names):
+                host_name = ns.removeprefix(f"vrl-{self.name}-")
+                network.remove_host_network(ns, self.names.veth(host_name))
+            network.remove_bridge(self.names.bridge)
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.names.lock_file.unlink(missing_ok=True)
+
+    def _qemu_pids(self, host_dir: Path) -> set[int]:
+        """The host's qemu processes, from libvirt's pid files, checked against their command line."""
+        pids = set()
+        for pid_path in (host_dir / "run" / "qemu").glob("*.pid"):
+            try:
+                pid = int(pid_path.read_text().strip())
+            except ValueError:
+                continue
+            if libvirtd.is_alive(pid) and str(self.dir) in libvirtd.cmdline(pid):
+                pids.add(pid)
+        return pids
+
+    # --- guests --------------------------------------------------------------------------------
+
+    def add_guest(self, spec: GuestSpec) -> str:
+        """Define and start a guest; returns the host it runs on (spec.host, or the emptiest fitting one)."""
+        images = ensure_images()
+        with self._locked():
+            if any(g.name == spec.name for g in self._state().guests):
+                raise LabError(f"lab {self.name} already has a guest {spec.name!r}")
+            return self._ensure_guest(spec, images.kernel, images.initrd)
+
+    def _ensure_guest(self, spec: GuestSpec, kernel: Path, initrd: Path) -> str:
+        current = self._state()
+        defined = {h.name: self._virsh_names(h, all_states=True) for h in self.hosts}
+        where = [h for h, names in defined.items() if spec.name in names]
+        host = where[0] if where else self._pick_host(spec, current)
+        target = self.host(host)
+        if spec.kind == "kvm" and not target.kvm:
+            raise LabError(f"guest {spec.name} is a kvm guest but host {host} has no KVM")
+        if not where:
+            self.names.console_dir.mkdir(parents=True, exist_ok=True)
+            xml_path = self.dir / "guests" / f"{spec.name}.xml"
+            xml_path.parent.mkdir(exist_ok=True)
+            xml_path.write_text(domain_xml(spec, self.name, kernel, initrd, self.names.console_dir))
+            self.virsh(host, "define", str(xml_path))
+        if spec.name not in self._virsh_names(target, all_states=False):
+            self.virsh(host, "start", spec.name)
+        recorded = spec if spec.host else GuestSpec(**{**spec.to_json(), "host": host})
+        state.save(self.names.state_file, self._state().with_guest(recorded))
+        return host
+
+    def _pick_host(self, spec: GuestSpec, current: LabState) -> str:
+        if spec.host:
+            current.record(spec.host)
+            return spec.host
+        fitting = [r.host.name for r in current.hosts if r.host.kvm or spec.kind == "tcg"]
+        if not fitting:
+            raise LabError(f"no host of lab {self.name} can run kvm guest {spec.name}")
+        load = {h: sum(1 for g in current.guests if g.host == h) for h in fitting}
+        return min(fitting, key=lambda h: (load[h], fitting.index(h)))
+
+    def where(self, guest: str) -> list[str]:
+        """The hosts on which the guest is running now (a host with libvirtd stopped: by its qemu pid file)."""
+        out = []
+        for record in self._state().hosts:
+            h = record.host
+            if record.libvirtd_pid and libvirtd.is_alive(record.libvirtd_pid):
+                running = guest in self._virsh_names(h, all_states=False)
+            else:
+                running = any(
+                    str(self.dir) in libvirtd.cmdline(p) and f"guest={guest}," in libvirtd.cmdline(p)
+                    for p in self._qemu_pids(h.dir)
+                )
+            if running:
+                out.append(h.name)
+        return out
+
+    # --- libvirtd of one host ------------------------------------------------------------------
+
+    def stop_libvirtd(self, host: str) -> None:
+        """Stop the host's libvirtd; its qemu guests keep running."""
+        with self._locked():
+            record = self._state().record(host)
+            if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
+                libvirtd.stop([record.libvirtd_pid])
+            state.save(self.names.state_file, self._state().with_pid(host, None))
+
+    def start_libvirtd(self, host: str) -> None:
+        """Start the host's libvirtd again (a no-op while it runs); it picks up its running guests."""
+        with self._locked():
+            record = self._state().record(host)
+            if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
+                return
+            proc = libvirtd.start_libvirtd(record.host)
+            self._procs[proc.pid] = proc
+            state.save(self.names.state_file, self._state().with_pid(host, proc.pid))
+            libvirtd.wait_ready(record.host, proc.pid)
+
+    # --- status --------------------------------------------------------------------------------
+
+    def status(self) -> LabStatus:
+        current = state.load(self.names.state_file)
+        if current is None:
+            raise LabError(
+                f"no lab named {self.name}", f"start it with `virt-rebalance lab up --name {self.name}`"
+            )
+        hosts, domains = [], []
+        for record in current.hosts:
+            up = bool(record.libvirtd_pid) and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid or 0)
+            hosts.append(HostStatus(record.host, record.libvirtd_pid, up))
+            if up:
+                for line in self.virsh(record.host.name, "list", "--all").splitlines():
+                    parts = line.split(None, 2)
+                    if len(parts) == 3:
+                        domains.append(DomainState(parts[1], record.host.name, parts[2].strip()))
+        return LabStatus(self.name, self.config_path, tuple(hosts), tuple(domains))
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def virsh(self, host: str, *args: str) -> str:
+        """Run one virsh command against the host; LabError when it fails."""
+        return run(["virsh", "-q", "-c", self.uri(host), *args], timeout=60).stdout
+
+    def _virsh_names(self, host: LabHost, all_states: bool) -> set[str]:
+        args = ["list", "--name", "--all"] if all_states else ["list", "--name", "--state-running"]
+        return {n.strip() for n in self.virsh(host.name, *args).splitlines() if n.strip()}
+
+    def _state(self) -> LabState:
+        current = state.load(self.names.state_file)
+        if current is None:
+            raise LabError(
+                f"no lab named {self.name}", f"start it with `virt-rebalance lab up --name {self.name}`"
+            )
+        return current
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One lab operation at a time per lab name (across processes); labs with other names run freely."""
+        self.names.root.mkdir(parents=True, exist_ok=True)
+        with open(self.names.lock_file, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
