@@ -76,7 +76,9 @@ def _interrupted(
 
 def _after_jobs(m: Migration, hosts: Mapping[str, Connection], execute: ExecuteConfig) -> dict[str, Sighting]:
     """Where the guest is once no migration job runs on it any more (waiting up to the time limit)."""
-    limit = max(m.estimated_s * execute.time_limit_factor, execute.stall_timeout_s)
+    limit = max(
+        m.estimated_s * execute.time_limit_factor, execute.time_limit_floor_s, execute.stall_timeout_s
+    )
     give_up = time.monotonic() + limit
     while True:
         seen = where_is(m.vm_uuid, hosts)

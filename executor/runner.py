@@ -150,7 +150,12 @@ class Runner:
             return
         info = dom.info()
         call = migrate_call(m, self.ex, self.config.host(m.destination))
-        limit = m.estimated_s * self.ex.time_limit_factor if m.estimated_s > 0 else None
+        # A migration has a fixed cost (starting QEMU on the destination) that small estimates miss.
+        limit = (
+            max(m.estimated_s * self.ex.time_limit_factor, self.ex.time_limit_floor_s)
+            if m.estimated_s > 0
+            else None
+        )
         after = self.ex.postcopy_after_rounds if self.ex.postcopy else None
         watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after, m.estimated_s)
         self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])

@@ -98,6 +98,7 @@ class ExecuteConfig(_Strict):
     downtime_limit_ms: int = Field(300, gt=0)
     stall_timeout_s: float = Field(60.0, gt=0)
     time_limit_factor: float = Field(4.0, gt=1)
+    time_limit_floor_s: float = Field(60.0, ge=0, description="no time limit shorter than this, seconds")
     max_plan_age_s: float = Field(3600.0, gt=0)
     failure_policy: Literal["stop", "continue"] = "continue"
     auto_converge: bool = True

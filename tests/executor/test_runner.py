@@ -95,7 +95,7 @@ def test_abort_leaves_guest_running_on_source(
 ) -> None:
     dom = lab.guest("a", "h1", **guest)
     plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100, estimated_s=estimated_s))
-    report = lab.apply(plan, lab.config(time_limit_factor=2.0, **options))
+    report = lab.apply(plan, lab.config(time_limit_factor=2.0, time_limit_floor_s=0, **options))
     (outcome,) = report.outcomes
     assert outcome.status == "aborted"
     assert words in outcome.reason and "h1 (running)" in outcome.reason
