@@ -216,6 +216,12 @@ class FakeDomain:
             self.migration.bandwidth_mibps = bandwidth
         return 0
 
+    def migrateSetMaxDowntime(self, downtime: int, flags: int = 0) -> int:
+        self._call("migrateSetMaxDowntime")
+        if self.migration is not None and self.job_type != c.VIR_DOMAIN_JOB_NONE:
+            self.migration.downtime_s = downtime / 1000
+        return 0
+
     def migrateStartPostCopy(self, flags: int = 0) -> None:
         self._call("migrateStartPostCopy")
         job = self.migration

@@ -61,6 +61,7 @@ class FakeMigration:
     rate_mibps: float = 0.0
     aborted: threading.Event = dataclasses.field(default_factory=threading.Event)
     postcopy: bool = False
+    downtime_s: float = DOWNTIME_S
     completed: dict[str, Any] | None = None
 
     def run(self) -> None:
@@ -79,7 +80,7 @@ class FakeMigration:
         self._switch_over()
 
     def _converged(self) -> bool:
-        return self.postcopy or self.remaining_mib <= self.bandwidth_mibps * DOWNTIME_S
+        return self.postcopy or self.remaining_mib <= self.bandwidth_mibps * self.downtime_s
 
     def _check(self) -> None:
         if self.aborted.is_set():

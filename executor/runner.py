@@ -43,6 +43,7 @@ class _Running:
     memory_mib: int
     vcpus: int
     abort_reason: str | None = None
+    downtime_set: bool = False
 
 
 class Runner:
@@ -197,6 +198,12 @@ class Runner:
             except Exception:  # a seam call failed
                 continue
             s, decision = r.watch.observe(time.monotonic(), stats)
+            if s is not None and not r.downtime_set:  # settable only while the job runs
+                r.downtime_set = True
+                try:
+                    r.dom.migrateSetMaxDowntime(self.ex.downtime_limit_ms)
+                except Exception as exc:  # a seam call failed
+                    self._emit("progress", r.m, message=f"cannot set the downtime limit: {exc}")
             if s is not None:
                 self._emit(
                     "progress", r.m, elapsed_s=s.elapsed_s, total_mib=s.total_mib,

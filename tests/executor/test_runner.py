@@ -195,3 +195,13 @@ def test_progress_and_actuals_are_reported(lab: Lab) -> None:
     kinds = [e.kind for e in lab.events]
     assert kinds[0] == "started" and "progress" in kinds and kinds[-1] == "done"
     assert all(e.total == 1 for e in lab.events)
+
+
+def test_downtime_limit_is_set_on_the_running_job(lab: Lab) -> None:
+    lab.guest("a", "h1", memory_mib=200)
+    report = lab.apply(
+        lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100)), lab.config(downtime_limit_ms=1000)
+    )
+    assert statuses(report) == {"m1": "done"}
+    assert lab.world.migrations[0].downtime_s == 1.0
+    assert lab.world.calls["Domain.migrateSetMaxDowntime"] == 1
