@@ -61,7 +61,7 @@ def why_stuck(cluster: Cluster, rules: Sequence[Rule], vm: Vm) -> str:
     parts = []
     for rule in unary(rules):
         if rule.applies_to(vm) and not rule.may_stay(cluster, vm):
-            parts.append(f"{rule.why_not(cluster, vm, vm.host)}")
+            parts.append(f"{rule.name}: {rule.why_not(cluster, vm, vm.host)}")
     for rule in unary(rules):
         if not rule.applies_to(vm):
             continue

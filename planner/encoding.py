@@ -20,6 +20,8 @@ from planner.model import Cluster, Vm
 Resource = Literal["cpu", "memory", "vcpus"]
 #: Percentages in the objective are integers in basis points (1/100 of a percentage point).
 BP = 100
+#: Above this many assignment variables the model is solved without presolve.
+LARGE_MODEL = 3000
 
 
 class Named(Protocol):
@@ -66,6 +68,8 @@ class Encoding:
         self.fixed_on: dict[str, list[Vm]] = {h.name: [] for h in cluster.hosts}
         self.penalties: list[tuple[int, cp_model.LinearExprT]] = []
         self._guards: dict[int, tuple[Named, cp_model.IntVar]] = {}
+        self._peaks: list[tuple[cp_model.IntVar, Resource, Sequence[str]]] = []
+        self._excess: list[tuple[cp_model.IntVar, Resource, str, int]] = []
         # Each guest ends on exactly one of its candidate hosts.
         for vm in cluster.vms:
             hosts = domains[vm.uuid]
@@ -164,8 +168,23 @@ class Encoding:
     # -- solving ---------------------------------------------------------------------------------
 
     def hint(self, placement: Mapping[str, str]) -> None:
+        """Start from `placement`: the assignment and the balance terms it implies."""
         for (vm, host), var in self.x.items():
             self.model.add_hint(var, placement.get(vm) == host)
+        used: dict[tuple[str, Resource], int] = {}
+        resources: tuple[Resource, ...] = ("cpu", "memory", "vcpus")
+        for guest in self.cluster.vms:
+            on = placement.get(guest.uuid, guest.host)
+            for r in resources:
+                used[(on, r)] = used.get((on, r), 0) + demand(guest, r)
+
+        def share(host: str, r: Resource) -> int:
+            return -(-used.get((host, r), 0) * 100 * BP // max(1, capacity(self.cluster, host, r)))
+
+        for var, r, hosts in self._peaks:
+            self.model.add_hint(var, max([share(h, r) for h in hosts], default=0))
+        for var, r, host, level in self._excess:
+            self.model.add_hint(var, max(0, share(host, r) - level))
 
     def minimize(self, terms: Iterable[tuple[int, cp_model.LinearExprT]], penalty_scale: int = 1) -> None:
         """Minimise the weighted `terms` plus the soft rules' penalties times `penalty_scale`."""
@@ -179,6 +198,8 @@ class Encoding:
         params.random_seed = seed
         params.num_workers = max(1, min(workers, 2))
         params.interleave_search = params.num_workers > 1
+        # Presolving a large model costs more than it saves within our time limits.
+        params.cp_model_presolve = len(self.x) <= LARGE_MODEL
         if self.explain:
             self.model.add_assumptions([lit for _, lit in self._guards.values()])
         status = solver.solve(self.model)
@@ -206,6 +227,7 @@ class Encoding:
         low = max([s for h, s in shares.items() if not self.free_on[h]], default=0)
         top = max(max(shares.values(), default=0), 100 * BP) * 4
         var = self.model.new_int_var(low, top, f"peak[{resource}]")
+        self._peaks.append((var, resource, hosts))
         # No host's load exceeds the peak: load * 100 * BP <= peak * capacity.
         for host in hosts:
             if self.free_on[host]:
@@ -221,6 +243,7 @@ class Encoding:
                 continue
             cap = max(1, capacity(self.cluster, host, resource))
             var = self.model.new_int_var(0, 400 * BP, f"excess[{resource},{host}]")
+            self._excess.append((var, resource, host, level_bp))
             # excess * capacity >= load * 100 * BP - level * capacity.
             self.model.add(var * cap >= self.load(host, resource) * (100 * BP) - level_bp * cap)
             out.append(var)

@@ -73,8 +73,9 @@ class _State:
             for key in self.member_of[host]:
                 heapq.heappush(self.heaps[key], (self.score(host), self.version[host], host))
 
-    def coolest(self, dests: tuple[str, ...], vm: Vm, exclude: str) -> str | None:
-        """The least loaded host of `dests` (not `exclude`) with room for `vm`."""
+    def coolest(self, dests: tuple[str, ...], vm: Vm, exclude: str, best_of: int = 1) -> str | None:
+        """The least loaded host of `dests` (not `exclude`) with room for `vm`; with `best_of` > 1,
+        of that many least loaded hosts with room, the one that ends least loaded after taking it."""
         key = id(dests)
         heap = self.heaps.get(key)
         if heap is None:
@@ -84,18 +85,17 @@ class _State:
             for h in dests:
                 self.member_of[h].append(key)
         held: list[tuple[float, int, str]] = []
-        found = None
-        while heap and len(held) < 16:
+        fitting: list[str] = []
+        while heap and len(held) < 64 and len(fitting) < best_of:
             entry = heapq.heappop(heap)
             if entry[1] != self.version[entry[2]]:
                 continue
             held.append(entry)
             if entry[2] != exclude and self.fits(vm, entry[2]):
-                found = entry[2]
-                break
+                fitting.append(entry[2])
         for entry in held:
             heapq.heappush(heap, entry)
-        return found
+        return min(fitting, key=lambda h: (self.score(h, vm, 1), h), default=None)
 
 
 def greedy(
@@ -108,8 +108,14 @@ def greedy(
     memory_weight: int = 1,
     max_migrations: int | None = None,
     max_moved_mib: int | None = None,
+    smart: bool = False,
 ) -> dict[str, str]:
-    """A placement reached by greedy moves (every guest included; unmoved guests keep their host)."""
+    """A placement reached by greedy moves (every guest included; unmoved guests keep their host).
+
+    The plain baseline stops as soon as the hottest host cannot be relieved. `smart` (the optimizer's
+    hint) instead sets such a host aside and goes on with the next, and picks, among the 8 least loaded
+    hosts with room, the one that ends least loaded."""
+    best_of = 8 if smart else 1
     state = _State(cluster, dict(cluster.placement), cpu_weight, memory_weight)
     moved: set[str] = set()
     mib = 0
@@ -132,7 +138,7 @@ def greedy(
         key=lambda v: (-v.memory_mib, v.uuid),
     )
     for vm in leaving:
-        dest = state.coolest(dests[vm.uuid], vm, vm.host)
+        dest = state.coolest(dests[vm.uuid], vm, vm.host, best_of)
         if dest is not None and budget_allows(vm):
             do(vm, dest)
 
@@ -156,13 +162,15 @@ def greedy(
         for vm in guests:
             if not budget_allows(vm):
                 continue
-            dest = state.coolest(dests[vm.uuid], vm, host)
+            dest = state.coolest(dests[vm.uuid], vm, host, best_of)
             if dest is None:
                 continue
             if max(state.score(host, vm, -1), state.score(dest, vm, 1)) < before - 1e-9:
                 do(vm, dest)
                 break
         else:
+            if smart:
+                continue
             break
         for h in (host, dest):
             if h in receivers:

@@ -56,7 +56,10 @@ def grouped(p: Problem) -> frozenset[str]:
     return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
 
 
-def baseline(p: Problem, frozen: frozenset[str] = frozenset()) -> dict[str, str]:
+def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
+    """The greedy placement; members of hard affinity and anti-affinity groups stay put in it."""
+    tied = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity)) and r.hard for n in r.vms}
+    frozen = frozenset(p.cluster.vm_by_name[n].uuid for n in tied if n in p.cluster.vm_by_name)
     return greedy(
         p.cluster,
         p.may_stay,
@@ -67,6 +70,7 @@ def baseline(p: Problem, frozen: frozenset[str] = frozenset()) -> dict[str, str]
         p.policy.memory_weight,
         p.policy.max_migrations,
         p.policy.max_moved_mib,
+        smart=smart,
     )
 
 
