@@ -23,7 +23,7 @@ import libvirt
 from collectors.seam import Connection, Domain
 from executor.journal import Journal
 from executor.locate import find_domain, where_is
-from executor.options import MigrateCall, migrate_call
+from executor.options import MigrateCall, bandwidth_for, migrate_call
 from executor.preflight import InFlight, check_move
 from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
 from executor.verify import MIB, completed_mib, verify_moved
@@ -134,7 +134,7 @@ class Runner:
         bw = {r.m.id: r.call.bandwidth_mibps for r in self.running.values()}
         out = sum(bw[r.id] for r in run if r.source == m.source)
         into = sum(bw[r.id] for r in run if r.destination == m.destination)
-        need = m.bandwidth_mibps
+        need = bandwidth_for(m, self.ex)
         return not (
             (out and out + need > self.nic.get(m.source, 1 << 30))
             or (into and into + need > self.nic.get(m.destination, 1 << 30))

@@ -1,7 +1,7 @@
 """`virt-rebalance apply PLAN.json`: carry out exactly the plan a dry run showed.
 
 Exit codes as for `run` (virt_rebalance.jobs.exitcodes): 0 done, 1 failed, 2 bad input, 3 nothing to do,
-4 partly done.
+4 partly done, 5 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import click
 from rich.table import Table
 
 from executor.options import bandwidth_for, check_options
+from executor.preflight import plan_age_s
 from executor.report import ApplyReport
 from planner.codec import plan_from_json
-from planner.errors import PlanFileError
+from planner.errors import LockedError, PlanFileError
 from planner.plan import Plan
 from virt_rebalance import output, progress
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config
-from virt_rebalance.jobs.exitcodes import for_status
+from virt_rebalance.jobs.exitcodes import ExitCode, for_status
 
 
 def parse_deadline(text: str, now: datetime | None = None) -> datetime:
@@ -63,8 +64,12 @@ def apply(
         return
     from executor.apply import apply_plan
 
-    with progress.show(len(plan.migrations)) as on_event:
-        report = apply_plan(plan, config, resume=resume, force=force, deadline=until, progress=on_event)
+    try:
+        with progress.show(len(plan.migrations)) as on_event:
+            report = apply_plan(plan, config, resume=resume, force=force, deadline=until, progress=on_event)
+    except LockedError as exc:
+        output.error(str(exc))
+        sys.exit(int(ExitCode.LOCKED))
     show_report(report)
     sys.exit(int(for_status(report.status)))
 
@@ -99,6 +104,11 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
         f"estimated makespan {plan.makespan_s:.0f}s (lower bound {plan.makespan_lower_bound_s:.0f}s); "
         f"{plan.moved_mib} MiB to move"
         + (f"; no migration starts after {deadline.isoformat(timespec='minutes')}" if deadline else "")
+    )
+    age = plan_age_s(plan, datetime.now().astimezone())
+    click.echo(
+        f"plan made {age / 60:.0f} min ago; apply refuses plans older than {ex.max_plan_age_s / 60:.0f} min"
+        " unless --force"
     )
     click.echo("dry run: nothing was touched")
 

@@ -42,7 +42,7 @@ def test_dry_run_prints_order_and_touches_nothing(lab: Lab) -> None:
     result = CliRunner().invoke(main, ["apply", plan, "--config", config, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "m2" in result.output and "h2 -> h3" in result.output and "budgets: 2 out" in result.output
-    assert "nothing was touched" in result.output
+    assert "nothing was touched" in result.output and "plan made 0 min ago" in result.output
     assert lab.world.migrations == [] and not (lab.tmp / "state").exists()
 
 
@@ -84,3 +84,15 @@ NOW = datetime(2026, 11, 26, 23, 0, tzinfo=timezone(timedelta(hours=1)))
 )
 def test_parse_deadline(text: str, expected: datetime) -> None:
     assert parse_deadline(text, NOW) == expected
+
+
+def test_locked_out_exits_5(lab: Lab) -> None:
+    from executor.journal import Journal
+    from planner.codec import plan_from_json
+
+    plan, config = files(lab, lab.move("m1", "a", "h1", "h2"))
+    holder = Journal(lab.tmp / "state", plan_from_json(Path(plan).read_text()))
+    holder.lock()
+    result = CliRunner().invoke(main, ["apply", plan, "--config", config])
+    holder.close()
+    assert result.exit_code == 5 and "another run holds" in result.output
