@@ -1,0 +1,222 @@
+"""collect_cluster against real libvirt hosts (the lab): one lab for the whole module.
+
+Hosts h1, h2 with KVM and h3 without. Guests: a TCG guest burning one CPU, an idle one, one rewriting
+memory, a KVM guest, a transient guest and a defined-but-stopped guest with a local disk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.collect import Counting
+from collectors.collect import collect_cluster
+from collectors.connect import open_connection
+from collectors.seam import Connection
+from planner.codec import cluster_to_json
+from planner.model import Cluster, HostState
+from tests.lab_fixture import MakeLab
+from virt_rebalance.config import Config, load_config
+from virt_rebalance.lab import GuestSpec, Lab
+from virt_rebalance.lab.images import ensure_images
+
+pytestmark = pytest.mark.lab
+
+TRANSIENT = """<domain type='qemu'><name>ephemeral</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os>
+<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu></domain>"""
+# A persistent KVM guest with QEMU's default CPU (libvirt expands it to a custom qemu64 definition): the
+# nested KVM here cannot start host-model or host-passthrough guests (QEMU fails to set MSR 0x10a).
+KVM_GUEST = """<domain type='kvm'><name>kvmg</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os></domain>"""
+# Rewrites 32 MiB of tmpfs with random bytes in a loop. libvirt's dirty-rate measurement (page sampling)
+# hashes pages, so a guest rewriting the same bytes (dd from /dev/zero) would read as clean.
+WRITER_SCRIPT = (
+    "B=/bin/busybox; $B mount -t devtmpfs d /dev; $B mount -t tmpfs t /tmp; "
+    "while :; do $B dd if=/dev/urandom of=/tmp/d bs=1M count=32 conv=notrunc 2>/dev/null; done"
+)
+WRITER = """<domain type='qemu'><name>writer</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{kernel}</kernel><initrd>{initrd}</initrd>
+<cmdline>console=ttyS0 quiet panic=-1 rdinit=/bin/busybox -- sh -c "{script}"</cmdline></os>
+<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu></domain>"""
+STOPPED = """<domain type='qemu'><name>stopped</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os>
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='/var/lib/libvirt/images/stopped.qcow2'/><target dev='vda' bus='virtio'/></disk></devices></domain>"""
+
+
+@pytest.fixture(scope="module")
+def lab(make_lab: MakeLab) -> Lab:
+    lab = make_lab(hosts=3, no_kvm_hosts=1)
+    lab.add_guest(GuestSpec("burn", memory_mib=128, cpu_burn=1, host="h1"))
+    lab.add_guest(GuestSpec("idle", memory_mib=128, host="h2"))
+    conn = lab.connect("h1")
+    conn.defineXML(KVM_GUEST).create()
+    conn.close()
+    conn = lab.connect("h2")
+    images = ensure_images()
+    conn.defineXML(WRITER.format(kernel=images.kernel, initrd=images.initrd, script=WRITER_SCRIPT)).create()
+    conn.createXML(TRANSIENT, 0)
+    conn.defineXML(STOPPED)
+    conn.close()
+    time.sleep(3)  # let the kernels boot and the loads start
+    return lab
+
+
+def lab_config(lab: Lab, tmp: Path, **collect: Any) -> Config:
+    config = load_config(lab.config_path)
+    settings = {"interval_s": 3.0, "timeout_s": 20.0, "dirty_rate_s": 1, **collect}
+    return config.model_copy(
+        update={"state_dir": str(tmp), "collect": config.collect.model_copy(update=settings)}
+    )
+
+
+@pytest.fixture(scope="module")
+def counted(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cluster, Counter[str], float, int]:
+    calls: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def opener(uri: str) -> Connection:
+        with lock:
+            calls["open"] += 1
+        conn: Connection = Counting(open_connection(uri), calls, lock)  # type: ignore[assignment]
+        return conn
+
+    burn_before = qemu_cpu_s(lab, "h1", "burn")
+    start = time.monotonic()
+    cluster = collect_cluster(lab_config(lab, tmp_path_factory.mktemp("state")), opener=opener)
+    took = time.monotonic() - start
+    burn_millicores = round((qemu_cpu_s(lab, "h1", "burn") - burn_before) / took * 1000)
+    print(
+        f"\nlab collection: {took:.2f} s, {sum(calls.values())} round trips: {dict(sorted(calls.items()))}; "
+        f"burn: {cluster.vm_by_name['burn'].cpu_millicores} millicores (its QEMU process: {burn_millicores})"
+    )
+    return cluster, calls, took, burn_millicores
+
+
+@pytest.fixture(scope="module")
+def snapshot(counted: tuple[Cluster, Counter[str], float, int]) -> Cluster:
+    return counted[0]
+
+
+def test_hosts_guests_and_sizes_match_libvirt(lab: Lab, snapshot: Cluster) -> None:
+    assert [h.name for h in snapshot.hosts] == ["h1", "h2", "h3"]
+    assert all(h.state is HostState.ACTIVE for h in snapshot.hosts)
+    for host in snapshot.hosts:
+        conn = lab.connect(host.name)
+        info = conn.getInfo()
+        assert (host.cpus, host.memory_mib) == (info[2], info[1])
+        names = {d.name() for d in conn.listAllDomains(0)}
+        assert {v.name for v in snapshot.vms if v.host == host.name} == names
+        for vm in (v for v in snapshot.vms if v.host == host.name):
+            dom = conn.lookupByName(vm.name)
+            assert (vm.uuid, vm.memory_mib, vm.vcpus) == (
+                dom.UUIDString(),
+                dom.maxMemory() // 1024,
+                dom.vcpusFlags(0) if dom.isActive() else vm.vcpus,
+            )
+        conn.close()
+    assert snapshot.host_by_name["h3"].domain_types == ("qemu",)
+    assert "kvm" in snapshot.host_by_name["h1"].domain_types
+
+
+def qemu_cpu_s(lab: Lab, host: str, guest: str) -> float:
+    """CPU seconds the guest's QEMU process has used, from /proc (independent of libvirt)."""
+    pid = (lab.host(host).dir / "run" / "qemu" / f"{guest}.pid").read_text().strip()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_cpu_burner_reads_about_one_cpu_and_idle_near_zero(
+    counted: tuple[Cluster, Counter[str], float, int],
+) -> None:
+    """About 1000 on a quiet machine; on a busy one the burner gets less, and must read what it got."""
+    snapshot, _, _, process_millicores = counted
+    burn, idle = snapshot.vm_by_name["burn"], snapshot.vm_by_name["idle"]
+    assert abs(burn.cpu_millicores - process_millicores) <= 150 + process_millicores // 4, (
+        burn,
+        process_millicores,
+    )
+    if process_millicores >= 900:  # the machine gave it a whole CPU
+        assert 800 <= burn.cpu_millicores <= 1200
+    assert idle.cpu_millicores <= 150 and burn.cpu_millicores > 2 * idle.cpu_millicores + 50, (
+        burn,
+        idle,
+    )
+    assert burn.memory_used_mib is not None and 0 < burn.memory_used_mib <= 128
+
+
+def test_memory_writer_has_a_dirty_rate(snapshot: Cluster) -> None:
+    writer, idle = snapshot.vm_by_name["writer"], snapshot.vm_by_name["idle"]
+    assert writer.dirty_rate_mibps > max(idle.dirty_rate_mibps, 2), (writer, idle)
+
+
+def test_kvm_guest_is_incompatible_with_the_host_without_kvm(lab: Lab, snapshot: Cluster) -> None:
+    kvmg = snapshot.vm_by_name["kvmg"]
+    allowed = snapshot.compatibility[kvmg.cpu_signature]
+    assert "h3" not in allowed and "h1" in allowed
+    conn = lab.connect("h3")  # the relation says what libvirt says: h3 refuses kvm
+    xml = next(s for s in snapshot.cpu_signatures if s.key == kvmg.cpu_signature)
+    with pytest.raises(Exception, match="kvm"):
+        conn.compareHypervisorCPU(None, "x86_64", None, "kvm", f"<cpu><model>{xml.model}</model></cpu>", 0)
+    conn.close()
+    tcg = snapshot.vm_by_name["burn"]
+    assert snapshot.compatibility[tcg.cpu_signature] == ("h1", "h2", "h3")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("ephemeral", "transient: it has no persistent definition"),
+        (
+            "stopped",
+            "not running (shutoff); disk vda (/var/lib/libvirt/images/stopped.qcow2) is on local storage",
+        ),
+    ],
+    ids=["transient", "stopped-with-local-disk"],
+)
+def test_unmigratable_guests_carry_their_reason(snapshot: Cluster, name: str, reason: str) -> None:
+    vm = snapshot.vm_by_name[name]
+    assert not vm.migratable
+    assert (vm.unmigratable_reason or "").startswith(reason)
+    assert snapshot.vm_by_name["burn"].migratable and snapshot.vm_by_name["burn"].unmigratable_reason is None
+
+
+def test_round_trips_grow_with_guests_not_stats_calls(
+    counted: tuple[Cluster, Counter[str], float, int],
+) -> None:
+    cluster, calls, took, _ = counted
+    assert calls["Connection.getAllDomainStats"] == 2 * len(cluster.hosts)  # dirty rates were in time
+    assert calls["Domain.XMLDesc"] == len(cluster.vms)
+    assert calls["Connection.compareHypervisorCPU"] == len(cluster.hosts) * len(
+        [s for s in cluster.cpu_signatures if s.mode in ("custom", "host-model") and s.model]
+    )
+    assert took < 3.0 + 10  # the CPU interval, plus round trips on a busy 2-core machine
+
+
+def test_stopped_libvirtd_is_unreachable_and_a_password_never_shows(lab: Lab, tmp_path: Path) -> None:
+    config = lab_config(lab, tmp_path, dirty_rate_s=0, interval_s=1.0)
+    h1 = config.hosts[0]
+    secret_h1 = h1.model_copy(update={"uri": h1.uri.replace("qemu+unix://", "qemu+unix://admin:hunter2@")})
+    ghost = h1.model_copy(
+        update={"name": "ghost", "uri": "qemu+unix://admin:hunter2@/system?socket=/nonexistent/sock"}
+    )
+    config = config.model_copy(update={"hosts": (secret_h1, *config.hosts[1:], ghost)})
+    lab.stop_libvirtd("h2")
+    try:
+        cluster = collect_cluster(config)
+    finally:
+        lab.start_libvirtd("h2")
+    states = {h.name: h.state for h in cluster.hosts}
+    assert states == {"h1": "active", "h2": "unreachable", "h3": "active", "ghost": "unreachable"}
+    assert cluster.host_by_name["h2"].error
+    assert {v.host for v in cluster.vms} <= {"h1", "h3"} and "burn" in cluster.vm_by_name
+    text = cluster_to_json(cluster)
+    assert "hunter2" not in text
+    assert cluster.host_by_name["ghost"].uri.startswith("qemu+unix://admin@/system")
