@@ -102,8 +102,8 @@ class Lab:
             images = ensure_images()
             current = self._ensure_hosts(hosts, no_kvm_hosts)
             self.names.console_dir.mkdir(exist_ok=True)
-            for spec in default_guests(guests, current.host_names, [], skewed):
-                self._ensure_guest(spec, images.kernel, images.initrd)
+            specs = default_guests(guests, current.host_names, [], skewed)
+            self._ensure_guests(specs, current, images.kernel, images.initrd)
             self.config_path.write_text(
                 cluster_toml(self.name, self.hosts, self.dir / "state", self.nic_mibps)
             )
@@ -175,7 +175,7 @@ class Lab:
             for record in records:
                 if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
                     pids.add(record.libvirtd_pid)
-                pids |= self._qemu_pids(record.host.dir)
+                pids |= self._qemu_pids(record.host)
             netns_names = {r.host.netns for r in records} | set(network.list_netns(self.names.netns_prefix))
             for ns in netns_names:
                 pids |= set(network.netns_pids(ns))
@@ -187,15 +187,15 @@ class Lab:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.names.lock_file.unlink(missing_ok=True)
 
-    def _qemu_pids(self, host_dir: Path) -> set[int]:
-        """The host's qemu processes, from libvirt's pid files, checked against their command line."""
+    def _qemu_pids(self, host: LabHost) -> set[int]:
+        """The host's qemu processes, from libvirt's pid files, checked to live in the host's netns."""
         pids = set()
-        for pid_path in (host_dir / "run" / "qemu").glob("*.pid"):
+        for pid_path in (host.dir / "run" / "qemu").glob("*.pid"):
             try:
                 pid = int(pid_path.read_text().strip())
             except ValueError:
                 continue
-            if libvirtd.is_alive(pid) and str(self.dir) in libvirtd.cmdline(pid):
+            if "qemu" in libvirtd.cmdline(pid) and network.in_netns(pid, host.netns):
                 pids.add(pid)
         return pids
 
@@ -205,29 +205,36 @@ class Lab:
         """Define and start a guest; returns the host it runs on (spec.host, or the emptiest fitting one)."""
         images = ensure_images()
         with self._locked():
-            if any(g.name == spec.name for g in self._state().guests):
+            current = self._state()
+            if any(g.name == spec.name for g in current.guests):
                 raise LabError(f"lab {self.name} already has a guest {spec.name!r}")
-            return self._ensure_guest(spec, images.kernel, images.initrd)
+            placed = self._ensure_guests([spec], current, images.kernel, images.initrd)
+        return placed[0].host or ""
 
-    def _ensure_guest(self, spec: GuestSpec, kernel: Path, initrd: Path) -> str:
-        current = self._state()
-        defined = {h.name: self._virsh_names(h, all_states=True) for h in self.hosts}
-        where = [h for h, names in defined.items() if spec.name in names]
-        host = where[0] if where else self._pick_host(spec, current)
-        target = self.host(host)
-        if spec.kind == "kvm" and not target.kvm:
-            raise LabError(f"guest {spec.name} is a kvm guest but host {host} has no KVM")
-        if not where:
-            self.names.console_dir.mkdir(parents=True, exist_ok=True)
-            xml_path = self.dir / "guests" / f"{spec.name}.xml"
-            xml_path.parent.mkdir(exist_ok=True)
-            xml_path.write_text(domain_xml(spec, self.name, kernel, initrd, self.names.console_dir))
-            self.virsh(host, "define", str(xml_path))
-        if spec.name not in self._virsh_names(target, all_states=False):
-            self.virsh(host, "start", spec.name)
-        recorded = spec if spec.host else GuestSpec(**{**spec.to_json(), "host": host})
-        state.save(self.names.state_file, self._state().with_guest(recorded))
-        return host
+    def _ensure_guests(
+        self, specs: list[GuestSpec], current: LabState, kernel: Path, initrd: Path
+    ) -> list[GuestSpec]:
+        """Define the guests no host has yet, start those not running; record where each one is."""
+        defined = {r.host.name: self._virsh_names(r.host, all_states=True) for r in current.hosts}
+        running = {r.host.name: self._virsh_names(r.host, all_states=False) for r in current.hosts}
+        placed = []
+        for spec in specs:
+            where = [h for h, names in defined.items() if spec.name in names]
+            host = where[0] if where else self._pick_host(spec, current)
+            if spec.kind == "kvm" and not current.record(host).host.kvm:
+                raise LabError(f"guest {spec.name} is a kvm guest but host {host} has no KVM")
+            if not where:
+                self.names.console_dir.mkdir(parents=True, exist_ok=True)
+                xml_path = self.dir / "guests" / f"{spec.name}.xml"
+                xml_path.parent.mkdir(exist_ok=True)
+                xml_path.write_text(domain_xml(spec, self.name, kernel, initrd, self.names.console_dir))
+                self.virsh(host, "define", str(xml_path))
+            if spec.name not in running[host]:
+                self.virsh(host, "start", spec.name)
+            placed.append(GuestSpec(**{**spec.to_json(), "host": host}))
+            current = current.with_guest(placed[-1])
+        state.save(self.names.state_file, current)
+        return placed
 
     def _pick_host(self, spec: GuestSpec, current: LabState) -> str:
         if spec.host:
@@ -247,10 +254,7 @@ class Lab:
             if record.libvirtd_pid and libvirtd.is_alive(record.libvirtd_pid):
                 running = guest in self._virsh_names(h, all_states=False)
             else:
-                running = any(
-                    str(self.dir) in libvirtd.cmdline(p) and f"guest={guest}," in libvirtd.cmdline(p)
-                    for p in self._qemu_pids(h.dir)
-                )
+                running = any(f"guest={guest}," in libvirtd.cmdline(p) for p in self._qemu_pids(h))
             if running:
                 out.append(h.name)
         return out

@@ -5,6 +5,7 @@ only over the bridge, so migration traffic between hosts is real TCP between nam
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from virt_rebalance.lab.system import run
@@ -52,6 +53,14 @@ def netns_pids(netns: str) -> list[int]:
         return []
     out = run(["ip", "netns", "pids", netns], check=False).stdout
     return [int(p) for p in out.split()]
+
+
+def in_netns(pid: int, netns: str) -> bool:
+    """True when the process lives in the named network namespace."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(Path("/run/netns", netns)).st_ino
+    except OSError:
+        return False
 
 
 def remove_host_network(netns: str, veth: str) -> None:

@@ -1,0 +1,78 @@
+"""Names and addresses derived from a lab's name: valid, short enough for Linux, distinct between labs."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.errors import LabError
+from tests.lab_fixture import lab_name
+from virt_rebalance.lab.naming import LabNames, check_name
+
+NAMES = ["default", "demo", "exec", "collect", "a", "x" * 32, "apply-lab-123456-0"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "Demo", "with space", "-lead", "a" * 33, "dot.name", "slash/name", "under_score"],
+    ids=["empty", "upper", "space", "leading-dash", "too-long", "dot", "slash", "underscore"],
+)
+def test_bad_names_are_refused(name: str) -> None:
+    with pytest.raises(LabError, match="bad lab name"):
+        check_name(name)
+
+
+@pytest.mark.parametrize("name", NAMES, ids=NAMES)
+def test_interface_names_fit_linux_limit(name: str) -> None:
+    names = LabNames(name)
+    for ifname in (names.bridge, names.veth("h1"), names.veth("h64")):
+        assert len(ifname) <= 15, ifname
+
+
+def test_labs_get_distinct_names_and_subnets() -> None:
+    all_names = [LabNames(n) for n in NAMES]
+    for attr in ("bridge", "subnet", "dir", "netns_prefix"):
+        values = [str(getattr(n, attr)) for n in all_names]
+        assert len(set(values)) == len(values), attr
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "veth_suffix"),
+    [("h1", ".11", "v1"), ("h2", ".12", "v2"), ("h10", ".20", "v10")],
+    ids=["h1", "h2", "h10"],
+)
+def test_host_names(host: str, address: str, veth_suffix: str) -> None:
+    names = LabNames("demo")
+    assert names.address(host) == names.subnet_prefix + address
+    assert names.migration_uri(host) == f"tcp://{names.subnet_prefix}{address}"
+    assert names.veth(host).endswith(veth_suffix)
+    assert names.netns(host) == f"vrl-demo-{host}"
+    assert names.uri(host) == (
+        f"qemu+unix:///system?socket=/var/lib/virt-rebalance-lab/demo/{host}/run/libvirt-sock"
+    )
+
+
+def test_subnet_is_a_private_slash_24() -> None:
+    for n in NAMES:
+        a, b, c, d = LabNames(n).subnet.removesuffix("/24").split(".")
+        assert (a, d) == ("10", "0") and 128 <= int(b) < 192 and 0 <= int(c) < 256
+
+
+@pytest.mark.parametrize("host", ["h0", "x1", "h65", "1"], ids=["zero", "letter", "too-many", "digit"])
+def test_unknown_host_names_are_refused(host: str) -> None:
+    with pytest.raises(LabError, match="no host"):
+        LabNames("demo").veth(host)
+
+
+@pytest.mark.parametrize(
+    ("module", "index", "expected"),
+    [
+        ("tests.virt_rebalance.lab.test_lab_lab", 0, "lab-lab-4242-0"),
+        ("tests.executor.test_apply_lab", 3, "apply-lab-4242-3"),
+        ("tests.x.test_" + "very_long_module_name" * 3, 1, "very-long-module-namevery-4242-1"),
+    ],
+    ids=["lab", "apply", "long"],
+)
+def test_fixture_lab_names_are_valid_and_unique_per_module(module: str, index: int, expected: str) -> None:
+    name = lab_name(module, index, pid=4242)
+    assert name == expected
+    check_name(name)
