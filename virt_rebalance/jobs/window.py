@@ -17,15 +17,15 @@ def deadline(window: str | None, now: datetime) -> datetime | None:
         return None
     start_text, end_text = window.split("-")
     start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
-    now = now if now.tzinfo else now.astimezone()
+    now = now.astimezone()  # the window is in local time; a naive `now` is local already
     today = now.date()
 
     def at(day_offset: int, t: time) -> datetime:
         return datetime.combine(today + timedelta(days=day_offset), t, tzinfo=now.tzinfo)
 
-    if start == end:
-        return at(1, end) if now.timetz().replace(tzinfo=None) >= end else at(0, end)
     clock = now.time()
+    if start == end:
+        return at(1, end) if clock >= end else at(0, end)
     if start < end:
         if start <= clock < end:
             return at(0, end)

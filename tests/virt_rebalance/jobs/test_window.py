@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,7 +10,8 @@ from virt_rebalance.jobs.window import OutsideWindow, deadline
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+    """Local time, as the window is."""
+    return datetime(2026, 11, day, hour, minute).astimezone()
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,9 @@ def test_closed_window_says_when_it_opens(window, now, opens) -> None:
         deadline(window, now)
     assert exc.value.next_start == opens
     assert window in str(exc.value)
+
+
+def test_an_aware_time_elsewhere_is_read_as_local_time() -> None:
+    elsewhere = at(26, 23).astimezone(timezone(timedelta(hours=-7)))
+    assert deadline("22:00-05:00", elsewhere) == at(27, 5)
+    assert deadline("22:00-05:00", at(26, 23).astimezone(UTC)) == at(27, 5)
