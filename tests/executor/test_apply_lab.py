@@ -216,6 +216,32 @@ def test_guest_moved_by_hand_skips_its_move(lab: Lab, tmp_path: Path) -> None:
     assert running_on(lab, "hand") == ["h3"]
 
 
+@pytest.mark.parametrize(
+    ("options", "guest", "event"),
+    [
+        ({"managed": "client", "peer2peer": False}, {}, "done"),
+        ({"tunnelled": True, "compressed": True}, {}, "done"),
+        (
+            {"postcopy": True, "postcopy_after_rounds": 2, "auto_converge": False},
+            {"dirty_mib": 64},
+            "postcopy",
+        ),
+    ],
+    ids=["client-managed", "tunnelled-compressed", "postcopy-switch"],
+)
+def test_migrate_options_work_on_real_libvirt(
+    lab: Lab, tmp_path: Path, request: pytest.FixtureRequest, options: dict, guest: dict, event: str
+) -> None:
+    name = f"opt-{request.node.callspec.id}"
+    add(lab, name, "h1", 256 if guest else 128, **guest)
+    plan = make_plan(lab, [("m1", name, "h1", "h2")], bandwidth_mibps=30 if guest else 64)
+    events: list[ProgressEvent] = []
+    report = apply_plan(plan, config(lab, tmp_path, **options), progress=events.append)
+    assert report.status == "done", report.outcomes
+    assert event in {e.kind for e in events}
+    assert running_on(lab, name) == ["h2"]
+
+
 def test_makespan_of_a_scheduled_plan_against_its_estimate(lab: Lab, tmp_path: Path) -> None:
     from planner.schedule import schedule
 
