@@ -16,7 +16,7 @@ from planner.plan import Migration, Stay
 from planner.policy import Budgets
 from planner.schedule.bound import lower_bounds
 from planner.schedule.continuous import assert_continuous
-from planner.schedule.graph import Ordering, order
+from planner.schedule.graph import Ordering
 from planner.schedule.links import links
 from planner.schedule.timeline import Slot, timeline
 
@@ -44,8 +44,7 @@ def schedule(
     vCPU limits at every moment, in any run that respects `depends_on`.
     """
     net = links(cluster, budgets)
-    ordering = order(cluster, target)
-    slots = timeline(ordering, net)
+    ordering, slots = timeline(cluster, target, net)
     assert_continuous(cluster, ordering, slots)
     migrations = _migrations(ordering, slots, reasons)
     bounds = lower_bounds(ordering, net)

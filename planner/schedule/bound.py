@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from planner.schedule.graph import Ordering
 from planner.schedule.links import Links
-from planner.schedule.timeline import chain_tails, full_costs
+from planner.schedule.timeline import chain_tails, full_cost
 
 
 def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
     """Each term of the bound, in seconds, keyed by what it measures."""
     if not ordering.legs:
         return {}
-    full = full_costs(ordering, net)
+    full = [full_cost(leg, net) for leg in ordering.legs]
     sent_out = dict.fromkeys(net.nic_mibps, 0.0)
     sent_in = dict.fromkeys(net.nic_mibps, 0.0)
     busy_out = dict.fromkeys(net.nic_mibps, 0.0)
@@ -38,7 +38,7 @@ def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
             *(busy / net.max_in for busy in busy_in.values()),
         ),
         "cluster concurrency": sum(c.duration_s for c in full) / net.max_total,
-        "dependency chain": max(chain_tails(ordering, full)),
+        "dependency chain": max(chain_tails(ordering, net)),
     }
 
 

@@ -1,18 +1,22 @@
 """The order of moves: a move waits for the moves that make room for it on its destination.
 
-First a sequence: moves are taken one at a time, each when its destination has room with every earlier
-move done (sequential feasibility). When nothing fits, the moves left wait for each other (a cycle, such
-as a swap): one of them goes through a host that has room now (a temporary hop), or, when no host has,
-it stays where it is, with a "cannot, because" record. Then the dependencies: an arrival waits for the
-shortest run of earlier departures from its host that makes room for it and every earlier arrival. The
-waited-for runs of one host nest and point backwards in the sequence, so the graph is acyclic and any run
-that respects it keeps every host within its limit, whatever the timing.
+The timeline (timeline.py) starts a leg only when its destination has room, counting every guest in
+flight on both hosts; what it did, in order, is a sequence of events. From it, each arrival waits for the
+shortest run of its host's departures, in the order they ended, that makes room for it and every arrival
+started before it. Those runs nest and point backwards in time, so the graph is acyclic, and any run that
+respects it keeps every host within its limit, whatever the timing.
+
+When nothing runs and nothing fits, the legs left wait for each other (a cycle, such as a swap): one of
+them goes through a host that has room now (a temporary hop), or, when no host has, it stays where it is,
+with a "cannot, because" record; so does a leg whose destination would have no room even after every
+planned departure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import networkx as nx
 
@@ -37,82 +41,147 @@ class Ordering:
 
     legs: tuple[Leg, ...]
     depends_on: tuple[tuple[int, ...], ...]
-    unschedulable: tuple[Stay, ...]
-    notes: tuple[str, ...]
+    unschedulable: tuple[Stay, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
-def order(cluster: Cluster, target: Mapping[str, str]) -> Ordering:
-    """Legs and dependencies that carry `cluster` to `target` with room at every moment."""
-    pending: list[Leg] = []
+#: What happened, in order: ("start", leg index) when a leg reserved its destination, ("end", i) when done.
+Event = tuple[Literal["start", "end"], int]
+
+
+def first_legs(cluster: Cluster, target: Mapping[str, str]) -> tuple[list[Leg], list[Stay]]:
+    """One leg per guest whose target differs from where it runs; guests that cannot move, as Stays."""
+    legs: list[Leg] = []
     stays: list[Stay] = []
     for vm in cluster.vms:
         goal = target.get(vm.uuid, vm.host)
         if goal == vm.host:
             continue
         if not vm.migratable:
-            stays.append(_stay(vm, vm.unmigratable_reason or "it cannot be live-migrated", resolvable=False))
+            stays.append(stay(vm, vm.unmigratable_reason or "it cannot be live-migrated", resolvable=False))
         elif goal not in cluster.host_by_name:
-            stays.append(_stay(vm, f"its target {goal} is not a host of this cluster", resolvable=False))
+            stays.append(stay(vm, f"its target {goal} is not a host of this cluster", resolvable=False))
         else:
-            pending.append(Leg(vm, vm.host, goal))
-    notes: list[str] = []
-    sequence = _sequence(cluster, pending, stays, notes)
-    depends_on = _dependencies(cluster, sequence)
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(len(sequence)))
-    graph.add_edges_from((d, i) for i, ds in enumerate(depends_on) for d in ds)
-    reduced = nx.transitive_reduction(graph)
-    direct = tuple(tuple(sorted(reduced.predecessors(i))) for i in range(len(sequence)))
-    return Ordering(tuple(sequence), direct, tuple(stays), tuple(notes))
+            legs.append(Leg(vm, vm.host, goal))
+    return legs, stays
 
 
-def _sequence(cluster: Cluster, pending: list[Leg], stays: list[Stay], notes: list[str]) -> list[Leg]:
-    """Legs in an order where each fits once every earlier one is done; cycles hopped or dropped."""
+def with_hops(
+    cluster: Cluster, legs: list[Leg], stays: list[Stay], notes: list[str]
+) -> tuple[list[Leg], dict[int, int]]:
+    """Plan the temporary hops up front, one leg at a time (sequential feasibility).
+
+    Returns the legs with each hopped guest's leg split in two, and for each onward leg the index of
+    the leg it follows. Legs that must stay are dropped and recorded in `stays`.
+    """
     held, cap = usage(cluster), limits(cluster)
-    sequence: list[Leg] = []
-    hopped: list[str] = []  # a guest once per hop
+    work = list(legs)
+    follows: dict[int, int] = {}
+    pending, done, dropped = list(range(len(work))), set(), set()
+    hops: dict[str, int] = {}
     while pending:
-        progress = False
-        for leg in list(pending):
-            if need(leg.vm).fits_in(cap[leg.destination] - held[leg.destination]):
-                pending.remove(leg)
-                sequence.append(leg)
-                held[leg.destination] = held[leg.destination] + need(leg.vm)
-                held[leg.source] = held[leg.source] - need(leg.vm)
-                progress = True
-        if progress or not pending:
+        free = [i for i in pending if follows.get(i, -1) in done or i not in follows]
+        taken = [i for i in free if _take(work[i], held, cap)]
+        done.update(taken)
+        pending = [i for i in pending if i not in done]
+        if taken or not pending:
             continue
-        cycle = _waiting_cycle(pending)
-        if len(cycle) == 1:  # it waits for room nobody will free: the target does not fit without it
-            (leg,) = cycle
-            pending.remove(leg)
-            staying = [s.vm_name for s in stays if s.host == leg.destination]
-            why = f"{leg.destination} has no room for it even after every planned departure"
-            stays.append(
-                _stay(leg.vm, why + (f" ({', '.join(staying)} stay there)" if staying else ""), leg.source)
-            )
+        way = unblock(cluster, [work[i] for i in free], held, hops, stays)
+        i = next(i for i in free if work[i] is way.leg)
+        if way.via is None:
+            assert way.stay is not None
+            stays.append(way.stay)
+            pending.remove(i)
+            dropped.add(i)
             continue
-        names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)
-        for leg in sorted(cycle, key=lambda g: (g.vm.memory_mib, g.vm.name)):
-            via = (
-                None if hopped.count(leg.vm.uuid) >= 2 else _host_with_room(cluster, leg, held, cap, pending)
-            )
-            if via is not None:
-                hopped.append(leg.vm.uuid)
-                pending[pending.index(leg)] = Leg(leg.vm, via, leg.destination)
-                pending.insert(0, Leg(leg.vm, leg.source, via, temporary=True))
-                notes.append(f"{leg.vm.name} goes through {via} to break a cycle: {names}")
-                break
-        else:
-            # Keep a guest where it is; one already on a temporary host only when nothing else can stay.
-            leg = min(cycle, key=lambda g: (g.vm.uuid in hopped, g.vm.memory_mib, g.vm.name))
-            pending.remove(leg)
-            why = f"these moves wait for each other and no host has room for a temporary hop: {names}"
-            stays.append(_stay(leg.vm, why, leg.source))
-    return sequence
+        hops[way.leg.vm.uuid] = hops.get(way.leg.vm.uuid, 0) + 1
+        notes.append(way.note)
+        work[i] = Leg(way.leg.vm, way.leg.source, way.via, temporary=True)
+        work.append(Leg(way.leg.vm, way.via, way.leg.destination))
+        follows[len(work) - 1] = i
+        pending.append(len(work) - 1)
+    kept = [i for i in range(len(work)) if i not in dropped]
+    new = {old: n for n, old in enumerate(kept)}
+    return [work[i] for i in kept], {new[j]: new[i] for j, i in follows.items() if j in new}
 
 
-def _waiting_cycle(pending: list[Leg]) -> list[Leg]:
+def _take(leg: Leg, held: dict[str, Need], cap: Mapping[str, Need]) -> bool:
+    """Move `leg`'s guest at once (sequentially) if its destination has room."""
+    if not need(leg.vm).fits_in(cap[leg.destination] - held[leg.destination]):
+        return False
+    held[leg.destination] = held[leg.destination] + need(leg.vm)
+    held[leg.source] = held[leg.source] - need(leg.vm)
+    return True
+
+
+def dependencies(
+    cluster: Cluster, legs: Sequence[Leg], events: Sequence[Event]
+) -> tuple[tuple[int, ...], ...]:
+    """Per leg, the legs it must wait for (direct ones only), derived from a capacity-safe event order."""
+    deps: list[set[int]] = [set() for _ in legs]
+    arrived: dict[str, int] = {}  # a hop's onward leg starts where its first leg arrived
+    held, cap = usage(cluster), limits(cluster)
+    ended: dict[str, list[int]] = {h: [] for h in cap}  # departures per host, in the order they ended
+    taken = dict.fromkeys(cap, 0)
+    for kind, i in events:
+        leg = legs[i]
+        if kind == "end":
+            ended[leg.source].append(i)
+            continue
+        if leg.vm.uuid in arrived:
+            deps[i].add(arrived[leg.vm.uuid])
+        arrived[leg.vm.uuid] = i
+        host = leg.destination
+        held[host] = held[host] + need(leg.vm)
+        while not held[host].fits_in(cap[host]):  # the event order had room, so a departure is left
+            held[host] = held[host] - need(legs[ended[host][taken[host]]].vm)
+            taken[host] += 1
+        deps[i].update(ended[host][: taken[host]])
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(len(legs)))
+    graph.add_edges_from((d, i) for i, ds in enumerate(deps) for d in ds)
+    reduced = nx.transitive_reduction(graph)
+    return tuple(tuple(sorted(reduced.predecessors(i))) for i in range(len(legs)))
+
+
+@dataclass(frozen=True, slots=True)
+class Unblock:
+    """How to get stuck legs moving: send `leg`'s guest through `via`, or keep it where it is (`stay`)."""
+
+    leg: Leg
+    via: str | None = None
+    stay: Stay | None = None
+    note: str = ""
+
+
+def unblock(
+    cluster: Cluster,
+    pending: Sequence[Leg],
+    held: Mapping[str, Need],
+    hops: Mapping[str, int],
+    stays: Sequence[Stay],
+) -> Unblock:
+    """When nothing runs and no pending leg fits: a temporary hop that breaks a cycle, else one leg stays."""
+    cycle = _waiting_cycle(pending)
+    if len(cycle) == 1:  # it waits for room nobody will free: the target does not fit without it
+        (leg,) = cycle
+        staying = [s.vm_name for s in stays if s.host == leg.destination]
+        why = f"{leg.destination} has no room for it even after every planned departure"
+        why += f" ({', '.join(staying)} stay there)" if staying else ""
+        return Unblock(leg, stay=stay(leg.vm, why, leg.source))
+    names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)
+    for leg in sorted(cycle, key=lambda g: (g.vm.memory_mib, g.vm.name)):
+        tried = leg.temporary or hops.get(leg.vm.uuid, 0) >= 2
+        via = None if tried else _host_with_room(cluster, leg, held, pending)
+        if via is not None:
+            return Unblock(leg, via=via, note=f"{leg.vm.name} goes through {via} to break a cycle: {names}")
+    # Keep a guest where it is; one already on a temporary host only when no other can stay.
+    leg = min(cycle, key=lambda g: (g.vm.uuid in hops, g.vm.memory_mib, g.vm.name))
+    why = f"these moves wait for each other and no host has room for a temporary hop: {names}"
+    return Unblock(leg, stay=stay(leg.vm, why, leg.source))
+
+
+def _waiting_cycle(pending: Sequence[Leg]) -> list[Leg]:
     """A cycle of legs each waiting for the next to leave its destination; or one leg nothing can help."""
     waits = nx.DiGraph()
     waits.add_nodes_from(range(len(pending)))
@@ -127,33 +196,11 @@ def _waiting_cycle(pending: list[Leg]) -> list[Leg]:
         return [pending[max(stuck, key=lambda i: (pending[i].vm.memory_mib, pending[i].vm.name))]]
 
 
-def _dependencies(cluster: Cluster, sequence: list[Leg]) -> list[set[int]]:
-    """Per leg, the earlier legs it waits for: its hop's first leg, and the departures making its room."""
-    deps: list[set[int]] = [set() for _ in sequence]
-    arrived: dict[str, int] = {}
-    for i, leg in enumerate(sequence):
-        if leg.vm.uuid in arrived:
-            deps[i].add(arrived[leg.vm.uuid])
-        arrived[leg.vm.uuid] = i
-    held, cap = usage(cluster), limits(cluster)
-    departures: dict[str, list[int]] = {h: [] for h in cap}
-    taken = dict.fromkeys(cap, 0)
-    for i, leg in enumerate(sequence):
-        host = leg.destination
-        held[host] = held[host] + need(leg.vm)
-        while not held[host].fits_in(cap[host]):
-            # Sequential feasibility guarantees an earlier departure is left to count.
-            held[host] = held[host] - need(sequence[departures[host][taken[host]]].vm)
-            taken[host] += 1
-        deps[i].update(departures[host][: taken[host]])
-        departures[leg.source].append(i)
-    return deps
-
-
 def _host_with_room(
-    cluster: Cluster, leg: Leg, held: Mapping[str, Need], cap: Mapping[str, Need], pending: list[Leg]
+    cluster: Cluster, leg: Leg, held: Mapping[str, Need], pending: Sequence[Leg]
 ) -> str | None:
     """The roomiest host that can take `leg`'s guest now and keeps its hard rules."""
+    cap = limits(cluster)
     best: tuple[int, str] | None = None
     for host in cluster.hosts:
         if host.name in (leg.source, leg.destination) or not host.accepts_guests:
@@ -166,11 +213,9 @@ def _host_with_room(
     return best[1] if best else None
 
 
-def _rules_allow(cluster: Cluster, vm: Vm, host: str, pending: list[Leg]) -> bool:
+def _rules_allow(cluster: Cluster, vm: Vm, host: str, pending: Sequence[Leg]) -> bool:
     """Whether a short stay on `host` keeps `vm`'s hard pin, avoid and anti-affinity rules."""
-    visits: dict[str, set[str]] = {}  # guest name -> every host it is on at some moment
-    for v in cluster.vms:
-        visits[v.name] = {v.host}
+    visits = {v.name: {v.host} for v in cluster.vms}  # guest name -> every host it is on at some moment
     for leg in pending:
         visits[leg.vm.name] |= {leg.source, leg.destination}
     for rule in cluster.rules:
@@ -209,7 +254,7 @@ def topological(ordering: Ordering) -> list[int]:
     return out
 
 
-def _stay(vm: Vm, why: str, host: str | None = None, resolvable: bool = True) -> Stay:
+def stay(vm: Vm, why: str, host: str | None = None, resolvable: bool = True) -> Stay:
     """`vm` stays on `host` (where it is now, unless a temporary hop already took it elsewhere)."""
     if host is not None and host != vm.host:
         why += f"; it stays on {host}, where a temporary hop took it"

@@ -1,24 +1,38 @@
-"""An event-driven list scheduler: each leg starts as soon as its dependencies are done and budgets allow.
+"""An event-driven list scheduler: each leg starts as soon as its destination has room, its hop's first
+leg is done, and the budgets allow; then the dependencies are read off what it did (graph.py).
 
-Every running migration holds a bandwidth reservation on its source's outgoing NIC and its destination's
-incoming NIC (the executor passes it to libvirt as the migration's bandwidth), so migrations never slow
-each other and each one costs what the pre-copy model says at its rate. Sharing a link is a choice: a leg
-that could only get part of a link starts now only if it would end no later than by waiting for the full
-rate (a slower migration re-sends more dirty memory). Among the legs ready at a moment, the one with the
-most work behind it goes first: the longest chain it heads, or the busiest NIC it uses.
+Room counts a guest in flight on both hosts: reserved on its destination at the start, released on its
+source at the end. Every running migration holds a bandwidth reservation on its source's outgoing NIC and
+its destination's incoming NIC (the executor passes it to libvirt as the migration's bandwidth), so
+migrations never slow each other and each costs what the pre-copy model says at its rate. Sharing a link
+is a choice: a leg that could only get part of a link starts now only if it would end no later than by
+waiting for the full rate (a slower migration re-sends more dirty memory). Among the legs that could
+start, the one with the most work behind it goes first: the busiest NIC it uses, the arrivals waiting
+for room on its source, or its own length; the best-placed leg that lacks room keeps it from others.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from planner.errors import PlannerBugError
-from planner.schedule.graph import Ordering, dependents, topological
+from planner.model import Cluster
+from planner.plan import Stay
+from planner.schedule.graph import (
+    Event,
+    Leg,
+    Ordering,
+    dependencies,
+    first_legs,
+    topological,
+    unblock,
+    with_hops,
+)
 from planner.schedule.links import Links
-from planner.schedule.precopy import Precopy, estimate
-from planner.violation import Violation
+from planner.schedule.precopy import Limits, Precopy, estimate
+from planner.schedule.room import limits, need, usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,116 +49,212 @@ class Slot:
         return self.start_s + self.cost.duration_s
 
 
-def full_costs(ordering: Ordering, net: Links) -> list[Precopy]:
-    """Each leg's cost at its full path rate: the fastest it can ever go."""
-    return [
-        estimate(
-            leg.vm.memory_mib,
-            net.path_mibps(leg.source, leg.destination),
-            leg.vm.dirty_rate_mibps,
-            net.limits,
-        )
-        for leg in ordering.legs
-    ]
+@cache
+def _cost(memory_mib: int, rate_mibps: int, dirty_mibps: int, limits: Limits) -> Precopy:
+    return estimate(memory_mib, rate_mibps, dirty_mibps, limits)
 
 
-def chain_tails(ordering: Ordering, full: list[Precopy]) -> list[float]:
+def cost_at(leg: Leg, rate_mibps: int, net: Links) -> Precopy:
+    return _cost(leg.vm.memory_mib, rate_mibps, leg.vm.dirty_rate_mibps, net.limits)
+
+
+def full_cost(leg: Leg, net: Links) -> Precopy:
+    """A leg's cost at its full path rate: the fastest it can ever go."""
+    return cost_at(leg, net.path_mibps(leg.source, leg.destination), net)
+
+
+def chain_tails(ordering: Ordering, net: Links) -> list[float]:
     """For each leg, the longest chain of full-rate durations from its start to the end of its dependents."""
-    after = dependents(ordering)
+    after: list[list[int]] = [[] for _ in ordering.legs]
+    for i, deps in enumerate(ordering.depends_on):
+        for d in deps:
+            after[d].append(i)
     tail = [0.0] * len(ordering.legs)
     for i in reversed(topological(ordering)):
-        tail[i] = full[i].duration_s + max((tail[j] for j in after[i]), default=0.0)
+        tail[i] = full_cost(ordering.legs[i], net).duration_s + max((tail[j] for j in after[i]), default=0.0)
     return tail
 
 
-def timeline(ordering: Ordering, net: Links) -> tuple[Slot, ...]:
-    """Place every leg of an acyclic `ordering` on a timeline that keeps the budgets in `net`."""
-    legs = ordering.legs
-    full = full_costs(ordering, net)
-    tail = chain_tails(ordering, full)
+def timeline(cluster: Cluster, target: Mapping[str, str], net: Links) -> tuple[Ordering, tuple[Slot, ...]]:
+    """Legs carrying `cluster` to `target`, their dependencies, and when each starts at what rate."""
+    notes: list[str] = []
+    legs, stays = first_legs(cluster, target)
+    legs, follows = with_hops(cluster, legs, stays, notes)
+    run = _Run(cluster, legs, follows, net)
+    hops: dict[str, int] = {}
+    for leg in legs:
+        hops[leg.vm.uuid] = hops.get(leg.vm.uuid, 0) + leg.temporary
+    while run.pending or run.running:
+        run.start_what_fits(keep_room=True)
+        if not run.running:  # room kept for a leg that nothing running will make room for
+            run.start_what_fits(keep_room=False)
+        if run.running:
+            run.finish_next()
+            continue
+        if not run.pending:
+            break
+        # Nothing runs and nothing fits: the pending legs wait for each other.
+        way = unblock(cluster, [legs[i] for i in run.pending], run.held, hops, stays)
+        i = next(i for i in run.pending if legs[i] is way.leg)
+        if way.via is None:
+            assert way.stay is not None
+            run.drop(i)
+            stays.append(way.stay)
+        else:
+            hops[way.leg.vm.uuid] = hops.get(way.leg.vm.uuid, 0) + 1
+            run.hop(i, way.via)
+            notes.append(way.note)
+    return run.result(stays, notes)
 
-    @cache
-    def cost(i: int, rate: int) -> Precopy:
-        return estimate(legs[i].vm.memory_mib, rate, legs[i].vm.dirty_rate_mibps, net.limits)
 
-    free_out, free_in = dict(net.nic_mibps), dict(net.nic_mibps)
-    n_out = dict.fromkeys(net.nic_mibps, 0)
-    n_in = dict.fromkeys(net.nic_mibps, 0)
-    left_out = dict.fromkeys(net.nic_mibps, 0.0)  # seconds of full-rate sending not yet started, per NIC
-    left_in = dict.fromkeys(net.nic_mibps, 0.0)
-    for i, leg in enumerate(legs):
-        left_out[leg.source] += full[i].sent_mib / net.nic_mibps[leg.source]
-        left_in[leg.destination] += full[i].sent_mib / net.nic_mibps[leg.destination]
-    waiting = [len(d) for d in ordering.depends_on]
-    after = dependents(ordering)
-    ready = {i for i, n in enumerate(waiting) if n == 0}
-    running: list[tuple[float, int]] = []
-    slots: dict[int, Slot] = {}
-    now = 0.0
+class _Run:
+    """The scheduler's state at `now`: what holds each host, each NIC, and what waits."""
 
-    def when_free(host_free: dict[str, int], host: str, wanted: int, end_of: str) -> float:
+    def __init__(self, cluster: Cluster, legs: list[Leg], follows: dict[int, int], net: Links) -> None:
+        self.cluster, self.legs, self.net = cluster, legs, net
+        self.held, self.cap = usage(cluster), limits(cluster)
+        self.pending: list[int] = list(range(len(legs)))
+        self.first_leg = dict(follows)  # a hop's onward leg -> the leg it follows
+        self.done: set[int] = set()
+        self.running: list[tuple[float, int]] = []
+        self.slots: dict[int, Slot] = {}
+        self.events: list[Event] = []
+        self.now = 0.0
+        self.free_out, self.free_in = dict(net.nic_mibps), dict(net.nic_mibps)
+        self.n_out = dict.fromkeys(net.nic_mibps, 0)
+        self.n_in = dict.fromkeys(net.nic_mibps, 0)
+        self.left_out = dict.fromkeys(net.nic_mibps, 0.0)  # full-rate seconds not yet started, per NIC
+        self.left_in = dict.fromkeys(net.nic_mibps, 0.0)
+        for i in self.pending:
+            self._count(i, +1)
+
+    def _count(self, i: int, sign: int) -> None:
+        leg = self.legs[i]
+        sent = full_cost(leg, self.net).sent_mib
+        self.left_out[leg.source] += sign * sent / self.net.nic_mibps[leg.source]
+        self.left_in[leg.destination] += sign * sent / self.net.nic_mibps[leg.destination]
+
+    def _onward_s(self, i: int) -> float:
+        """The full-rate duration of leg `i` and of the legs that follow it (a hop's onward legs)."""
+        total = full_cost(self.legs[i], self.net).duration_s
+        for j, first in self.first_leg.items():
+            if first == i:
+                total += self._onward_s(j)
+        return total
+
+    def _priority(self, i: int) -> tuple[float, int]:
+        leg = self.legs[i]
+        work = max(
+            self._onward_s(i),
+            self.left_out[leg.source],
+            self.left_in[leg.destination],
+            self.left_in[leg.source],
+        )
+        return -work, i
+
+    def start_what_fits(self, keep_room: bool) -> None:
+        kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
+        for i in sorted(self.pending, key=self._priority):
+            if i in self.first_leg and self.first_leg[i] not in self.done:
+                continue
+            leg = self.legs[i]
+            src, dst = leg.source, leg.destination
+            if dst in kept:
+                continue
+            if not need(leg.vm).fits_in(self.cap[dst] - self.held[dst]):
+                if keep_room:
+                    kept.add(dst)
+                continue
+            if self.n_out[src] >= self.net.max_out or self.n_in[dst] >= self.net.max_in:
+                continue
+            if len(self.running) >= self.net.max_total:
+                return
+            rate = self._rate(i)
+            if rate:
+                self._start(i, rate)
+
+    def _rate(self, i: int) -> int:
+        """The rate to start leg `i` at now, or 0 to wait for a faster one."""
+        leg = self.legs[i]
+        best = self.net.path_mibps(leg.source, leg.destination)
+        rate = int(min(best, self.free_out[leg.source], self.free_in[leg.destination]))
+        if rate < 1:
+            return 0
+        if rate < best:
+            later = max(
+                self._when_free(leg.source, best, out=True), self._when_free(leg.destination, best, out=False)
+            )
+            if (
+                self.now + cost_at(leg, rate, self.net).duration_s
+                > later + full_cost(leg, self.net).duration_s
+            ):
+                return 0
+        return rate
+
+    def _when_free(self, host: str, wanted: int, out: bool) -> float:
         """When `host`'s NIC (one direction) will have `wanted` MiB/s free, as running legs end."""
-        have, at = host_free[host], now
-        for end, j in sorted(running):
+        have, at = (self.free_out if out else self.free_in)[host], self.now
+        for end, j in sorted(self.running):
             if have >= wanted:
                 break
-            if getattr(legs[j], end_of) == host:
-                have += slots[j].bandwidth_mibps
+            if (self.legs[j].source if out else self.legs[j].destination) == host:
+                have += self.slots[j].bandwidth_mibps
                 at = end
         return at
 
-    while ready or running:
-        by_priority = sorted(
-            ready,
-            key=lambda i: (
-                -max(tail[i], left_out[legs[i].source], left_in[legs[i].destination]),
-                i,
-            ),
-        )
-        for i in by_priority:
-            src, dst = legs[i].source, legs[i].destination
-            if n_out[src] >= net.max_out or n_in[dst] >= net.max_in or len(running) >= net.max_total:
-                continue
-            best = net.path_mibps(src, dst)
-            rate = int(min(best, free_out[src], free_in[dst]))
-            if rate < 1:
-                continue
-            if rate < best:
-                later = max(
-                    when_free(free_out, src, best, "source"), when_free(free_in, dst, best, "destination")
-                )
-                if now + cost(i, rate).duration_s > later + full[i].duration_s:
-                    continue
-            slot = Slot(i, now, rate, cost(i, rate))
-            slots[i] = slot
-            ready.discard(i)
-            heapq.heappush(running, (slot.end_s, i))
-            free_out[src] -= rate
-            free_in[dst] -= rate
-            n_out[src] += 1
-            n_in[dst] += 1
-            left_out[src] -= full[i].sent_mib / net.nic_mibps[src]
-            left_in[dst] -= full[i].sent_mib / net.nic_mibps[dst]
-        if not running:
-            break  # nothing runs and nothing can start: only a cycle does that, reported below
-        now, finished = heapq.heappop(running)
-        for j in [finished] + [heapq.heappop(running)[1] for _ in range(_ending_at(running, now))]:
-            src, dst = legs[j].source, legs[j].destination
-            free_out[src] += slots[j].bandwidth_mibps
-            free_in[dst] += slots[j].bandwidth_mibps
-            n_out[src] -= 1
-            n_in[dst] -= 1
-            for k in after[j]:
-                waiting[k] -= 1
-                if waiting[k] == 0:
-                    ready.add(k)
-    if len(slots) < len(legs):
-        stuck = [legs[i].vm.name for i in range(len(legs)) if i not in slots]
-        raise PlannerBugError(
-            "schedule", [Violation("schedule-order", f"these legs never became ready: {', '.join(stuck)}")]
-        )
-    return tuple(sorted(slots.values(), key=lambda s: (s.start_s, s.leg)))
+    def _start(self, i: int, rate: int) -> None:
+        leg = self.legs[i]
+        slot = Slot(i, self.now, rate, cost_at(leg, rate, self.net))
+        self.slots[i] = slot
+        self.pending.remove(i)
+        heapq.heappush(self.running, (slot.end_s, i))
+        self.events.append(("start", i))
+        self.held[leg.destination] = self.held[leg.destination] + need(leg.vm)
+        self.free_out[leg.source] -= rate
+        self.free_in[leg.destination] -= rate
+        self.n_out[leg.source] += 1
+        self.n_in[leg.destination] += 1
+        self._count(i, -1)
 
+    def finish_next(self) -> None:
+        """Advance to the next end of a migration and release what every leg ending then held."""
+        self.now = self.running[0][0]
+        while self.running and self.running[0][0] <= self.now:
+            _, j = heapq.heappop(self.running)
+            leg = self.legs[j]
+            self.events.append(("end", j))
+            self.done.add(j)
+            self.held[leg.source] = self.held[leg.source] - need(leg.vm)
+            self.free_out[leg.source] += self.slots[j].bandwidth_mibps
+            self.free_in[leg.destination] += self.slots[j].bandwidth_mibps
+            self.n_out[leg.source] -= 1
+            self.n_in[leg.destination] -= 1
 
-def _ending_at(running: list[tuple[float, int]], moment: float) -> int:
-    return sum(1 for end, _ in running if end <= moment)
+    def drop(self, i: int) -> None:
+        self.pending.remove(i)
+        self._count(i, -1)
+
+    def hop(self, i: int, via: str) -> None:
+        """Send leg `i`'s guest to `via` first; the onward leg waits for that one."""
+        leg = self.legs[i]
+        self._count(i, -1)
+        self.legs[i] = Leg(leg.vm, leg.source, via, temporary=True)
+        self.legs.append(Leg(leg.vm, via, leg.destination))
+        onward = len(self.legs) - 1
+        self.first_leg[onward] = i
+        self.pending.append(onward)
+        self._count(i, +1)
+        self._count(onward, +1)
+
+    def result(self, stays: list[Stay], notes: list[str]) -> tuple[Ordering, tuple[Slot, ...]]:
+        """The started legs, numbered in start order, with dependencies read off the events."""
+        order = [i for kind, i in self.events if kind == "start"]
+        new = {old: n for n, old in enumerate(order)}
+        legs = [self.legs[i] for i in order]
+        events: list[Event] = [(kind, new[i]) for kind, i in self.events]
+        ordering = Ordering(tuple(legs), dependencies(self.cluster, legs, events), tuple(stays), tuple(notes))
+        slots = tuple(
+            Slot(new[s.leg], s.start_s, s.bandwidth_mibps, s.cost)
+            for s in sorted(self.slots.values(), key=lambda s: new[s.leg])
+        )
+        return ordering, slots

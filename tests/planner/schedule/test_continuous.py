@@ -15,8 +15,8 @@ from planner.policy import Budgets
 from planner.schedule import schedule
 from planner.schedule.continuous import assert_continuous, check_continuous
 from planner.schedule.graph import Leg, Ordering
-from planner.schedule.links import links
-from planner.schedule.timeline import timeline
+from planner.schedule.precopy import estimate
+from planner.schedule.timeline import Slot
 from tests.builders import make_cluster, make_host, make_vm
 
 GIB = 1024
@@ -109,9 +109,14 @@ def _unsafe() -> tuple[Cluster, Ordering]:
     return cluster, Ordering((Leg(a, "h1", "h2"), Leg(b, "h2", "h3")), ((), ()), (), ())
 
 
+def _together(ordering: Ordering) -> list[Slot]:
+    """Both legs start at once, at 1000 MiB/s."""
+    return [Slot(i, 0.0, 1000, estimate(leg.vm.memory_mib, 1000, 0)) for i, leg in enumerate(ordering.legs)]
+
+
 def test_a_schedule_that_overfills_a_host_is_a_planner_bug() -> None:
     cluster, ordering = _unsafe()
-    slots = timeline(ordering, links(cluster, Budgets()))
+    slots = _together(ordering)
     violations = check_continuous(cluster, ordering, slots)
     assert {(v.rule, v.host, v.value, v.limit) for v in violations} == {
         ("continuous-memory", "h2", 12 * GIB, 8 * GIB)
@@ -122,5 +127,14 @@ def test_a_schedule_that_overfills_a_host_is_a_planner_bug() -> None:
 
 def test_a_dependency_makes_the_same_moves_safe() -> None:
     cluster, ordering = _unsafe()
-    safe = Ordering(ordering.legs, ((1,), ()), (), ())
-    assert check_continuous(cluster, safe, timeline(safe, links(cluster, Budgets()))) == []
+    safe = Ordering(ordering.legs, ((1,), ()))
+    first = estimate(6 * GIB, 1000, 0)
+    slots = [Slot(1, 0.0, 1000, first), Slot(0, first.duration_s, 1000, first)]
+    assert check_continuous(cluster, safe, slots) == []
+
+
+def test_starting_a_waiting_move_early_is_caught_even_when_room_would_hold() -> None:
+    cluster, ordering = _unsafe()
+    safe = Ordering(ordering.legs, ((1,), ()))
+    violations = check_continuous(cluster, safe, _together(safe))
+    assert "continuous-order" in {v.rule for v in violations}
