@@ -26,6 +26,7 @@ from collectors.seam import Connection
 from planner.model import Cluster
 from virt_rebalance.config import Config, load_config
 
+SECONDS: Counter[str] = Counter()  # time spent in each real libvirt method (Counting)
 MODELS = ("qemu64", "Haswell-noTSX", "Broadwell", "Skylake-Server", "Cascadelake-Server", "EPYC")
 
 
@@ -68,9 +69,14 @@ class Counting:
             return attr
 
         def call(*args: Any, **kw: Any) -> Any:
-            with self._lock:
-                self._calls[f"{self._prefix}.{name}"] += 1
-            result = attr(*args, **kw)
+            key = f"{self._prefix}.{name}"
+            start = time.monotonic()
+            try:
+                result = attr(*args, **kw)
+            finally:
+                with self._lock:
+                    self._calls[key] += 1
+                    SECONDS[key] += time.monotonic() - start
             if name == "getAllDomainStats":
                 return [(Counting(d, self._calls, self._lock, "Domain"), s) for d, s in result]
             if name in ("listAllDomains",):
@@ -104,6 +110,8 @@ def report(name: str, cluster: Cluster, wall: float, cpu: float, calls: Counter[
         "compare_calls": calls["Connection.compareHypervisorCPU"],
         "by_method": dict(sorted(calls.items())),
     }
+    if SECONDS:
+        result["seconds_by_method"] = {k: round(v, 3) for k, v in sorted(SECONDS.items())}
     print(json.dumps(result, indent=2))
     return result
 

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from collectors import guests
 from collectors.compatibility import Reachable, SignatureCase, baseline, decide
 from collectors.connect import describe_error, open_connection
-from collectors.guests import Guest, read_guests
+from collectors.guests import Guest
 from collectors.history import History
 from collectors.host_reader import HostFacts, read_host
 from collectors.parallel import Outcome, run_each
@@ -104,12 +105,13 @@ def collect_cluster(
 def _read(open_: Opener, hc: HostConfig, config: Config) -> _Answer:
     conn = open_(hc.uri)
     try:
-        facts = read_host(conn)
-        guests = read_guests(conn, hc.name, facts.cpu, config.collect, lambda e: describe_error(e, hc.uri))
+        pending = guests.begin(conn, config.collect, lambda e: describe_error(e, hc.uri))
+        facts = read_host(conn)  # while the CPU interval runs
+        found = guests.finish(conn, pending, hc.name, facts.cpu, config.collect)
     except BaseException:
         _close(conn)
         raise
-    return _Answer(conn, facts, guests)
+    return _Answer(conn, facts, found)
 
 
 def _why(outcome: Outcome[_Answer], uri: str) -> str:

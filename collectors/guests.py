@@ -1,5 +1,8 @@
 """Every guest on one host: its definition, state and usage, with bulk stats calls.
 
+`begin` takes the first reading and reads the definitions; the caller may do other work on the host
+(read its capabilities) before `finish` waits out what is left of the CPU interval and takes the second.
+
 Round trips per host: two getAllDomainStats (three when a dirty-rate measurement runs late), one
 listAllDomains (transient guests), and per guest XMLDesc, plus jobInfo and startDirtyRateCalc for
 running guests. The per-guest calls happen while the CPU interval elapses, so they cost no extra time.
@@ -15,7 +18,7 @@ from typing import Any
 from collectors import constants as c
 from collectors import usage
 from collectors.compatibility import SignatureCase, signature_of
-from collectors.domain_xml import parse_domain
+from collectors.domain_xml import DomainDef, parse_domain
 from collectors.host_reader import HostCpu
 from collectors.seam import Connection, Domain
 from planner.model import Vm, VmState
@@ -24,6 +27,8 @@ from virt_rebalance.config import CollectConfig
 FIRST = c.VIR_DOMAIN_STATS_STATE | c.VIR_DOMAIN_STATS_CPU_TOTAL
 SECOND = FIRST | c.VIR_DOMAIN_STATS_BALLOON
 DIRTY_GRACE_S = 1.0  # how long to wait for a dirty-rate measurement that runs past its period
+
+Reading = dict[str, tuple[Domain, dict[str, Any]]]
 
 _STATES = {
     c.VIR_DOMAIN_RUNNING: VmState.RUNNING,
@@ -41,19 +46,26 @@ class Guest:
     case: SignatureCase | None  # None when its definition could not be read
 
 
-def read_guests(
-    conn: Connection,
-    host: str,
-    host_cpu: HostCpu,
-    cfg: CollectConfig,
-    describe: Callable[[BaseException], str] = str,
-) -> list[Guest]:
+@dataclass
+class Pending:
+    """The first reading and every guest's definition, while the CPU interval (and dirty rate) runs."""
+
+    first: Reading
+    t1: float
+    transient: set[str]
+    measuring: bool
+    defs: dict[str, DomainDef]
+    notes: dict[str, list[str]]
+
+
+def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseException], str] = str) -> Pending:
+    """First CPU reading, dirty-rate measurements started, definitions and jobs read."""
     first, t1 = _stats(conn, FIRST)
     transient = {d.UUIDString() for d in conn.listAllDomains(c.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
     running = [d for d, s in first.values() if s.get("state.state") == c.VIR_DOMAIN_RUNNING]
     measuring = _start_dirty_rate(running, cfg.dirty_rate_s)
     notes: dict[str, list[str]] = {}
-    defs = {}
+    defs: dict[str, DomainDef] = {}
     for uuid, (dom, stats) in first.items():
         try:
             defs[uuid] = parse_domain(dom.XMLDesc(0), cfg.storage_migration, cfg.shared_paths)
@@ -63,6 +75,15 @@ def read_guests(
                 )
         except Exception as exc:  # one guest's failure is that guest's, not the host's
             notes.setdefault(uuid, []).append(f"could not be read: {describe(exc)}")
+    return Pending(first, t1, transient, measuring, defs, notes)
+
+
+def finish(
+    conn: Connection, pending: Pending, host: str, host_cpu: HostCpu, cfg: CollectConfig
+) -> list[Guest]:
+    """Wait out the interval (if anything is left of it), take the second reading, build the guests."""
+    first, t1, transient, measuring = pending.first, pending.t1, pending.transient, pending.measuring
+    defs, notes = pending.defs, pending.notes
     wait = max(cfg.interval_s, float(cfg.dirty_rate_s) if measuring else 0.0)
     time.sleep(max(0.0, t1 + wait - time.monotonic()))
     second, t2 = _stats(conn, SECOND | (c.VIR_DOMAIN_STATS_DIRTYRATE if measuring else 0))
@@ -106,9 +127,6 @@ def read_guests(
         )
         out.append(Guest(vm, case))
     return out
-
-
-Reading = dict[str, tuple[Domain, dict[str, Any]]]
 
 
 def _stats(conn: Connection, kinds: int) -> tuple[Reading, float]:
