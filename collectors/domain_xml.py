@@ -74,9 +74,9 @@ def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[
     root = ET.fromstring(xml)
     vcpu = root.find("vcpu")
     vcpus = int(vcpu.get("current") or vcpu.text or 1) if vcpu is not None else 1
-    mem = root.find("currentMemory")
+    mem = root.find("memory")  # the most it can use (a balloon can give back what it holds any time)
     if mem is None:
-        mem = root.find("memory")
+        mem = root.find("currentMemory")
     blockers = list(_passthrough(root))
     if not storage_migration:
         blockers += _local_disks(root, shared_paths)

@@ -30,7 +30,7 @@ def load(name: str, **kw: object) -> object:
             "host-model-epyc",
             "kvm",
             2,
-            2048,
+            4096,
             GuestCpu(
                 "host-model", "EPYC-Rome", "AMD", ("+hypervisor", "+tsc-deadline", "+x2apic", "+xsaves")
             ),
