@@ -25,7 +25,7 @@ from collectors.host_reader import HostFacts, read_host
 from collectors.parallel import Outcome, run_each
 from collectors.seam import Connection, Opener
 from planner.errors import CollectError
-from planner.model import Cluster, Host, HostState, Vm
+from planner.model import Cluster, Host, HostState, Vm, VmState
 from virt_rebalance.config import Config, HostConfig, redact_uri
 
 T = TypeVar("T")
@@ -73,6 +73,7 @@ def collect_cluster(
                 running_on.setdefault(guest.case.signature.key, set()).add(hc.name)
     if not reachable:
         raise CollectError(failures)
+    vms = _one_per_uuid(vms)
 
     try:
         compatibility = decide(reachable, list(cases.values()), running_on, cfg.timeout_s)
@@ -148,6 +149,24 @@ def _host(config: Config, hc: HostConfig, facts: HostFacts | None, error: str | 
         cpu_features=facts.cpu.features if facts else (),
         groups=tuple(sorted(set(hc.groups) | {g for g, m in config.host_groups.items() if hc.name in m})),
     )
+
+
+def _one_per_uuid(vms: list[Vm]) -> list[Vm]:
+    """A guest seen on two hosts is being migrated: keep the running copy (the source), unmigratable."""
+    by_uuid: dict[str, list[Vm]] = {}
+    for vm in vms:
+        by_uuid.setdefault(vm.uuid, []).append(vm)
+    out = []
+    for copies in by_uuid.values():
+        if len(copies) == 1:
+            out.append(copies[0])
+            continue
+        keep = next((v for v in copies if v.state is VmState.RUNNING), copies[0])
+        others = ", ".join(sorted(v.host for v in copies if v is not keep))
+        reason = f"also defined on {others} (a migration in progress?)"
+        reasons = "; ".join(r for r in (keep.unmigratable_reason, reason) if r)
+        out.append(replace(keep, migratable=False, unmigratable_reason=reasons))
+    return out
 
 
 def _or(value: T | None, default: T) -> T:

@@ -204,3 +204,14 @@ def test_hosts_are_read_concurrently(tmp_path: Path) -> None:
     assert len(cluster.vms) == 40
     assert time.monotonic() - start < 3  # one host alone is ~0.2 s interval + ~10 calls x 50 ms
     assert threading.active_count() < 100
+
+
+def test_a_guest_on_two_hosts_is_kept_once_where_it_runs(world: FakeWorld, tmp_path: Path) -> None:
+    source = world.add_domain("h1", "moving", job_type=c.VIR_DOMAIN_JOB_UNBOUNDED)
+    world.add_domain("h2", "moving", vm_uuid=source.vm_uuid, run_state=c.VIR_DOMAIN_PAUSED, persistent=False)
+    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    copies = [v for v in cluster.vms if v.uuid == source.vm_uuid]
+    assert [(v.host, v.state) for v in copies] == [("h1", VmState.RUNNING)]
+    assert copies[0].unmigratable_reason == (
+        "a job is already in progress (a migration, save or backup); also defined on h2 (a migration in progress?)"
+    )
