@@ -108,6 +108,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    budgets: Mapping[str, Any] = field(default_factory=dict)  # what the schedule assumed
 
     @property
     def moved_mib(self) -> int:
