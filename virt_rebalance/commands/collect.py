@@ -25,7 +25,12 @@ from virt_rebalance.config import load_config
     help="The cluster config (TOML); also $VIRT_REBALANCE_CONFIG.",
 )
 @click.option(
-    "-o", "--output", "out", default="-", metavar="FILE", help="Where to write the snapshot (- = stdout)."
+    "-o",
+    "--output",
+    "out",
+    default=None,
+    metavar="FILE",
+    help="Where to write the snapshot (- = stdout; the default, except with --record alone).",
 )
 @click.option("--record", is_flag=True, help="Append the usage to the history (collect.history_path).")
 @click.option(
@@ -36,7 +41,7 @@ from virt_rebalance.config import load_config
     metavar="HOURS",
     help="CPU as the mean and p95 of the history's last HOURS (after recording, with --record).",
 )
-def collect(config_path: str, out: str, record: bool, window_hours: float | None) -> None:
+def collect(config_path: str, out: str | None, record: bool, window_hours: float | None) -> None:
     """Read every host over libvirt into a cluster snapshot (JSON).
 
     Unreachable hosts are in the snapshot with their error and reported here; the command fails only
@@ -54,14 +59,17 @@ def collect(config_path: str, out: str, record: bool, window_hours: float | None
     for vm in cluster.vms:
         if vm.state == "unknown":
             output.warning(f"{vm.name} on {vm.host}: {vm.unmigratable_reason}", vm=vm.name, host=vm.host)
-    text = cluster_to_json(cluster, indent=2)
+    if out is None and not record:
+        out = "-"
     if out == "-":
-        sys.stdout.write(text + "\n")
-    else:
-        Path(out).write_text(text + "\n")
+        sys.stdout.write(cluster_to_json(cluster, indent=2) + "\n")
+    elif out is not None:
+        Path(out).write_text(cluster_to_json(cluster, indent=2) + "\n")
     answered = sum(1 for h in cluster.hosts if h.state is not HostState.UNREACHABLE)
     output.info(
         f"collected {answered} of {len(cluster.hosts)} hosts, {len(cluster.vms)} guests, "
-        f"{len(cluster.cpu_signatures)} CPU signatures in {took:.1f}s" + ("" if out == "-" else f" -> {out}"),
+        f"{len(cluster.cpu_signatures)} CPU signatures in {took:.1f}s"
+        + (f" -> {out}" if out not in (None, "-") else "")
+        + (" (recorded)" if record else ""),
         seconds=round(took, 3),
     )

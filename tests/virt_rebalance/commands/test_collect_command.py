@@ -72,3 +72,15 @@ def test_a_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("hosts = 3\n")
     result = CliRunner().invoke(main, ["collect", "--config", str(tmp_path / "bad.toml")])
     assert result.exit_code == 2
+
+
+def test_record_alone_writes_no_snapshot(world: FakeWorld, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["collect", "--config", str(write_config(tmp_path, world)), "--record"])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "(recorded)" in result.stderr and (tmp_path / "history.sqlite").exists()
+
+
+def test_snapshot_to_stdout_by_default(world: FakeWorld, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["collect", "--config", str(write_config(tmp_path, world))])
+    assert result.exit_code == 0
+    assert cluster_from_json(result.stdout).vm_by_name["g1"].host == "h1"
