@@ -113,7 +113,7 @@ def domain_xml(spec: GuestSpec, lab: str, kernel: Path, initrd: Path, console: P
 def default_guests(count: int, hosts: list[str], kvm_hosts: list[str], skewed: bool) -> list[GuestSpec]:
     """The guests `lab up --guests N` starts: mixed sizes (128-512 MiB, 1-2 vCPUs), idle.
 
-    Spread round robin over the hosts; with skewed, two thirds of them (and two CPU burners at 50%) sit
+    Spread round robin over the hosts; with skewed, two thirds of them (and two CPU burners at 30%) sit
     on the first host, so a rebalance has real work to do. All are tcg guests so that any host can run them.
     """
     sizes = [(128, 1), (256, 1), (192, 2), (384, 1), (128, 2), (512, 1)]
@@ -126,6 +126,6 @@ def default_guests(count: int, hosts: list[str], kvm_hosts: list[str], skewed: b
         host = hosts[0] if i < on_first else others[(i - on_first) % len(others)]
         burn = 1 if skewed and i < min(2, on_first) else 0
         specs.append(
-            GuestSpec(f"g{i + 1}", memory, vcpus, cpu_burn=burn, cpu_pct=50 if burn else 100, host=host)
+            GuestSpec(f"g{i + 1}", memory, vcpus, cpu_burn=burn, cpu_pct=30 if burn else 100, host=host)
         )
     return specs

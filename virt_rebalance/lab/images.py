@@ -99,11 +99,14 @@ def _ensure_kernel(cache: Path) -> Path:
 
 def kernel_package() -> str:
     """The versioned package that linux-image-cloud-amd64 depends on, e.g. linux-image-6.1.0-28-cloud-amd64."""
-    proc = run(["apt-cache", "depends", KERNEL_META_PACKAGE], check=False)
-    match = re.search(r"Depends:\s*(linux-image-\S+-cloud-amd64)", proc.stdout)
-    if not match:
-        raise LabError(f"apt knows no {KERNEL_META_PACKAGE}", "run apt-get update")
-    return match.group(1)
+    for attempt in ("cached", "updated"):
+        if attempt == "updated":  # a fresh machine may have no package lists yet
+            run(["apt-get", "update", "-qq"], check=False, timeout=600)
+        proc = run(["apt-cache", "depends", KERNEL_META_PACKAGE], check=False)
+        match = re.search(r"Depends:\s*(linux-image-\S+-cloud-amd64)", proc.stdout)
+        if match:
+            return match.group(1)
+    raise LabError(f"apt knows no {KERNEL_META_PACKAGE}", "check /etc/apt/sources.list and the network")
 
 
 def _ensure_initramfs(cache: Path) -> Path:

@@ -6,8 +6,10 @@ import fcntl
 import shutil
 import signal
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from virt_rebalance.lab import network, state
 from virt_rebalance.lab.cluster_config import cluster_toml
 from virt_rebalance.lab.guest import GuestSpec, default_guests, domain_xml
 from virt_rebalance.lab.host import LabHost
-from virt_rebalance.lab.images import ensure_images
+from virt_rebalance.lab.images import READY_MARKER, ensure_images
 from virt_rebalance.lab.naming import LAB_ROOT, LabNames
 from virt_rebalance.lab.state import HostRecord, LabState
 from virt_rebalance.lab.system import preflight, run
@@ -86,15 +88,21 @@ class Lab:
         return self.names.state_file.exists()
 
     def connect(self, host: str) -> Any:
-        """A libvirt connection to the host (libvirt is imported only here, for tests and tools)."""
-        import libvirt  # the lab itself drives libvirt through virsh
+        """A read-write libvirt connection (libvirt.virConnect) to the host, for tests and tools.
 
-        return libvirt.open(self.uri(host))
+        Opened by collectors.connect, the place that imports libvirt; the lab itself drives its hosts
+        through virsh, so `lab up/down/status` work without the Python binding."""
+        from collectors.connect import open_connection
+
+        return open_connection(self.uri(host))
 
     # --- the life cycle ------------------------------------------------------------------------
 
-    def up(self, hosts: int = 3, guests: int = 0, no_kvm_hosts: int = 0, skewed: bool = False) -> Lab:
-        """Start the lab, or complete it if it is already (partly) up. Idempotent."""
+    def up(
+        self, hosts: int = 3, guests: int = 0, no_kvm_hosts: int = 0, skewed: bool = False, wait: bool = True
+    ) -> Lab:
+        """Start the lab, or complete it if it is already (partly) up. Idempotent. With wait, returns
+        once every tcg guest has booted (its load is running)."""
         if not 1 <= hosts <= 64 or not 0 <= no_kvm_hosts <= hosts or guests < 0:
             raise LabError(f"bad lab size: {hosts} hosts, {no_kvm_hosts} without KVM, {guests} guests")
         preflight()
@@ -107,6 +115,8 @@ class Lab:
             self.config_path.write_text(
                 cluster_toml(self.name, self.hosts, self.dir / "state", self.nic_mibps)
             )
+        if wait:
+            self.wait_booted()
         return self
 
     def _ensure_hosts(self, count: int, no_kvm: int) -> LabState:
@@ -214,10 +224,12 @@ class Lab:
     def _ensure_guests(
         self, specs: list[GuestSpec], current: LabState, kernel: Path, initrd: Path
     ) -> list[GuestSpec]:
-        """Define the guests no host has yet, start those not running; record where each one is."""
+        """Define the guests no host has yet, start those not running; record where each one is.
+        Hosts work in parallel (starting a guest waits on its qemu), each host one guest at a time."""
         defined = {r.host.name: self._virsh_names(r.host, all_states=True) for r in current.hosts}
         running = {r.host.name: self._virsh_names(r.host, all_states=False) for r in current.hosts}
         placed = []
+        commands: dict[str, list[tuple[str, ...]]] = {h: [] for h in current.host_names}
         for spec in specs:
             where = [h for h, names in defined.items() if spec.name in names]
             host = where[0] if where else self._pick_host(spec, current)
@@ -228,13 +240,22 @@ class Lab:
                 xml_path = self.dir / "guests" / f"{spec.name}.xml"
                 xml_path.parent.mkdir(exist_ok=True)
                 xml_path.write_text(domain_xml(spec, self.name, kernel, initrd, self.names.console_dir))
-                self.virsh(host, "define", str(xml_path))
+                commands[host].append(("define", str(xml_path)))
             if spec.name not in running[host]:
-                self.virsh(host, "start", spec.name)
+                commands[host].append(("start", spec.name))
             placed.append(GuestSpec(**{**spec.to_json(), "host": host}))
             current = current.with_guest(placed[-1])
+        work = {h: c for h, c in commands.items() if c}
+        if work:
+            with ThreadPoolExecutor(max_workers=len(work)) as pool:
+                for done in [pool.submit(self._run_all, h, c) for h, c in work.items()]:
+                    done.result()
         state.save(self.names.state_file, current)
         return placed
+
+    def _run_all(self, host: str, commands: list[tuple[str, ...]]) -> None:
+        for command in commands:
+            self.virsh(host, *command)
 
     def _pick_host(self, spec: GuestSpec, current: LabState) -> str:
         if spec.host:
@@ -245,6 +266,21 @@ class Lab:
             raise LabError(f"no host of lab {self.name} can run kvm guest {spec.name}")
         load = {h: sum(1 for g in current.guests if g.host == h) for h in fitting}
         return min(fitting, key=lambda h: (load[h], fitting.index(h)))
+
+    def wait_booted(self, guests: Iterable[str] | None = None, timeout: float = 120) -> None:
+        """Wait until the tcg guests (all, or those named) print their ready line on the console."""
+        names = set(guests) if guests is not None else {g.name for g in self.guests if g.kind == "tcg"}
+        deadline = time.monotonic() + timeout
+        while waiting := sorted(n for n in names if not self._booted(n)):
+            if time.monotonic() > deadline:
+                raise LabError(f"guests {', '.join(waiting)} did not boot in {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def _booted(self, guest: str) -> bool:
+        try:
+            return READY_MARKER.encode() in (self.names.console_dir / f"{guest}.log").read_bytes()
+        except FileNotFoundError:
+            return False
 
     def where(self, guest: str) -> list[str]:
         """The hosts on which the guest is running now (a host with libvirtd stopped: by its qemu pid file)."""

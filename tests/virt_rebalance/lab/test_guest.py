@@ -93,7 +93,7 @@ def test_default_guests_placement(count: int, skewed: bool, per_host: dict[str, 
 def test_only_skewed_labs_burn_cpu_and_only_on_the_first_host() -> None:
     assert not any(s.cpu_burn for s in default_guests(12, HOSTS, [], skewed=False))
     burners = [s for s in default_guests(12, HOSTS, [], skewed=True) if s.cpu_burn]
-    assert [(s.host, s.cpu_burn, s.cpu_pct) for s in burners] == [("h1", 1, 50), ("h1", 1, 50)]
+    assert [(s.host, s.cpu_burn, s.cpu_pct) for s in burners] == [("h1", 1, 30), ("h1", 1, 30)]
 
 
 def test_default_guests_keep_memory_modest() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from planner.errors import LabError
+from tests import lab_fixture
 from tests.lab_fixture import lab_name
 from virt_rebalance.lab.naming import LabNames, check_name
 
@@ -76,3 +80,20 @@ def test_fixture_lab_names_are_valid_and_unique_per_module(module: str, index: i
     name = lab_name(module, index, pid=4242)
     assert name == expected
     check_name(name)
+
+
+def test_stale_labs_of_dead_test_runs_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    downed = []
+    monkeypatch.setattr(lab_fixture.Lab, "down", lambda self: downed.append(self.name))
+    module = "tests.x.test_demo_lab"
+    dead_pid = 2**22 + 1  # above pid_max: no process has it
+    for name in (
+        lab_name(module, 0, dead_pid),
+        lab_name(module, 1, os.getpid()),
+        lab_name("tests.y.test_z", 0, dead_pid),
+        "demo",
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "lab.json").write_text("{}")
+    assert lab_fixture.remove_stale_labs(module, tmp_path) == [lab_name(module, 0, dead_pid)]
+    assert downed == [lab_name(module, 0, dead_pid)]
