@@ -96,7 +96,8 @@ def plan_for(
         solver_status="OPTIMAL",
         solve_s=0.3,
         notes=("a test plan",),
-        policy={"max_migrations": 10, "budgets": {"max_concurrent": 8, "max_outgoing_per_host": 2}},
+        policy={"max_migrations": 10},
+        budgets={"max_concurrent": 8, "max_outgoing_per_host": 2},
     )
 
 

@@ -32,9 +32,9 @@ def peak_overlap(migrations: Iterable[Migration], key: Callable[[Migration], str
     return best
 
 
-def _limit(policy: Mapping[str, Any], *keys: str, fmt: Callable[[Any], str] = str) -> str:
-    """The first limit set under `keys` in the plan's policy (also looked up in a nested 'budgets')."""
-    scopes = [policy, policy.get("budgets") or {}]
+def _limit(plan: Plan, *keys: str, fmt: Callable[[Any], str] = str) -> str:
+    """The first limit set under `keys` in the plan's policy or the budgets its schedule assumed."""
+    scopes: list[Mapping[str, Any]] = [plan.policy, plan.budgets]
     for key in keys:
         for scope in scopes:
             value = scope.get(key) if isinstance(scope, Mapping) else None
@@ -45,30 +45,27 @@ def _limit(policy: Mapping[str, Any], *keys: str, fmt: Callable[[Any], str] = st
 
 def budget_use(plan: Plan) -> list[BudgetUse]:
     moves = plan.migrations
-    policy = plan.policy
     rates = [m.bandwidth_mibps for m in moves if m.bandwidth_mibps]
     rate = f"{min(rates)}-{max(rates)} MiB/s" if rates and min(rates) != max(rates) else ""
     if rates and not rate:
         rate = f"{rates[0]} MiB/s"
     return [
-        BudgetUse("migrations", str(len(moves)), _limit(policy, "max_migrations")),
-        BudgetUse(
-            "memory moved", units.size(plan.moved_mib), _limit(policy, "max_moved_mib", fmt=units.size)
-        ),
-        BudgetUse("concurrent migrations", str(peak_overlap(moves)), _limit(policy, "max_concurrent")),
+        BudgetUse("migrations", str(len(moves)), _limit(plan, "max_migrations")),
+        BudgetUse("memory moved", units.size(plan.moved_mib), _limit(plan, "max_moved_mib", fmt=units.size)),
+        BudgetUse("concurrent migrations", str(peak_overlap(moves)), _limit(plan, "max_concurrent")),
         BudgetUse(
             "outgoing per host",
             str(peak_overlap(moves, lambda m: m.source)),
-            _limit(policy, "max_outgoing_per_host"),
+            _limit(plan, "max_outgoing_per_host"),
         ),
         BudgetUse(
             "incoming per host",
             str(peak_overlap(moves, lambda m: m.destination)),
-            _limit(policy, "max_incoming_per_host"),
+            _limit(plan, "max_incoming_per_host"),
         ),
         BudgetUse(
             "bandwidth per migration",
             rate or "-",
-            _limit(policy, "per_migration_mibps", fmt=lambda v: f"{v} MiB/s"),
+            _limit(plan, "per_migration_mibps", fmt=lambda v: f"{v} MiB/s"),
         ),
     ]
