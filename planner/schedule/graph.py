@@ -215,9 +215,6 @@ def _host_with_room(
 
 def _rules_allow(cluster: Cluster, vm: Vm, host: str, pending: Sequence[Leg]) -> bool:
     """Whether a short stay on `host` keeps `vm`'s hard pin, avoid and anti-affinity rules."""
-    visits = {v.name: {v.host} for v in cluster.vms}  # guest name -> every host it is on at some moment
-    for leg in pending:
-        visits[leg.vm.name] |= {leg.source, leg.destination}
     for rule in cluster.rules:
         if not rule.hard or vm.name not in rule.vms:
             continue
@@ -225,10 +222,12 @@ def _rules_allow(cluster: Cluster, vm: Vm, host: str, pending: Sequence[Leg]) ->
             return False
         if rule.kind == "avoid" and host in rule.hosts:
             return False
-        if rule.kind == "anti-affinity" and any(
-            host in visits.get(n, set()) for n in rule.vms if n != vm.name
-        ):
-            return False
+        if rule.kind == "anti-affinity":
+            others = {n for n in rule.vms if n != vm.name}
+            there = {cluster.vm_by_name[n].host for n in others if n in cluster.vm_by_name}
+            there |= {h for leg in pending if leg.vm.name in others for h in (leg.source, leg.destination)}
+            if host in there:
+                return False
     return True
 
 

@@ -115,6 +115,7 @@ class _Run:
         self.held, self.cap = usage(cluster), limits(cluster)
         self.pending: list[int] = list(range(len(legs)))
         self.first_leg = dict(follows)  # a hop's onward leg -> the leg it follows
+        self.onward: dict[int, float] = {}  # memo of _onward_s
         self.done: set[int] = set()
         self.running: list[tuple[float, int]] = []
         self.slots: dict[int, Slot] = {}
@@ -136,32 +137,46 @@ class _Run:
 
     def _onward_s(self, i: int) -> float:
         """The full-rate duration of leg `i` and of the legs that follow it (a hop's onward legs)."""
-        total = full_cost(self.legs[i], self.net).duration_s
-        for j, first in self.first_leg.items():
-            if first == i:
-                total += self._onward_s(j)
-        return total
+        if i not in self.onward:
+            self.onward[i] = full_cost(self.legs[i], self.net).duration_s + sum(
+                self._onward_s(j) for j, first in self.first_leg.items() if first == i
+            )
+        return self.onward[i]
 
-    def _priority(self, i: int) -> tuple[float, int]:
+    def _priority(self, i: int, waiting_on: Mapping[str, float]) -> tuple[float, int]:
+        """Most work behind it first: its own chain (and the longest one waiting for room it frees),
+        or the full-rate work left on either NIC it uses, or on the incoming side of its source."""
         leg = self.legs[i]
         work = max(
-            self._onward_s(i),
+            self._onward_s(i) + waiting_on.get(leg.source, 0.0),
             self.left_out[leg.source],
             self.left_in[leg.destination],
             self.left_in[leg.source],
         )
         return -work, i
 
+    def _ready(self, i: int) -> bool:
+        return i not in self.first_leg or self.first_leg[i] in self.done
+
+    def _fits(self, i: int) -> bool:
+        leg = self.legs[i]
+        return need(leg.vm).fits_in(self.cap[leg.destination] - self.held[leg.destination])
+
     def start_what_fits(self, keep_room: bool) -> None:
+        waiting_on: dict[str, float] = {}  # per host, the longest chain of a ready leg lacking room there
+        for i in self.pending:
+            if self._ready(i) and not self._fits(i):
+                dst = self.legs[i].destination
+                waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
         kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
-        for i in sorted(self.pending, key=self._priority):
-            if i in self.first_leg and self.first_leg[i] not in self.done:
+        for i in sorted(self.pending, key=lambda i: self._priority(i, waiting_on)):
+            if not self._ready(i):
                 continue
             leg = self.legs[i]
             src, dst = leg.source, leg.destination
             if dst in kept:
                 continue
-            if not need(leg.vm).fits_in(self.cap[dst] - self.held[dst]):
+            if not self._fits(i):
                 if keep_room:
                     kept.add(dst)
                 continue
@@ -238,6 +253,7 @@ class _Run:
         """Send leg `i`'s guest to `via` first; the onward leg waits for that one."""
         leg = self.legs[i]
         self._count(i, -1)
+        self.onward.clear()
         self.legs[i] = Leg(leg.vm, leg.source, via, temporary=True)
         self.legs.append(Leg(leg.vm, via, leg.destination))
         onward = len(self.legs) - 1

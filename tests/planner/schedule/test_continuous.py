@@ -83,13 +83,22 @@ def _random_run(cluster: Cluster, migrations: tuple[Migration, ...], rng: random
                 held[m.source][r] -= size[m.vm_uuid][r]
 
 
+budgets = st.builds(
+    Budgets,
+    per_migration_mibps=st.sampled_from([0, 300]),
+    max_outgoing_per_host=st.integers(1, 3),
+    max_incoming_per_host=st.integers(1, 3),
+    max_concurrent=st.integers(1, 6),
+)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(clusters_and_targets(), st.integers(0, 2**32 - 1))
-def test_every_schedule_keeps_room_at_every_moment_in_any_order(
-    case: tuple[Cluster, dict[str, str]], seed: int
+@given(clusters_and_targets(), budgets, st.integers(0, 2**32 - 1))
+def test_every_schedule_keeps_room_and_budgets_at_every_moment_in_any_order(
+    case: tuple[Cluster, dict[str, str]], limits: Budgets, seed: int
 ) -> None:
     cluster, target = case
-    plan = schedule(cluster, target, {}, Budgets(max_outgoing_per_host=1, max_concurrent=3))
+    plan = schedule(cluster, target, {}, limits)
     rng = random.Random(seed)
     for _ in range(5):
         _random_run(cluster, plan.migrations, rng)
@@ -97,8 +106,17 @@ def test_every_schedule_keeps_room_at_every_moment_in_any_order(
     final = {vm.uuid: vm.host for vm in cluster.vms}
     for m in plan.migrations:
         final[m.vm_uuid] = m.destination
-    stays = {s.vm_uuid for s in plan.unschedulable}
-    assert all(final[u] == t or u in stays for u, t in target.items())
+    stays = {s.vm_uuid: s.host for s in plan.unschedulable}
+    assert all(final[u] == stays.get(u, t) for u, t in target.items())
+    # The budgets hold along the estimated timeline (times are rounded to the millisecond).
+    for m in plan.migrations:
+        running = [o for o in plan.migrations if o.start_s <= m.start_s < o.start_s + o.estimated_s - 0.002]
+        assert len(running) <= limits.max_concurrent
+        assert sum(o.source == m.source for o in running) <= limits.max_outgoing_per_host
+        assert sum(o.destination == m.destination for o in running) <= limits.max_incoming_per_host
+        assert sum(o.bandwidth_mibps for o in running if o.source == m.source) <= 1192
+        assert m.bandwidth_mibps <= (limits.per_migration_mibps or 1192)
+    assert plan.makespan_lower_bound_s <= plan.makespan_s + 1e-6
 
 
 def _unsafe() -> tuple[Cluster, Ordering]:

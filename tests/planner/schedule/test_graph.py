@@ -64,17 +64,39 @@ def test_a_swap_goes_through_a_host_with_room() -> None:
             "no host has room",
             id="third-forbidden-by-a-hard-rule",
         ),
+        pytest.param(
+            _hosts("h1", "h2", "h3"),
+            (PlacementRule("anti-affinity", "apart", ("a", "b", "c")),),
+            "no host has room",
+            id="third-holds-an-anti-affine-guest",
+        ),
+        pytest.param(
+            _hosts("h1", "h2", "h3"),
+            (PlacementRule("pin", "here", ("a", "b"), hosts=("h1", "h2")),),
+            "no host has room",
+            id="both-pinned-to-the-two-hosts",
+        ),
     ],
 )
 def test_a_swap_without_a_host_with_room_is_reported(hosts: list, rules: tuple, why: str) -> None:
     a = make_vm("a", "h1", memory_mib=6 * GIB)
     b = make_vm("b", "h2", memory_mib=7 * GIB)
-    cluster = make_cluster(hosts, [a, b], rules)
+    c = make_vm("c", hosts[-1].name, memory_mib=512)
+    cluster = make_cluster(hosts, [a, b, c], rules)
     plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
     assert plan.migrations == ()
     assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
     assert all(s.rule == "schedule" for s in plan.unschedulable)
     assert why in next(s.reason for s in plan.unschedulable if s.vm_name == "a")
+
+
+def test_a_soft_rule_does_not_stop_a_hop() -> None:
+    a = make_vm("a", "h1", memory_mib=6 * GIB)
+    b = make_vm("b", "h2", memory_mib=7 * GIB)
+    rules = [PlacementRule("avoid", "rather-not-h3", ("a", "b"), hosts=("h3",), hard=False)]
+    cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b], rules)
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    assert [m.destination for m in plan.migrations if m.temporary] == ["h3"]
 
 
 def test_a_three_way_rotation_needs_one_hop() -> None:

