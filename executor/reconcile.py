@@ -61,10 +61,13 @@ def _interrupted(
     hosts = {h: conns[h] for h in (m.source, m.destination) if h in conns}
     seen = _after_jobs(m, hosts, execute)
     on_dest = m.destination in seen and not seen[m.destination].job
-    if on_dest and m.source not in seen and not verify_moved(m, conns, expect_running=not execute.paused):
-        reason = "finished after the earlier run was interrupted"
-        journal.set(m.id, "done", reason)
-        return _outcome(m, e, reason, earlier=False)
+    source_idle = m.source not in seen or not seen[m.source].active
+    if on_dest and source_idle:
+        verdict = verify_moved(m, conns, expect_running=not execute.paused)
+        if verdict.moved:
+            reason = "; ".join(("finished after the earlier run was interrupted", *verdict.notes))
+            journal.set(m.id, "done", reason)
+            return _outcome(m, e, reason, earlier=False)
     if set(seen) == {m.source} and seen[m.source].running and not seen[m.source].job:
         journal.set(m.id, "planned", "the earlier run was interrupted; the guest stayed on its source")
         return None

@@ -26,7 +26,7 @@ from executor.locate import find_domain, where_is
 from executor.options import MigrateCall, bandwidth_for, migrate_call
 from executor.preflight import InFlight, check_move
 from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
-from executor.verify import MIB, completed_mib, verify_moved
+from executor.verify import MIB, Verdict, completed_mib, verify_moved
 from executor.watch import Watch
 from planner.plan import Migration, Plan
 from virt_rebalance.config import Config
@@ -227,22 +227,22 @@ class Runner:
     def _finish(self, mid: str, exc: BaseException | None) -> None:
         r = self.running.pop(mid)
         m, elapsed = r.m, time.monotonic() - r.watch.started
-        problems = (
+        verdict = (
             verify_moved(m, self.conns, expect_running=not self.ex.paused)
             if _reachable(self.conns, m)
-            else ["a host is unreachable"]
+            else Verdict(("a host is unreachable",))
         )
-        if not problems:
+        if verdict.moved:
             dest = find_domain(self.conns[m.destination], m.vm_uuid)
             sent = completed_mib(dest) or (r.watch.processed / MIB if r.watch.processed > 0 else None)
-            note = f" (the call reported: {exc})" if exc is not None else ""
-            self._close(m, "done", note.strip(), elapsed, sent)
+            notes = [*verdict.notes, *([f"the call reported: {exc}"] if exc is not None else [])]
+            self._close(m, "done", "; ".join(notes), elapsed, sent)
             return
         where = _whereabouts(m, self.conns)
         if r.abort_reason is not None:
             self._close(m, "aborted", f"{r.abort_reason}; aborted, guest on {where}", elapsed)
         else:
-            cause = str(exc) if exc is not None else "; ".join(problems)
+            cause = str(exc) if exc is not None else "; ".join(verdict.problems)
             self._close(m, "failed", f"{cause}; guest on {where}", elapsed)
         if self.ex.failure_policy == "stop" and self.stop_reason is None:
             self.stop_reason = f"stopped after {m.id} ({m.vm_name}) failed (failure_policy = stop)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import libvirt
 
@@ -13,12 +14,26 @@ from planner.plan import Migration
 MIB = 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`problems`: the guest did not end up as a finished migration leaves it. `notes`: it did, but a
+    person should look (libvirt left a shut-off definition on the source: starting it would run the guest
+    twice; we never undefine anything ourselves)."""
+
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def moved(self) -> bool:
+        return not self.problems
+
+
 def verify_moved(
     migration: Migration, conns: Mapping[str, Connection], expect_running: bool = True
-) -> list[str]:
-    """What is wrong with the guest's state after `migration` finished; empty when all is well."""
+) -> Verdict:
+    """Whether the guest runs on the destination, persistent there, and no longer on the source."""
     m = migration
-    problems = []
+    problems, notes = [], []
     dom = find_domain(conns[m.destination], m.vm_uuid)
     if dom is None:
         problems.append(f"{m.vm_name} is not on {m.destination}")
@@ -28,9 +43,15 @@ def verify_moved(
             problems.append(f"{m.vm_name} is not running on {m.destination} (libvirt state {state})")
         if not dom.isPersistent():
             problems.append(f"{m.vm_name} is not persistent on {m.destination}")
-    if find_domain(conns[m.source], m.vm_uuid) is not None:
-        problems.append(f"{m.vm_name} is still defined on {m.source}")
-    return problems
+    left = find_domain(conns[m.source], m.vm_uuid)
+    if left is not None and left.isActive():
+        problems.append(f"{m.vm_name} is still active on {m.source}")
+    elif left is not None:
+        notes.append(
+            f"libvirt left a shut-off definition of {m.vm_name} on {m.source}; undefine it there "
+            "(never start it: the guest runs on " + m.destination + ")"
+        )
+    return Verdict(tuple(problems), tuple(notes))
 
 
 def completed_mib(dom: Domain | None) -> float | None:

@@ -1,8 +1,8 @@
 """The executor against real libvirt hosts (the lab): order, capacity, bandwidth, failures, SIGKILL, resume.
 
-One lab for the whole module (3 hosts, TCG guests that each test adds). Plans are built by hand from the
-live hosts; each host's capacity in the plan's snapshot is what it holds now plus a test-chosen headroom,
-so "no host goes over capacity" is a real constraint the run must respect.
+One lab for the whole module (make_lab from tests/lab_fixture.py: 3 hosts; each test adds its TCG guests).
+Plans are built by hand from the live hosts; each host's capacity in the plan's snapshot is what it holds
+now plus a test-chosen headroom, so "no host goes over capacity" is a real constraint the run must respect.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from planner.codec import plan_to_json
 from planner.plan import Balance, Migration, Plan
 from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
+from tests.lab_fixture import MakeLab
 from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 from virt_rebalance.lab import GuestSpec, Lab
 
@@ -36,12 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    lab = Lab("exec")
-    try:
-        yield lab.up(hosts=3)
-    finally:
-        lab.down()
+def lab(make_lab: MakeLab) -> Lab:
+    return make_lab(hosts=3)
 
 
 def add(lab: Lab, name: str, host: str, memory_mib: int = 128, dirty_mib: int = 0) -> str:
@@ -158,7 +154,7 @@ def test_destination_libvirtd_killed_mid_migration(lab: Lab, tmp_path: Path) -> 
     killed = threading.Event()
 
     def on_event(e: ProgressEvent) -> None:
-        if e.kind == "progress" and e.processed_mib > 20 and not killed.is_set():
+        if e.kind == "progress" and e.processed_mib > 0 and not killed.is_set():
             killed.set()
             threading.Thread(target=lab.stop_libvirtd, args=("h2",)).start()
 
@@ -169,7 +165,8 @@ def test_destination_libvirtd_killed_mid_migration(lab: Lab, tmp_path: Path) -> 
         lab.start_libvirtd("h2")
     (outcome,) = report.outcomes
     print(f"destination libvirtd killed: {outcome.status}: {outcome.reason}")
-    assert killed.is_set() and outcome.status == "failed" and report.status == "failed"
+    assert killed.is_set(), outcome
+    assert outcome.status == "failed" and report.status == "failed"
     assert "h1 (running)" in outcome.reason
     assert running_on(lab, "cut") == ["h1"]
 

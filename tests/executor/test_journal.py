@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,20 @@ def test_resume_reconciles_started_migrations(
     assert statuses(report) == expected
     assert len(lab.world.migrations) == migrations
     assert len(lab.where("a")) == 1
+
+
+def test_resume_accepts_a_shut_off_leftover_on_the_source_and_says_so(lab: Lab) -> None:
+    plan = two_moves(lab)
+    crash_during(lab, plan, "m1")
+    moved = lab.guests["a"]
+    lab.world.place(moved, lab.world.hosts["h2"])
+    left = replace(moved, run_state=5, migration=None)  # libvirt kept the source's definition
+    lab.world.place(left, lab.world.hosts["h1"])
+    lab.world.place(moved, lab.world.hosts["h2"])
+    report = lab.apply(plan, resume=True)
+    assert statuses(report) == {"m1": "done", "m2": "done"}
+    assert "shut-off definition of a on h1" in report.outcomes[0].reason
+    assert lab.world.hosts["h1"].domains[moved.vm_uuid].run_state == 5  # never undefined by us
 
 
 def test_interrupted_run_needs_resume(lab: Lab) -> None:
