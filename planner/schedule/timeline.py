@@ -25,6 +25,7 @@ from planner.schedule.graph import (
     Leg,
     Ordering,
     dependencies,
+    dependents,
     first_legs,
     topological,
     unblock,
@@ -65,10 +66,7 @@ def full_cost(leg: Leg, net: Links) -> Precopy:
 
 def chain_tails(ordering: Ordering, net: Links) -> list[float]:
     """For each leg, the longest chain of full-rate durations from its start to the end of its dependents."""
-    after: list[list[int]] = [[] for _ in ordering.legs]
-    for i, deps in enumerate(ordering.depends_on):
-        for d in deps:
-            after[d].append(i)
+    after = dependents(ordering)
     tail = [0.0] * len(ordering.legs)
     for i in reversed(topological(ordering)):
         tail[i] = full_cost(ordering.legs[i], net).duration_s + max((tail[j] for j in after[i]), default=0.0)

@@ -135,3 +135,26 @@ def test_the_lower_bound_counts_the_longest_dependency_chain() -> None:
     plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h2", b.uuid: "h3"}, {}, Budgets())
     assert plan.makespan_lower_bound_s == pytest.approx(2 * estimate(6 * GIB, 1000, 0).duration_s)
     assert plan.makespan_s == pytest.approx(plan.makespan_lower_bound_s)
+
+
+@pytest.mark.parametrize(
+    ("a_gib", "b_gib", "b_rate", "b_waits"),
+    [
+        pytest.param(8, 1, 600, False, id="small-guest-shares-the-link-now"),
+        pytest.param(1, 16, 1000, True, id="big-guest-waits-for-the-whole-link"),
+    ],
+)
+def test_sharing_a_link_is_decided_by_when_it_would_end(
+    a_gib: int, b_gib: int, b_rate: int, b_waits: bool
+) -> None:
+    """a (h1, a 400 MiB/s NIC) and b (h2) both go to h3 (1000 MiB/s): b gets the rest of h3's link now, or waits."""
+    hosts = [make_host("h1", nic_mibps=400), make_host("h2", nic_mibps=1000), make_host("h3", nic_mibps=1000)]
+    a = make_vm("a", "h1", memory_mib=a_gib * GIB, dirty_rate_mibps=20)
+    b = make_vm("b", "h2", memory_mib=b_gib * GIB, dirty_rate_mibps=20)
+    plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h3", b.uuid: "h3"}, {}, Budgets())
+    by_vm = {m.vm_name: m for m in plan.migrations}
+    assert by_vm["a"].start_s == 0 and by_vm["a"].bandwidth_mibps == 400
+    assert by_vm["b"].bandwidth_mibps == b_rate
+    assert (by_vm["b"].start_s > 0) is b_waits
+    if b_waits:
+        assert by_vm["b"].start_s == pytest.approx(by_vm["a"].estimated_s, abs=0.002)
