@@ -26,6 +26,7 @@ from virt_rebalance.config import CollectConfig
 
 FIRST = c.VIR_DOMAIN_STATS_STATE | c.VIR_DOMAIN_STATS_CPU_TOTAL
 SECOND = FIRST | c.VIR_DOMAIN_STATS_BALLOON
+SLOW_READING_S = 0.25  # a bulk reading slower than this is taken again (its moment is uncertain)
 DIRTY_GRACE_S = 1.0  # how long to wait for a dirty-rate measurement that runs past its period
 
 Reading = dict[str, tuple[Domain, dict[str, Any]]]
@@ -53,17 +54,19 @@ class Pending:
     first: Reading
     t1: float
     transient: set[str]
-    measuring: bool
+    dirty_until: float | None  # when the dirty-rate measurements end (None: none running)
     defs: dict[str, DomainDef]
     notes: dict[str, list[str]]
 
 
 def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseException], str] = str) -> Pending:
     """First CPU reading, dirty-rate measurements started, definitions and jobs read."""
-    first, t1 = _stats(conn, FIRST)
+    first, t1 = _reading(conn, FIRST)
     transient = {d.UUIDString() for d in conn.listAllDomains(c.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
     running = [d for d, s in first.values() if s.get("state.state") == c.VIR_DOMAIN_RUNNING]
-    measuring = _start_dirty_rate(running, cfg.dirty_rate_s)
+    dirty_until = (
+        time.monotonic() + cfg.dirty_rate_s if _start_dirty_rate(running, cfg.dirty_rate_s) else None
+    )
     notes: dict[str, list[str]] = {}
     defs: dict[str, DomainDef] = {}
     for uuid, (dom, stats) in first.items():
@@ -75,19 +78,19 @@ def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseExceptio
                 )
         except Exception as exc:  # one guest's failure is that guest's, not the host's
             notes.setdefault(uuid, []).append(f"could not be read: {describe(exc)}")
-    return Pending(first, t1, transient, measuring, defs, notes)
+    return Pending(first, t1, transient, dirty_until, defs, notes)
 
 
 def finish(
     conn: Connection, pending: Pending, host: str, host_cpu: HostCpu, cfg: CollectConfig
 ) -> list[Guest]:
     """Wait out the interval (if anything is left of it), take the second reading, build the guests."""
-    first, t1, transient, measuring = pending.first, pending.t1, pending.transient, pending.measuring
+    first, t1, transient, dirty_until = pending.first, pending.t1, pending.transient, pending.dirty_until
     defs, notes = pending.defs, pending.notes
-    wait = max(cfg.interval_s, float(cfg.dirty_rate_s) if measuring else 0.0)
-    time.sleep(max(0.0, t1 + wait - time.monotonic()))
-    second, t2 = _stats(conn, SECOND | (c.VIR_DOMAIN_STATS_DIRTYRATE if measuring else 0))
-    if measuring:
+    until = max(t1 + cfg.interval_s, dirty_until or 0.0)
+    time.sleep(max(0.0, until - time.monotonic()))
+    second, t2 = _reading(conn, SECOND | (c.VIR_DOMAIN_STATS_DIRTYRATE if dirty_until else 0))
+    if dirty_until:
         _await_dirty_rates(conn, second)
     out = []
     for uuid, (dom, stats) in second.items():
@@ -129,12 +132,19 @@ def finish(
     return out
 
 
-def _stats(conn: Connection, kinds: int) -> tuple[Reading, float]:
-    """One bulk reading, keyed by UUID, and the moment it was taken (the middle of the call)."""
-    before = time.monotonic()
-    rows = conn.getAllDomainStats(kinds, 0)
-    at = (before + time.monotonic()) / 2
-    return {dom.UUIDString(): (dom, dict(stats)) for dom, stats in rows}, at
+def _reading(conn: Connection, kinds: int) -> tuple[Reading, float]:
+    """One bulk reading, keyed by UUID, and the moment it was taken (the middle of the call).
+
+    When the call is slow, the moment is uncertain (libvirtd may spend seconds on its first CPU stats
+    before it reads them), so a slow reading is taken once more.
+    """
+    for _ in range(2):
+        before = time.monotonic()
+        rows = conn.getAllDomainStats(kinds, 0)
+        after = time.monotonic()
+        if after - before <= SLOW_READING_S:
+            break
+    return {dom.UUIDString(): (dom, dict(stats)) for dom, stats in rows}, (before + after) / 2
 
 
 def _start_dirty_rate(running: list[Domain], seconds: int) -> bool:

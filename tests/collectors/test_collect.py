@@ -13,7 +13,8 @@ import pytest
 
 from collectors import constants as c
 from collectors.collect import collect_cluster
-from collectors.fake import FakeWorld
+from collectors.fake import FakeConnection, FakeWorld
+from collectors.seam import Domain
 from planner.codec import cluster_to_json
 from planner.errors import CollectError
 from planner.model import HostState, VmState
@@ -215,3 +216,23 @@ def test_a_guest_on_two_hosts_is_kept_once_where_it_runs(world: FakeWorld, tmp_p
     assert copies[0].unmigratable_reason == (
         "a job is already in progress (a migration, save or backup); also defined on h2 (a migration in progress?)"
     )
+
+
+class SlowFirstStats(FakeConnection):
+    """libvirtd in the lab spends seconds on its first CPU stats call: when it reads them is unknown."""
+
+    slow = True
+
+    def getAllDomainStats(self, stats: int = 0, flags: int = 0) -> list[tuple[Domain, dict[str, Any]]]:
+        rows = super().getAllDomainStats(stats, flags)
+        if SlowFirstStats.slow:
+            SlowFirstStats.slow = False
+            time.sleep(1.0)
+        return rows
+
+
+def test_a_slow_first_reading_is_taken_again(world: FakeWorld, tmp_path: Path) -> None:
+    cfg = config_for(world, tmp_path, interval_s=0.5)
+    cluster = collect_cluster(cfg, opener=lambda uri: SlowFirstStats(world.host_for(uri)))
+    assert 850 <= cluster.vm_by_name["busy"].cpu_millicores <= 1150
+    assert world.calls["Connection.getAllDomainStats"] == 2 * 3 + 1
