@@ -4,9 +4,9 @@ Each host has one NIC, with its rate in each direction. The migrations active on
 fairly, each also held to its own cap (the bandwidth libvirt is given; none for the baselines). A migration
 sends its rounds as in planner/schedule/precopy.py: round 0 is the whole memory, each next round what the
 guest dirtied while the last one ran, until the rest fits the downtime limit at the current rate. So a
-migration slowed by sharing a link re-sends more. Who starts when is a policy:
+migration slowed by sharing a link re-sends more. Who starts when is a StartPolicy:
 
-    Planned(migrations)       the schedule's own: each at its planned start, never before its dependencies
+    Planned(migrations, ..)   Streaming, but none before its planned start (checks the estimates)
     Streaming(migrations, ..) as executor/runner.py runs a plan: in start order, any migration whose
                               dependencies are done and whose reserved bandwidth and counts fit the budgets
     Serial(migrations)        one at a time, in plan order
@@ -44,7 +44,7 @@ class Outcome:
     ends: Mapping[str, float] = field(default_factory=dict)
 
 
-class Policy:
+class StartPolicy:
     """Decides which migrations start now; `wake` is the next moment it wants to be asked again."""
 
     capped = False
@@ -64,7 +64,7 @@ class Policy:
         return math.inf
 
 
-class Streaming(Policy):
+class Streaming(StartPolicy):
     capped = True
 
     def __init__(
@@ -119,14 +119,14 @@ class Planned(Streaming):
         )
 
 
-class Serial(Policy):
+class Serial(StartPolicy):
     def starts(
         self, now: float, running: Sequence[Migration], done: set[str], started: set[str]
     ) -> list[Migration]:
         return [] if running else self.ready(done, started)[:1]
 
 
-class Batches(Policy):
+class Batches(StartPolicy):
     def __init__(self, migrations: Sequence[Migration], size: int, per_host: int = 2) -> None:
         super().__init__(migrations)
         self.size, self.per_host = size, per_host
@@ -150,7 +150,7 @@ class Batches(Policy):
 
 
 def simulate(
-    policy: Policy, nic_mibps: Mapping[str, float], dirty_mibps: Mapping[str, float], limits: Limits
+    policy: StartPolicy, nic_mibps: Mapping[str, float], dirty_mibps: Mapping[str, float], limits: Limits
 ) -> Outcome:
     """Run `policy`'s migrations to the end; the makespan, every byte sent, and when each ended."""
     now, sent = 0.0, 0.0

@@ -1,6 +1,6 @@
 """Benchmark: the schedule against one-at-a-time and fixed-parallel batch-and-wait, in the fluid simulator.
 
-    python -m benchmarks.simulate [--quick] [--json-only]
+    python -m benchmarks.simulate [--quick] [--optimizer] [--json-only]
 
 Plans of 50 to 500 migrations on generated clusters (benchmarks/generator.py): rebalances that move
 guests off the busiest hosts, evacuations of whole hosts, swaps between full hosts (dependencies and
@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from benchmarks.fluid import Batches, Planned, Policy, Serial, Streaming, simulate
+from benchmarks.fluid import Batches, Planned, Serial, StartPolicy, Streaming, simulate
 from benchmarks.generator import generate
 from planner.load import host_loads
 from planner.model import Cluster, Vm
-from planner.policy import Budgets
+from planner.policy import Budgets, Policy
 from planner.schedule import Schedule, schedule
 from planner.schedule.bound import lower_bounds
 from planner.schedule.links import links
@@ -45,6 +45,7 @@ class Case:
     swaps: bool = False  # exchange same-size guests between the fullest hosts (dependencies, hops)
     dirty_scale: float = 1.0  # multiplies the generated dirty rates (mean ~20 MiB/s)
     fast_nics: float = 0.0  # share of hosts with 25 GbE (2980 MiB/s) instead of 10 GbE
+    optimizer: bool = False  # the target comes from planner.optimizer.optimize (`moves` is ignored)
     seed: int = 1
 
 
@@ -61,6 +62,10 @@ CASES = (
     Case("swaps-hot-400", 100, 2600, 400, swaps=True, dirty_scale=5.0, fast_nics=0.2),
 )
 QUICK = CASES[:1] + CASES[4:5] + CASES[8:9]
+OPTIMIZED = (  # --optimizer: targets from the real optimizer (CP-SAT, 10 s each)
+    Case("optimized-30-hosts", 30, 600, 0, optimizer=True, seed=3),
+    Case("optimized-60-hosts", 60, 1500, 0, optimizer=True, seed=3),
+)
 
 
 def cluster_for(case: Case) -> tuple[Cluster, Budgets]:
@@ -136,7 +141,12 @@ def target_for(cluster: Cluster, case: Case) -> dict[str, str]:
 
 def run_case(case: Case) -> dict[str, object]:
     cluster, budgets = cluster_for(case)
-    target = swaps_for(cluster, case) if case.swaps else target_for(cluster, case)
+    if case.optimizer:
+        from planner.optimizer import optimize
+
+        target = dict(optimize(cluster, Policy(time_limit_s=10, workers=2)).placement)
+    else:
+        target = swaps_for(cluster, case) if case.swaps else target_for(cluster, case)
     began = time.monotonic()
     plan: Schedule = schedule(cluster, target, {}, budgets)
     solve_s = time.monotonic() - began
@@ -147,7 +157,7 @@ def run_case(case: Case) -> dict[str, object]:
     nic = {h: float(r) for h, r in net.nic_mibps.items()}
     dirty = {vm.uuid: float(vm.dirty_rate_mibps) for vm in cluster.vms}
     counts = (budgets.max_outgoing_per_host, budgets.max_incoming_per_host, budgets.max_concurrent)
-    runs: dict[str, Policy] = {
+    runs: dict[str, StartPolicy] = {
         "ours": Streaming(plan.migrations, nic, *counts),
         "ours at planned times": Planned(plan.migrations, nic, *counts),
         "one at a time": Serial(plan.migrations),
@@ -201,10 +211,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         prog="python -m benchmarks.simulate", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--quick", action="store_true", help="two small cases only")
+    parser.add_argument("--optimizer", action="store_true", help="add cases planned by the real optimizer")
     parser.add_argument("--json-only", action="store_true")
     args = parser.parse_args(argv)
     budgets = Budgets()
-    rows = [run_case(case) for case in (QUICK if args.quick else CASES)]
+    cases = (QUICK if args.quick else CASES) + (OPTIMIZED if args.optimizer else ())
+    rows = [run_case(case) for case in cases]
     worst_bound = max(float(str(r["ours_over_bound"])) for r in rows)
     worst_gain = min(float(str(r["gain_over_best_fixed"])) for r in rows)
     summary: dict[str, object] = {
