@@ -8,12 +8,12 @@ A guest is always running exactly once somewhere known: we never undefine or des
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from collectors.seam import Connection, Opener
+from collectors.seam import Opener
+from executor.connections import Connections
 from executor.journal import Journal
 from executor.options import check_options, migrate_call
 from executor.preflight import check_age
@@ -42,7 +42,7 @@ def apply_plan(
     if deadline is not None and deadline.tzinfo is None:
         deadline = deadline.astimezone()  # a naive deadline is local time
     journal = Journal(config.state_dir, plan)
-    conns: dict[str, Connection] = {}
+    conns = _connections(config, opener)
     try:
         journal.lock()
         ran_before = journal.known()
@@ -53,7 +53,10 @@ def apply_plan(
                 f"an earlier run of this plan was interrupted (journal {journal.dir}); use --resume"
             )
         journal.add(plan.migrations)
-        conns, unreachable = _connect(plan, config, opener)
+        # The plan's hosts are opened now; one that cannot be reached makes its moves skip.
+        unreachable = conns.reach(
+            {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
+        )
         done = reconcile(plan.migrations, journal, conns, config.execute)
         earlier = dict(done.earlier)
         todo = []
@@ -73,8 +76,7 @@ def apply_plan(
         )
         outcomes = tuple(runner.run(todo, earlier))
     finally:
-        for c in conns.values():
-            _close(c)
+        conns.close()
         journal.close()
     return ApplyReport(
         plan_id=journal.plan_id,
@@ -99,23 +101,8 @@ def _check_hosts(plan: Plan, config: Config) -> None:
         migrate_call(m, config.execute, config.host(m.destination))
 
 
-def _connect(
-    plan: Plan, config: Config, opener: Opener | None
-) -> tuple[dict[str, Connection], dict[str, str]]:
+def _connections(config: Config, opener: Opener | None) -> Connections:
     from collectors.connect import describe_error, open_connection
 
-    opener = opener or open_connection
-    named = {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
-    conns, unreachable = {}, {}
-    for host in sorted(h.name for h in config.hosts) if named else ():
-        try:
-            conns[host] = opener(config.host(host).uri)
-        except Exception as exc:  # a plan's host that cannot be reached makes its moves skip
-            if host in named:
-                unreachable[host] = describe_error(exc, config.host(host).uri)
-    return conns, unreachable
-
-
-def _close(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
-        conn.close()
+    uris = {h.name: h.uri for h in config.hosts}
+    return Connections(uris, opener or open_connection, describe_error)

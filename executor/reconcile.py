@@ -41,7 +41,7 @@ def reconcile(
         e = entries.get(m.id)
         if e is not None and e.state == "done":
             earlier[m.id] = _outcome(m, e, "done in an earlier run", earlier=True)
-        elif e is not None and e.state == "started" and not {m.source, m.destination} <= set(conns):
+        elif e is not None and e.state == "started" and not (m.source in conns and m.destination in conns):
             reason = "interrupted earlier; a host cannot be reached to see where the guest is"
             earlier[m.id] = _outcome(m, e, reason, status="failed")
         elif e is not None and e.state == "started":
