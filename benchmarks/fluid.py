@@ -150,9 +150,17 @@ class Batches(StartPolicy):
 
 
 def simulate(
-    policy: StartPolicy, nic_mibps: Mapping[str, float], dirty_mibps: Mapping[str, float], limits: Limits
+    policy: StartPolicy,
+    nic_mibps: Mapping[str, float],
+    dirty_mibps: Mapping[str, float],
+    limits: Limits,
+    resident_mib: Mapping[str, float] | None = None,
 ) -> Outcome:
-    """Run `policy`'s migrations to the end; the makespan, every byte sent, and when each ended."""
+    """Run `policy`'s migrations to the end; the makespan, every byte sent, and when each ended.
+
+    Round 0 sends a guest's `resident_mib` when given (as the planner does), else all of its memory.
+    """
+    resident = resident_mib or {}
     now, sent = 0.0, 0.0
     active: dict[str, _Flow] = {}
     started: set[str] = set()
@@ -162,7 +170,8 @@ def simulate(
     while len(done) < total:
         for m in policy.starts(now, [f.migration for f in active.values()], done, started):
             cap = float(m.bandwidth_mibps) if policy.capped and m.bandwidth_mibps > 0 else math.inf
-            active[m.id] = _Flow(m, cap, now, first_round(m.memory_mib), float(m.memory_mib), now)
+            first = first_round(min(resident.get(m.vm_uuid, m.memory_mib), m.memory_mib))
+            active[m.id] = _Flow(m, cap, now, first, first.to_send_mib, now)
             started.add(m.id)
         if not active:
             wake = policy.wake(now, started)

@@ -165,7 +165,10 @@ def run_case(case: Case) -> dict[str, object]:
         "parallel 5": Batches(plan.migrations, 5),
         "parallel 8": Batches(plan.migrations, 8),  # as many at once as our budget allows
     }
-    makespans = {name: simulate(policy, nic, dirty, net.limits).makespan_s for name, policy in runs.items()}
+    resident = {vm.uuid: float(vm.memory_used_mib) for vm in cluster.vms if vm.memory_used_mib is not None}
+    makespans = {
+        name: simulate(policy, nic, dirty, net.limits, resident).makespan_s for name, policy in runs.items()
+    }
     best_fixed = min(makespans["parallel 2"], makespans["parallel 5"])
     ours = makespans["ours"]
     return {

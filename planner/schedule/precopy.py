@@ -83,13 +83,21 @@ class Precopy:
 
 
 def estimate(
-    memory_mib: float, rate_mibps: float, dirty_mibps: float, limits: Limits | None = None
+    memory_mib: float,
+    rate_mibps: float,
+    dirty_mibps: float,
+    limits: Limits | None = None,
+    resident_mib: float | None = None,
 ) -> Precopy:
-    """Rounds, bytes, duration and downtime of migrating `memory_mib` at a constant `rate_mibps`."""
+    """Rounds, bytes, duration and downtime of migrating `memory_mib` at a constant `rate_mibps`.
+
+    Round 0 sends `resident_mib` when known (pages never touched are zero, and QEMU sends a zero page
+    as a few bytes), else all of the guest's memory.
+    """
     if rate_mibps <= 0:
         raise ValueError(f"a migration needs a positive rate, got {rate_mibps} MiB/s")
     limits = limits or Limits()
-    current: Round | None = first_round(memory_mib)
+    current: Round | None = first_round(memory_mib if resident_mib is None else min(resident_mib, memory_mib))
     sent = 0.0
     last = current
     while current is not None:

@@ -51,12 +51,16 @@ class Slot:
 
 
 @cache
-def _cost(memory_mib: int, rate_mibps: int, dirty_mibps: int, limits: Limits) -> Precopy:
-    return estimate(memory_mib, rate_mibps, dirty_mibps, limits)
+def _cost(
+    memory_mib: int, rate_mibps: int, dirty_mibps: int, limits: Limits, resident_mib: int | None
+) -> Precopy:
+    return estimate(memory_mib, rate_mibps, dirty_mibps, limits, resident_mib)
 
 
 def cost_at(leg: Leg, rate_mibps: int, net: Links) -> Precopy:
-    return _cost(leg.vm.memory_mib, rate_mibps, leg.vm.dirty_rate_mibps, net.limits)
+    """A leg's pre-copy cost at `rate_mibps`, from its guest's size, resident memory and dirty rate."""
+    vm = leg.vm
+    return _cost(vm.memory_mib, rate_mibps, vm.dirty_rate_mibps, net.limits, vm.memory_used_mib)
 
 
 def full_cost(leg: Leg, net: Links) -> Precopy:

@@ -73,3 +73,11 @@ def test_the_quick_benchmark_meets_the_targets(capsys: pytest.CaptureFixture[str
     assert summary["meets_bound_target"] and summary["meets_gain_target"]
     assert all(case["estimate_matches_simulation"] for case in summary["cases"])  # type: ignore[union-attr]
     assert "worst ours/bound" in capsys.readouterr().out
+
+
+def test_the_simulator_sends_resident_memory_like_the_planner() -> None:
+    moves = _four_off_one_host(bandwidth=250)
+    resident = {f"vm{i}": 2048.0 for i in range(1, 5)}
+    out = simulate(Streaming(moves, NIC, 4, 4, 8), NIC, DIRTY, Limits(), resident)
+    single = estimate(16384, 250, 100 * MB, resident_mib=2048)
+    assert out.makespan_s == pytest.approx(single.duration_s, rel=1e-6)

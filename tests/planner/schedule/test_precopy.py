@@ -77,3 +77,16 @@ def test_auto_converge_throttles_a_fast_writer_until_it_fits() -> None:
 def test_a_rate_of_zero_is_refused() -> None:
     with pytest.raises(ValueError, match="positive rate"):
         estimate(1024, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("resident", "first_round"),
+    [
+        pytest.param(None, 4096, id="unknown-sends-all-memory"),
+        pytest.param(1024, 1024, id="only-resident-pages"),
+        pytest.param(9999, 4096, id="never-more-than-the-memory"),
+    ],
+)
+def test_round_zero_sends_the_resident_memory_when_known(resident: int | None, first_round: int) -> None:
+    cost = estimate(4096, 100, 0, PURE, resident_mib=resident)
+    assert cost.sent_mib == first_round

@@ -158,3 +158,12 @@ def test_sharing_a_link_is_decided_by_when_it_would_end(
     assert (by_vm["b"].start_s > 0) is b_waits
     if b_waits:
         assert by_vm["b"].start_s == pytest.approx(by_vm["a"].estimated_s, abs=0.002)
+
+
+def test_a_guest_with_little_resident_memory_is_estimated_by_it() -> None:
+    hosts = [make_host("h1", nic_mibps=1000), make_host("h2", nic_mibps=1000)]
+    idle = make_vm("idle", "h1", memory_mib=8 * GIB, memory_used_mib=GIB, dirty_rate_mibps=10)
+    (m,) = schedule(make_cluster(hosts, [idle]), {idle.uuid: "h2"}, {}, Budgets()).migrations
+    assert m.memory_mib == 8 * GIB  # reserved on the destination: all of it
+    assert m.estimated_mib == round(estimate(8 * GIB, 1000, 10, resident_mib=GIB).sent_mib)
+    assert m.estimated_mib < 2 * GIB
