@@ -1,9 +1,12 @@
 """The schedule: turn a target placement into live migrations that can run, in order, within budgets.
 
-order (graph.py)        which move waits for which, swaps broken by a temporary hop or reported
-timeline (timeline.py)  when each starts and at what reserved rate (pre-copy cost: precopy.py)
-check (continuous.py)   room on every host at every moment, or PlannerBugError
-bound (bound.py)        how soon any schedule could finish
+timeline (timeline.py)      when each move starts and at what reserved rate, started only where
+                            there is room; its cost from the pre-copy model (precopy.py)
+graph (graph.py)            which move waits for which, read off the timeline; swaps broken by a
+                            temporary hop through a host with room, or reported
+continuous (continuous.py)  room on every host at every moment, in any order: else PlannerBugError
+bound (bound.py)            how soon any schedule could finish
+room.py, links.py           what a host may hold; the NIC and concurrency budgets
 """
 
 from __future__ import annotations
