@@ -32,9 +32,16 @@ def classes(cluster: Cluster, rules: Sequence[Rule]) -> tuple[dict[str, bool], d
     cache: dict[tuple[int, ...], tuple[str, ...]] = {}
     stay: dict[str, bool] = {}
     dests: dict[str, tuple[str, ...]] = {}
+    general = [r for r in checks if r.about_everyone]
+    specific: dict[str, list[UnaryRule]] = {}
+    for rule in checks:
+        if not rule.about_everyone:
+            for vm in rule.subjects(cluster):
+                specific.setdefault(vm.uuid, []).append(rule)
     for vm in cluster.vms:
-        sets = [s for s in (r.allowed(cluster, vm) for r in checks if r.applies_to(vm)) if s is not None]
-        barred = [r.barred(cluster, vm) for r in checks if r.applies_to(vm)]
+        mine = general + specific[vm.uuid] if vm.uuid in specific else general
+        sets = [s for s in (r.allowed(cluster, vm) for r in mine) if s is not None]
+        barred = [r.barred(cluster, vm) for r in mine]
         key = (*(id(s) for s in sets), -1, *(id(b) for b in barred if b))
         found = cache.get(key)
         if found is None:
@@ -42,7 +49,7 @@ def classes(cluster: Cluster, rules: Sequence[Rule]) -> tuple[dict[str, bool], d
             found = tuple(sorted(allowed, key=order.__getitem__))
             cache[key] = found
         dests[vm.uuid] = found
-        stay[vm.uuid] = all(r.may_stay(cluster, vm) for r in checks if r.applies_to(vm))
+        stay[vm.uuid] = all(r.may_stay(cluster, vm) for r in mine)
     return stay, dests
 
 

@@ -21,7 +21,7 @@ Resource = Literal["cpu", "memory", "vcpus"]
 #: Percentages in the objective are integers in basis points (1/100 of a percentage point).
 BP = 100
 #: Above this many assignment variables the model is solved without presolve.
-LARGE_MODEL = 3000
+LARGE_MODEL = 10**9
 
 
 class Named(Protocol):
@@ -70,6 +70,7 @@ class Encoding:
         self._guards: dict[int, tuple[Named, cp_model.IntVar]] = {}
         self._peaks: list[tuple[cp_model.IntVar, Resource, Sequence[str]]] = []
         self._excess: list[tuple[cp_model.IntVar, Resource, str, int]] = []
+        self._derived: list[tuple[cp_model.IntVar, Sequence[tuple[str, str]], int, bool]] = []
         # Each guest ends on exactly one of its candidate hosts.
         for vm in cluster.vms:
             hosts = domains[vm.uuid]
@@ -151,15 +152,20 @@ class Encoding:
             for other in vms[1:]:
                 self.require(rule, self.on(other, host) == first)
 
-    def new_bool(self, name: str) -> cp_model.IntVar:
-        return self.model.new_bool_var(name)
+    def any_of(self, name: str, pairs: Sequence[tuple[str, str]]) -> cp_model.IntVar:
+        """A 0/1 variable that is 1 when any guest ends on its host in `pairs` ((vm, host) each)."""
+        var = self.model.new_bool_var(name)
+        for vm, host in pairs:
+            self.model.add(var >= self.on(vm, host))
+        self._derived.append((var, pairs, 0, True))
+        return var
 
-    def new_int(self, low: int, high: int, name: str) -> cp_model.IntVar:
-        return self.model.new_int_var(low, high, name)
-
-    def link_at_least(self, var: cp_model.IntVar, expr: cp_model.LinearExprT) -> None:
-        """var >= expr (used to build penalties; never blamed in conflicts)."""
-        self.model.add(var >= expr)
+    def beyond(self, name: str, pairs: Sequence[tuple[str, str]], allowed: int) -> cp_model.IntVar:
+        """How many of `pairs` ((vm, host) each) hold beyond the first `allowed` (zero if fewer)."""
+        var = self.model.new_int_var(0, len(pairs), name)
+        self.model.add(var >= sum(self.on(vm, host) for vm, host in pairs) - allowed)
+        self._derived.append((var, pairs, allowed, False))
+        return var
 
     def penalize(self, weight: int, expr: cp_model.LinearExprT) -> None:
         """Add `weight * expr` to the objective (soft rules, in objective units)."""
@@ -168,7 +174,8 @@ class Encoding:
     # -- solving ---------------------------------------------------------------------------------
 
     def hint(self, placement: Mapping[str, str]) -> None:
-        """Start from `placement`: the assignment and the balance terms it implies."""
+        """Start from `placement`: the assignment and every term it implies (a complete hint lets CP-SAT
+        take it as its first solution at once)."""
         for (vm, host), var in self.x.items():
             self.model.add_hint(var, placement.get(vm) == host)
         used: dict[tuple[str, Resource], int] = {}
@@ -185,6 +192,9 @@ class Encoding:
             self.model.add_hint(var, max([share(h, r) for h in hosts], default=0))
         for var, r, host, level in self._excess:
             self.model.add_hint(var, max(0, share(host, r) - level))
+        for var, pairs, allowed, flag in self._derived:
+            held = sum(placement.get(vm) == host for vm, host in pairs)
+            self.model.add_hint(var, min(1, held) if flag else max(0, held - allowed))
 
     def minimize(self, terms: Iterable[tuple[int, cp_model.LinearExprT]], penalty_scale: int = 1) -> None:
         """Minimise the weighted `terms` plus the soft rules' penalties times `penalty_scale`."""

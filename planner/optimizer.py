@@ -5,7 +5,7 @@
 
 Steps: guests that cannot move (or cannot leave an evacuated host) become Stays with a reason; every
 rule's check and encoding come from the one registry; the greedy pass gives a hint; CP-SAT improves
-it over restricted candidates (large clusters keep the greedy placement); every hard rule's check
+it over restricted candidates (large clusters: neighbourhood by neighbourhood, repair.py); every hard rule's check
 runs on the answer (a violation is a PlannerBugError); a plan that does not improve balance by
 `policy.min_improvement_pct` is dropped (anti-churn) unless a rule demands moves.
 """
@@ -24,15 +24,17 @@ from planner.model import Cluster, Placement
 from planner.plan import Balance, HostLoad, Stay
 from planner.policy import Policy
 from planner.reasons import move_reasons
-from planner.rules import rules_for
+from planner.repair import repair
+from planner.rules import Evacuate, rules_for
 from planner.rules.rule import Rule
 from planner.solve import Problem, baseline, receivers_of, solve
 from planner.stays import crowded_out, upfront_stays
 from planner.violation import Violation
 
-#: Above this many guests the CP-SAT model cannot load and improve within the time targets on two cores
-#: (measured: ~0.8 s just to load 12k assignment variables), so the greedy placement is the answer.
-LARGE_CLUSTER = 3000
+#: Above this many allowed guest x host pairs one CP-SAT model over the whole cluster cannot load and
+#: improve within the time targets on two cores (measured: ~0.8 s just to load 12k assignment variables);
+#: the greedy placement is then repaired neighbourhood by neighbourhood instead.
+LARGE_PAIRS = 40_000
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,13 @@ def check_placement(
     return [v for r in rules_for(cluster, policy, stays) if r.hard for v in r.check(cluster, placement)]
 
 
-def _problem(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...]) -> Problem:
-    may_stay, dests = classes(cluster, rules)
+def _problem(
+    cluster: Cluster,
+    policy: Policy,
+    rules: tuple[Rule, ...],
+    known: tuple[dict[str, bool], dict[str, tuple[str, ...]]] | None = None,
+) -> Problem:
+    may_stay, dests = known or classes(cluster, rules)
     receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
     stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
     leaving = frozenset(u for u, ok in may_stay.items() if not ok)
@@ -80,9 +87,11 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
     """The target placement for `cluster` under `policy`; raises InfeasibleError with the conflicts."""
     start = time.monotonic()
     rules0 = rules_for(cluster, policy)
-    stays = upfront_stays(cluster, policy.evacuate, rules0, classes(cluster, rules0)[1])
+    may_stay, dests = classes(cluster, rules0)
+    stays = upfront_stays(cluster, policy.evacuate, rules0, dests)
     rules = rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays))
-    p = _problem(cluster, policy, rules)
+    # The rules differ from rules0 only in letting the stays stay.
+    p = _problem(cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests))
     for vm in cluster.vms:
         if not p.may_stay[vm.uuid] and not any(h != vm.host for h in p.dests[vm.uuid]):
             raise InfeasibleError([why_stuck(cluster, rules, vm)])
@@ -107,7 +116,9 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
         sol_status, placement = _solve(
             p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes
         )
-    current_ok = not policy.evacuate and not check_placement(cluster, cluster.placement, policy)
+    current_ok = not policy.evacuate and not check_placement(
+        cluster, cluster.placement, policy, frozenset(s.vm_uuid for s in stays)
+    )
     found = _finish(cluster, policy, stays, placement, before, p.levels_pct["peak"], sol_status, start, notes)
     if current_ok and not _improves(found.balance_before, found.balance_after, policy.min_improvement_pct):
         gain = found.balance_before.peak_pct - found.balance_after.peak_pct
@@ -132,9 +143,9 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
 def _solve(
     p: Problem, hint: dict[str, str], scores: dict[str, float], left: float, notes: list[str]
 ) -> tuple[str, dict[str, str]]:
-    if len(p.cluster.vms) > LARGE_CLUSTER:
-        notes.append(f"{len(p.cluster.vms)} guests: the greedy placement, without CP-SAT refinement")
-        return "heuristic", hint
+    pairs = sum(len(d) for d in p.dests.values())
+    if pairs > LARGE_PAIRS and not check_placement(p.cluster, hint, p.policy, _stays_of(p)):
+        return "feasible", repair(p, dict(hint), time.monotonic() + left, notes)
     sol = solve(p, hint, scores, left)
     if sol.status == "infeasible":
         if sol.conflicts:
@@ -144,6 +155,10 @@ def _solve(
         notes.append("the solver found no placement in time; using the greedy placement")
         return "greedy", hint
     return sol.status, sol.placement
+
+
+def _stays_of(p: Problem) -> frozenset[str]:
+    return next((r.stays for r in p.rules if isinstance(r, Evacuate)), frozenset())
 
 
 def _improves(old: Balance, new: Balance, margin: float) -> bool:
@@ -162,6 +177,7 @@ def _finish(
     notes: list[str],
 ) -> Target:
     stay_ids = frozenset(s.vm_uuid for s in stays)
+    stays = tuple(s for s in stays if placement.get(s.vm_uuid) == s.host)  # the solver found room for some
     broken = check_placement(cluster, placement, policy, stay_ids)
     if broken:
         raise PlannerBugError("target placement", broken)

@@ -34,6 +34,8 @@ class Problem:
     dests: Mapping[str, tuple[str, ...]]
     receivers: tuple[str, ...]
     levels_pct: Mapping[str, float]
+    #: How many receiving hosts the whole problem has (a neighbourhood weighs its peak like the whole).
+    peak_weight: int = 0
 
 
 def move_cost_points(vm: Vm, policy: Policy) -> float:
@@ -56,21 +58,27 @@ def grouped(p: Problem) -> frozenset[str]:
     return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
 
 
+def tied(p: Problem) -> frozenset[str]:
+    """Members of hard affinity and anti-affinity groups: heuristics leave them where they are."""
+    names = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity)) and r.hard for n in r.vms}
+    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+
+
 def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
     """The greedy placement; members of hard affinity and anti-affinity groups stay put in it."""
-    tied = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity)) and r.hard for n in r.vms}
-    frozen = frozenset(p.cluster.vm_by_name[n].uuid for n in tied if n in p.cluster.vm_by_name)
     return greedy(
         p.cluster,
         p.may_stay,
         p.dests,
         set(p.receivers),
-        frozen,
+        tied(p),
         p.policy.cpu_weight,
         p.policy.memory_weight,
         p.policy.max_migrations,
         p.policy.max_moved_mib,
         smart=smart,
+        levels_pct=p.levels_pct,
+        move_cost={vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms},
     )
 
 
@@ -93,7 +101,7 @@ def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
     enc = Encoding(p.cluster, domains, explain=explain)
     for rule in p.rules:
         rule.encode(enc)
-    hosts = len(p.receivers)
+    hosts = p.peak_weight or len(p.receivers)
     terms: list[tuple[int, Any]] = []
     weighed: tuple[tuple[Resource, int], ...] = (
         ("cpu", p.policy.cpu_weight),

@@ -40,12 +40,7 @@ class Affinity(GuestGroup):
             return
         # A host counts as used when any member ends on it; every host beyond the first costs.
         hosts = sorted({h for u in uuids for h in enc.domains[u]})
-        used = []
-        for host in hosts:
-            flag = enc.new_bool(f"uses[{self.rule},{host}]")
-            for u in uuids:
-                enc.link_at_least(flag, enc.on(u, host))
-            used.append(flag)
+        used = [enc.any_of(f"uses[{self.rule},{h}]", [(u, h) for u in uuids]) for h in hosts]
         enc.penalize(self.weight, sum(used) - 1)
 
     @classmethod

@@ -36,12 +36,10 @@ class AntiAffinity(GuestGroup):
         hosts = sorted({h for u in uuids for h in enc.domains[u]})
         # At most one member per host (soft: every member beyond the first costs).
         for host in hosts:
-            together = sum(enc.on(u, host) for u in uuids)
             if self.must:
-                enc.require(self, together <= 1)
+                enc.require(self, sum(enc.on(u, host) for u in uuids) <= 1)
             else:
-                extra = enc.new_int(0, len(uuids), f"shared[{self.rule},{host}]")
-                enc.link_at_least(extra, together - 1)
+                extra = enc.beyond(f"shared[{self.rule},{host}]", [(u, host) for u in uuids], 1)
                 enc.penalize(self.weight, extra)
 
     @classmethod

@@ -5,6 +5,7 @@ Hard: a unary restriction. Soft: each guest off its pinned hosts (or on an avoid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -46,6 +47,9 @@ class Pin(UnaryRule):
     def applies_to(self, vm: Vm) -> bool:
         return vm.name in self.vms
 
+    def subjects(self, cluster: Cluster) -> Sequence[Vm]:
+        return [cluster.vm_by_name[n] for n in sorted(self.vms) if n in cluster.vm_by_name]
+
     def allowed(self, cluster: Cluster, vm: Vm) -> frozenset[str] | None:
         return self.hosts if self.must and not self.avoid and vm.name in self.vms else None
 
@@ -67,10 +71,9 @@ class Pin(UnaryRule):
         if self.must:
             super().encode(enc)
             return
-        for vm in enc.cluster.vms:
-            if vm.name in self.vms:
-                on = sum(enc.on(vm.uuid, h) for h in self.hosts if h in enc.cluster.host_by_name)
-                enc.penalize(self.weight, on if self.avoid else 1 - on)
+        for vm in self.subjects(enc.cluster):
+            on = sum(enc.on(vm.uuid, h) for h in self.hosts if h in enc.cluster.host_by_name)
+            enc.penalize(self.weight, on if self.avoid else 1 - on)
 
     @classmethod
     def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[Pin, ...]:

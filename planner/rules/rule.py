@@ -7,6 +7,7 @@ drift apart; candidates.py uses the same answers to build each guest's domain be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -57,6 +58,14 @@ class UnaryRule:
     def applies_to(self, vm: Vm) -> bool:
         return True
 
+    def subjects(self, cluster: Cluster) -> Sequence[Vm]:
+        """The guests this rule is about: every guest unless a subclass names a few."""
+        return cluster.vms
+
+    @property
+    def about_everyone(self) -> bool:
+        return type(self).subjects is UnaryRule.subjects
+
     def allowed(self, cluster: Cluster, vm: Vm) -> frozenset[str] | None:
         """Hosts the guest may move to; None when this rule does not narrow them."""
         return None
@@ -80,9 +89,7 @@ class UnaryRule:
 
     def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
         out = []
-        for vm in cluster.vms:
-            if not self.applies_to(vm):
-                continue
+        for vm in self.subjects(cluster):
             host = placement.get(vm.uuid, vm.host)
             if not self.permits(cluster, vm, host):
                 out.append(
@@ -93,9 +100,7 @@ class UnaryRule:
         return out
 
     def encode(self, enc: Encoding) -> None:
-        for vm in enc.cluster.vms:
-            if not self.applies_to(vm):
-                continue
+        for vm in self.subjects(enc.cluster):
             for host in enc.domains[vm.uuid]:
                 if not self.permits(enc.cluster, vm, host):
                     enc.forbid(self, vm.uuid, host)

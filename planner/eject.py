@@ -1,0 +1,96 @@
+"""Ejection chains: relieve the hottest host when no single move can.
+
+When every host sits near the water level, a big guest on the hottest host fits nowhere without making
+that host the new peak. An ejection chain moves it anyway, to a host with room for it, and then moves
+smaller guests off that host to others, until every host touched is below the old peak. A chain is
+tried in full and undone if it fails, so the peak never rises; the hottest host that no chain can
+relieve ends the search (the peak cannot drop further this way).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Mapping
+
+from planner.load_state import Mover, by_size
+from planner.model import Vm
+
+MAX_ROUNDS = 2000
+TRIES = 4
+
+
+def _chain(
+    mover: Mover,
+    vm: Vm,
+    dest: str,
+    limit: float,
+    dests: Mapping[str, tuple[str, ...]],
+    frozen: Collection[str],
+    source: str,
+) -> list[tuple[Vm, str]] | None:
+    """Move `vm` to `dest`, then eject smaller guests from `dest` until it is below `limit`.
+    Returns the moves made (to undo), or None after undoing them when that fails."""
+    state = mover.state
+    cluster = state.cluster
+    done: list[tuple[Vm, str]] = [(vm, state.placement[vm.uuid])]
+    mover.move(vm, dest)
+    ok = state.score(dest) < limit
+    if not ok:
+        others = [cluster.vm_by_uuid[u] for u in state.guests[dest] if u not in frozen and u != vm.uuid]
+        for guest in by_size(state, dest, others):
+            if guest.memory_mib > vm.memory_mib or not mover.allows(guest):
+                continue
+            for target in state.candidates(dests[guest.uuid], guest, dest, TRIES):
+                if target != source and state.score(target, guest, 1) < limit:
+                    done.append((guest, dest))
+                    mover.move(guest, target)
+                    break
+            if state.score(dest) < limit:
+                ok = True
+                break
+    if ok:
+        return done
+    for moved, back in reversed(done):
+        mover.move(moved, back)
+    return None
+
+
+def eject_peak(
+    mover: Mover, dests: Mapping[str, tuple[str, ...]], receivers: Collection[str], frozen: Collection[str]
+) -> int:
+    """Lower the peak with ejection chains, hottest host first; returns how many chains were made."""
+    state = mover.state
+    cluster = state.cluster
+    hot = [(-state.score(h), state.version[h], h) for h in receivers]
+    heapq.heapify(hot)
+    state.touched.clear()
+    chains = 0
+    for _ in range(MAX_ROUNDS):
+        while hot and hot[0][1] != state.version[hot[0][2]]:
+            heapq.heappop(hot)
+        if not hot:
+            break
+        host = hot[0][2]
+        limit = state.score(host) - 1e-6
+        guests = [cluster.vm_by_uuid[u] for u in state.guests[host] if u not in frozen]
+        relieved = False
+        for vm in by_size(state, host, guests):
+            if not mover.allows(vm):
+                continue
+            for dest in state.candidates(dests[vm.uuid], vm, host, TRIES):
+                if (
+                    _chain(mover, vm, dest, limit, dests, frozen, host) is not None
+                    and state.score(host) < limit
+                ):
+                    relieved = True
+                    break
+            if relieved:
+                break
+        if not relieved:
+            break
+        chains += 1
+        for h in state.touched:
+            if h in receivers:
+                heapq.heappush(hot, (-state.score(h), state.version[h], h))
+        state.touched.clear()
+    return chains

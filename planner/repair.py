@@ -1,0 +1,163 @@
+"""Peak repair for large clusters: large-neighbourhood search with CP-SAT, a few hosts at a time.
+
+A model over every guest of a large cluster cannot even load within the time targets, so each round
+takes the hottest hosts of the current placement and a window of cool ones (sliding from round to round),
+frees the guests on them to move among them (several candidates each), keeps everything else fixed, and
+lets CP-SAT minimise the same objective over that neighbourhood, hinted with the current placement so the
+answer is never worse. Guests of hard affinity and anti-affinity groups stay put; the migration budget
+of each round is what the moves outside the neighbourhood leave.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+
+from planner.candidates import Domains
+from planner.load import host_loads, score
+from planner.model import Cluster, Vm
+from planner.plan import HostLoad
+from planner.rules import MigrationBudget, UnaryRule
+from planner.solve import Problem, encode, tied
+
+HOT_GUESTS = 60
+HOT_HOSTS = 4
+COOL_PER_HOT = 4
+ROUND_S = 0.5
+
+
+def _neighbourhood(loads: Mapping[str, HostLoad], scores: Mapping[str, float], turn: int) -> list[str]:
+    """The hottest hosts (up to HOT_GUESTS guests), then twice as many cool ones: half the coolest in a
+    window that slides each turn, half those with the most room in absolute terms (big hosts)."""
+    ranked = sorted(scores, key=lambda h: (-scores[h], h))
+    hot: list[str] = []
+    freed = 0
+    for host in ranked:
+        if freed >= HOT_GUESTS or len(hot) >= HOT_HOSTS:
+            break
+        hot.append(host)
+        freed += loads[host].guests
+    rest = ranked[len(hot) :][::-1]
+    want = COOL_PER_HOT * len(hot) // 2 + 1
+    span = max(1, len(rest) // 2)
+    start = (turn * want) % span
+    coolest = rest[start : start + want]
+    roomy = sorted(rest, key=lambda h: -(loads[h].memory_capacity_mib - loads[h].memory_mib))
+    extra = [h for h in roomy if h not in coolest][:want]
+    return hot + coolest + extra
+
+
+def _sub(p: Problem, placement: Mapping[str, str], hosts: list[str]) -> Problem:
+    names = set(hosts)
+    cluster = p.cluster
+    sub = Cluster(
+        hosts=tuple(cluster.host_by_name[h] for h in hosts),
+        vms=tuple(vm for vm in cluster.vms if placement[vm.uuid] in names),
+        compatibility=cluster.compatibility,
+    )
+    inside = {vm.uuid for vm in sub.vms}
+    rules = []
+    for rule in p.rules:
+        if isinstance(rule, UnaryRule) and rule.hard:
+            continue  # already applied: every candidate comes from the guest's allowed hosts
+        if isinstance(rule, MigrationBudget):
+            outside = [vm for vm in cluster.vms if vm.uuid not in inside and placement[vm.uuid] != vm.host]
+            count = rule.max_migrations
+            mib = rule.max_moved_mib
+            rule = MigrationBudget(
+                None if count is None else count - len(outside),
+                None if mib is None else mib - sum(vm.memory_mib for vm in outside),
+            )
+        rules.append(rule)
+    return replace(
+        p,
+        cluster=sub,
+        rules=tuple(rules),
+        receivers=tuple(h for h in hosts if h in p.receivers),
+        peak_weight=p.peak_weight or len(p.receivers),
+    )
+
+
+def _after(hl: HostLoad, vm: Vm, w: tuple[bool, bool]) -> float:
+    """The host's score once `vm` arrives."""
+    cpu = 100.0 * (hl.cpu_millicores + vm.cpu_demand_millicores) / max(1, hl.cpu_capacity_millicores)
+    mem = 100.0 * (hl.memory_mib + vm.memory_mib) / max(1, hl.memory_capacity_mib)
+    return max(cpu if w[0] else 0.0, mem if w[1] else 0.0)
+
+
+def _domains(
+    p: Problem,
+    sub: Problem,
+    placement: Mapping[str, str],
+    loads: Mapping[str, HostLoad],
+    frozen: frozenset[str],
+) -> Domains:
+    """Per freed guest: where it is, where it came from, and the `candidates_per_vm` allowed hosts of
+    the neighbourhood where it would leave the lowest share of capacity."""
+    receivers = sub.receivers
+    allowed_cache: dict[int, frozenset[str]] = {}
+    k = p.policy.candidates_per_vm
+    w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
+    names = set(sub.cluster.host_by_name)
+    out: Domains = {}
+    for vm in sub.cluster.vms:
+        now = placement[vm.uuid]
+        if vm.uuid in frozen:
+            out[vm.uuid] = (now,)
+            continue
+        dests = p.dests[vm.uuid]
+        allowed = allowed_cache.get(id(dests))
+        if allowed is None:
+            allowed = frozenset(dests)
+            allowed_cache[id(dests)] = allowed
+        ranked = sorted((_after(loads[h], vm, w), h) for h in receivers if h in allowed and h != now)
+        best = [h for _, h in ranked[:k]]
+        picks = {now, *best}
+        if vm.host in names and p.may_stay[vm.uuid]:
+            picks.add(vm.host)
+        out[vm.uuid] = tuple(sorted(picks))
+    return out
+
+
+def _peak(sub: Problem, placement: Mapping[str, str], p: Problem) -> float:
+    names = set(sub.receivers)
+    loads = host_loads(sub.cluster, placement)
+    return max(
+        (score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads if hl.host in names),
+        default=0.0,
+    )
+
+
+def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[str]) -> dict[str, str]:
+    """Improve `placement` round by round until `deadline` (monotonic seconds) or nothing improves."""
+    frozen = tied(p)
+    receivers = set(p.receivers)
+    target = p.levels_pct.get("peak", 0.0) + 0.5
+    rounds = gains = stale = 0
+    while time.monotonic() < deadline - 0.2 and stale < 6:
+        loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
+        scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
+        if not scores or max(scores.values()) <= target:
+            break
+        by_host = {hl.host: hl for hl in loads}
+        sub = _sub(p, placement, _neighbourhood(by_host, scores, rounds))
+        domains = _domains(p, sub, placement, by_host, frozen)
+        enc = encode(sub, domains, explain=False)
+        enc.hint(placement)
+        left = deadline - time.monotonic()
+        sol = enc.solve(min(left, ROUND_S), p.policy.seed + rounds, p.policy.workers)
+        rounds += 1
+        changed = {u: h for u, h in sol.placement.items() if placement[u] != h}
+        if (
+            changed
+            and sol.status in ("optimal", "feasible")
+            and _peak(sub, sol.placement, p) <= _peak(sub, placement, p)
+        ):
+            placement.update(changed)
+            gains += 1
+            stale = 0
+        else:
+            stale += 1
+    notes.append(f"peak repair: {rounds} neighbourhood rounds, {gains} improved the placement")
+    return placement
