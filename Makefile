@@ -47,11 +47,17 @@ unit: setup
 test: setup lint typecheck
 	$(BIN)/pytest -q -ra
 
+# The demo: a skewed lab; the dry-run report of a rebalance (and its HTML form); then exactly that plan
+# carried out; then the nightly job, which finds nothing left to do (exit 3).
+DEMO_PLAN ?= /var/lib/virt-rebalance-lab/demo/demo-plan.json
 demo: setup
 	$(BIN)/virt-rebalance lab up --name demo --hosts 4 --guests 12 --skewed
 	$(BIN)/virt-rebalance lab status --name demo
-	$(BIN)/virt-rebalance plan --config $(LAB_CONFIG) --format text
-	$(BIN)/virt-rebalance run --config $(LAB_CONFIG)
+	$(BIN)/virt-rebalance plan --config $(LAB_CONFIG) --format json -o $(DEMO_PLAN)
+	$(BIN)/virt-rebalance plan --config $(LAB_CONFIG) --plan-file $(DEMO_PLAN) --format text
+	$(BIN)/virt-rebalance plan --config $(LAB_CONFIG) --plan-file $(DEMO_PLAN) --format html -o $(DEMO_PLAN:.json=.html)
+	$(BIN)/virt-rebalance apply --config $(LAB_CONFIG) $(DEMO_PLAN) || [ $$? -eq 3 ]
+	$(BIN)/virt-rebalance run --config $(LAB_CONFIG) || [ $$? -eq 3 ]
 
 lab-down: venv
 	$(BIN)/virt-rebalance lab down --name demo
