@@ -22,7 +22,7 @@ from typing import Any
 from collectors.collect import collect_cluster
 from collectors.connect import open_connection
 from collectors.fake import FakeWorld
-from collectors.seam import Connection
+from collectors.seam import Connection, Opener
 from planner.model import Cluster
 from virt_rebalance.config import Config, load_config
 
@@ -86,6 +86,19 @@ class Counting:
         return call
 
 
+def counting_opener(calls: Counter[str]) -> Opener:
+    """Opens real connections whose round trips are counted in `calls` (and timed in SECONDS)."""
+    lock = threading.Lock()
+
+    def opener(uri: str) -> Connection:
+        with lock:
+            calls["open"] += 1
+        conn: Connection = Counting(open_connection(uri), calls, lock)  # type: ignore[assignment]
+        return conn
+
+    return opener
+
+
 def measure(config: Config, opener: Any) -> tuple[Cluster, float, float]:
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
@@ -135,15 +148,7 @@ def main() -> None:
         report(f"fake {args.hosts}x{args.guests} @ {args.latency_ms:g} ms", cluster, wall, cpu, world.calls)
     else:
         calls: Counter[str] = Counter()
-        lock = threading.Lock()
-
-        def opener(uri: str) -> Connection:
-            with lock:
-                calls["open"] += 1
-            conn: Connection = Counting(open_connection(uri), calls, lock)  # type: ignore[assignment]
-            return conn
-
-        cluster, wall, cpu = measure(load_config(args.config), opener)
+        cluster, wall, cpu = measure(load_config(args.config), counting_opener(calls))
         report(f"real {args.config}", cluster, wall, cpu, calls)
 
 

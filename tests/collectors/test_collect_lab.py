@@ -7,7 +7,6 @@ memory, a KVM guest, a transient guest and a defined-but-stopped guest with a lo
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.collect import Counting
+from benchmarks.collect import counting_opener
 from collectors.collect import collect_cluster
-from collectors.connect import open_connection
-from collectors.seam import Connection
 from planner.codec import cluster_to_json
 from planner.model import Cluster, HostState
 from tests.lab_fixture import MakeLab
@@ -81,17 +78,11 @@ def lab_config(lab: Lab, tmp: Path, **collect: Any) -> Config:
 @pytest.fixture(scope="module")
 def counted(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cluster, Counter[str], float, int]:
     calls: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def opener(uri: str) -> Connection:
-        with lock:
-            calls["open"] += 1
-        conn: Connection = Counting(open_connection(uri), calls, lock)  # type: ignore[assignment]
-        return conn
-
     burn_before = qemu_cpu_s(lab, "h1", "burn")
     start = time.monotonic()
-    cluster = collect_cluster(lab_config(lab, tmp_path_factory.mktemp("state")), opener=opener)
+    cluster = collect_cluster(
+        lab_config(lab, tmp_path_factory.mktemp("state")), opener=counting_opener(calls)
+    )
     took = time.monotonic() - start
     burn_millicores = round((qemu_cpu_s(lab, "h1", "burn") - burn_before) / took * 1000)
     print(
