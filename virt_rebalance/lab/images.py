@@ -2,7 +2,9 @@
 busybox initramfs whose /init turns kernel command-line knobs into load.
 
 Knobs (see `init_script`): `cpu=N` starts N busy loops, `cpu_pct=P` lets each loop burn only P% of every
-second (100 = flat out), `dirty=MiB` rewrites that much of a tmpfs file in a loop (a real dirty-page rate).
+second (100 = flat out), `dirty=MiB` rewrites that much of a tmpfs file in a loop (a real dirty-page rate), alternating zeros and
+0xff so that every pass changes the pages' contents (libvirt's page-sampling dirty-rate estimate hashes
+page contents; rewriting zeros with zeros would look clean to it).
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ burn() {
 }
 i=0; while [ "$i" -lt "$cpu" ]; do burn & i=$((i + 1)); done
 if [ "$dirty" -gt 0 ]; then
-  ( while :; do dd if=/dev/zero of=/tmp/dirty bs=1M count="$dirty" conv=notrunc 2>/dev/null; done ) &
+  yes | head -c 1048576 | tr y '\377' > /tmp/ones
+  set --; i=0; while [ "$i" -lt "$dirty" ]; do set -- "$@" /tmp/ones; i=$((i + 1)); done
+  ( while :; do
+      dd if=/dev/zero of=/tmp/dirty bs=1M count="$dirty" conv=notrunc 2>/dev/null
+      cat "$@" 1<> /tmp/dirty
+    done ) &
 fi
 echo "virt-rebalance-guest: ready cpu=$cpu cpu_pct=$cpu_pct dirty=$dirty"
 while :; do sleep 3600; done

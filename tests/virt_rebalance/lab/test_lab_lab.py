@@ -20,7 +20,7 @@ from virt_rebalance.lab.guest import guest_uuid
 from virt_rebalance.lab.host import cmdline, is_alive
 
 pytestmark = pytest.mark.lab
-GUESTS = ("mover", "kmover")
+GUESTS = ("mover", "kmover", "g1", "g2", "g3")
 
 MIGRATE_FLAGS = (
     libvirt.VIR_MIGRATE_LIVE
@@ -177,3 +177,25 @@ def test_kvm_guests_go_only_to_kvm_hosts(make_lab: MakeLab) -> None:
     with pytest.raises(LabError, match="already has a guest"):
         lab.add_guest(GuestSpec("k1", kind="kvm"))
     assert lab.where("k1") == ["h1"]
+
+
+def test_cli_up_status_down() -> None:
+    name = lab_name(__name__, 98)
+    runner = CliRunner()
+    try:
+        up = runner.invoke(main, ["lab", "up", "--name", name, "--hosts", "2", "--guests", "3", "--skewed"])
+        assert up.exit_code == 0, up.output
+        assert f"lab {name} is up" in up.output
+        report = json.loads(runner.invoke(main, ["lab", "status", "--name", name, "--json"]).output)
+        assert sorted((g["name"], g["host"]) for g in report["guests"]) == [
+            ("g1", "h1"),
+            ("g2", "h1"),
+            ("g3", "h2"),
+        ]
+        pids = lab_pids(Lab(name))
+    finally:
+        down = runner.invoke(main, ["lab", "down", "--name", name])
+    assert down.exit_code == 0, down.output
+    assert leftovers(Lab(name), pids) == []
+    again = runner.invoke(main, ["lab", "down", "--name", name])
+    assert again.exit_code == 0, again.output
