@@ -1,6 +1,7 @@
 """collect_cluster: read every configured host over libvirt into one Cluster snapshot.
 
-    hosts, concurrently, each within collect.timeout_s: size and CPU (host_reader), guests and usage (guests)
+    hosts, concurrently, each within collect.timeout_s (on top of the CPU interval): size and CPU
+        (host_reader), guests and usage (guests)
     -> CPU compatibility of each distinct guest CPU signature on each host, and the baseline (compatibility)
     -> optionally: append the usage to the history, summarise a window of it (history)
 
@@ -50,7 +51,9 @@ def collect_cluster(
     open_ = opener or open_connection
     now = now or datetime.now(UTC)
     cfg = config.collect
-    outcomes = run_each(config.hosts, lambda hc: _read(open_, hc, config), cfg.timeout_s)
+    # The timeout is for the host's answers; waiting out the CPU interval and the dirty rate is on us.
+    waiting = max(cfg.interval_s, float(cfg.dirty_rate_s)) + guests.DIRTY_GRACE_S
+    outcomes = run_each(config.hosts, lambda hc: _read(open_, hc, config), cfg.timeout_s + waiting)
 
     hosts: list[Host] = []
     vms: list[Vm] = []
