@@ -118,6 +118,7 @@ class _Run:
         self.pending: list[int] = list(range(len(legs)))
         self.first_leg = dict(follows)  # a hop's onward leg -> the leg it follows
         self.onward: dict[int, float] = {}  # memo of _onward_s
+        self.needs = [need(leg.vm) for leg in legs]
         self.done: set[int] = set()
         self.running: list[tuple[float, int]] = []
         self.slots: dict[int, Slot] = {}
@@ -161,19 +162,23 @@ class _Run:
         return i not in self.first_leg or self.first_leg[i] in self.done
 
     def _fits(self, i: int) -> bool:
-        leg = self.legs[i]
-        return need(leg.vm).fits_in(self.cap[leg.destination] - self.held[leg.destination])
+        dst = self.legs[i].destination
+        return self.needs[i].fits_in(self.cap[dst] - self.held[dst])
 
     def start_what_fits(self, keep_room: bool) -> None:
+        if len(self.running) >= self.net.max_total:
+            return
         waiting_on: dict[str, float] = {}  # per host, the longest chain of a ready leg lacking room there
-        for i in self.pending:
-            if self._ready(i) and not self._fits(i):
-                dst = self.legs[i].destination
+        candidates = []  # ready legs lacking room (they keep it), or whose source can send now
+        for i in filter(self._ready, self.pending):
+            src, dst = self.legs[i].source, self.legs[i].destination
+            if not self._fits(i):
                 waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
+                candidates.append(i)
+            elif self.n_out[src] < self.net.max_out and self.free_out[src] >= 1:
+                candidates.append(i)
         kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
-        for i in sorted(self.pending, key=lambda i: self._priority(i, waiting_on)):
-            if not self._ready(i):
-                continue
+        for i in sorted(candidates, key=lambda i: self._priority(i, waiting_on)):
             leg = self.legs[i]
             src, dst = leg.source, leg.destination
             if dst in kept:
@@ -226,7 +231,7 @@ class _Run:
         self.pending.remove(i)
         heapq.heappush(self.running, (slot.end_s, i))
         self.events.append(("start", i))
-        self.held[leg.destination] = self.held[leg.destination] + need(leg.vm)
+        self.held[leg.destination] = self.held[leg.destination] + self.needs[i]
         self.free_out[leg.source] -= rate
         self.free_in[leg.destination] -= rate
         self.n_out[leg.source] += 1
@@ -241,7 +246,7 @@ class _Run:
             leg = self.legs[j]
             self.events.append(("end", j))
             self.done.add(j)
-            self.held[leg.source] = self.held[leg.source] - need(leg.vm)
+            self.held[leg.source] = self.held[leg.source] - self.needs[j]
             self.free_out[leg.source] += self.slots[j].bandwidth_mibps
             self.free_in[leg.destination] += self.slots[j].bandwidth_mibps
             self.n_out[leg.source] -= 1
@@ -258,6 +263,7 @@ class _Run:
         self.onward.clear()
         self.legs[i] = Leg(leg.vm, leg.source, via, temporary=True)
         self.legs.append(Leg(leg.vm, via, leg.destination))
+        self.needs.append(need(leg.vm))
         onward = len(self.legs) - 1
         self.first_leg[onward] = i
         self.pending.append(onward)
