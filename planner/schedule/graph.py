@@ -167,7 +167,7 @@ def unblock(
         (leg,) = cycle
         staying = [s.vm_name for s in stays if s.host == leg.destination]
         why = f"{leg.destination} has no room for it even after every planned departure"
-        why += f" ({', '.join(staying)} stay there)" if staying else ""
+        why += f" ({', '.join(staying)} {'stays' if len(staying) == 1 else 'stay'} there)" if staying else ""
         return Unblock(leg, stay=stay(leg.vm, why, leg.source))
     names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)
     for leg in sorted(cycle, key=lambda g: (g.vm.memory_mib, g.vm.name)):

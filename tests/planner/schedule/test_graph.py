@@ -88,6 +88,7 @@ def test_a_swap_without_a_host_with_room_is_reported(hosts: list, rules: tuple, 
     assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
     assert all(s.rule == "schedule" for s in plan.unschedulable)
     assert why in next(s.reason for s in plan.unschedulable if s.vm_name == "a")
+    assert "(a stays there)" in next(s.reason for s in plan.unschedulable if s.vm_name == "b")
 
 
 def test_a_soft_rule_does_not_stop_a_hop() -> None:
