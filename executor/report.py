@@ -42,6 +42,8 @@ class ProgressEvent:
                 f"{self.rate_mibps:.1f} MiB/s, dirty {self.dirty_mibps:.1f} MiB/s, round {self.round}, ETA {eta}"
             )
         tail = f": {self.message}" if self.message else ""
+        if self.kind in ("started", "postcopy", "skipped", "not-started"):
+            return f"{head} {self.kind}{tail}"
         return f"{head} {self.kind} after {self.elapsed_s:.1f}s{tail}"
 
 

@@ -161,7 +161,8 @@ class Runner:
         watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after, m.estimated_s)
         self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])
         self.journal.set(m.id, "started")
-        self._emit("started", m, message=f"{call.bandwidth_mibps or 'unlimited'} MiB/s")
+        cap = f"{call.bandwidth_mibps} MiB/s" if call.bandwidth_mibps else "unlimited"
+        self._emit("started", m, message=f"bandwidth {cap}")
         threading.Thread(target=self._migrate, args=(m.id,), name=f"migrate-{m.id}", daemon=True).start()
 
     def _in_flight(self) -> InFlight:

@@ -85,7 +85,7 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
         table.add_row(
             m.id, m.vm_name, f"{m.source} -> {m.destination}", str(m.memory_mib),
             str(bandwidth_for(m, ex) or "unlimited"), ", ".join(m.depends_on) or "-",
-            f"{m.start_s:.0f}", f"{m.estimated_s:.0f}", str(m.estimated_mib),
+            f"{m.start_s:.1f}", f"{m.estimated_s:.1f}", str(m.estimated_mib),
         )  # fmt: skip
     console = output.console if output.is_terminal() else None
     if console is not None:
@@ -94,10 +94,15 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
         from rich.console import Console
 
         Console(file=sys.stdout, width=160, no_color=True, highlight=False).print(table)
+    per_migration = (
+        f"the schedule's, at most {ex.per_migration_mibps} MiB/s"
+        if ex.per_migration_mibps
+        else "the schedule's"
+    )
     click.echo(
         f"budgets: {ex.max_outgoing_per_host} out / {ex.max_incoming_per_host} in per host, "
-        f"{ex.max_concurrent} in the cluster; cap per migration "
-        f"{ex.per_migration_mibps or 'from the schedule'} MiB/s; failure policy {ex.failure_policy}; "
+        f"{ex.max_concurrent} in the cluster; bandwidth per migration: {per_migration}; "
+        f"failure policy {ex.failure_policy}; "
         f"abort after {ex.stall_timeout_s:.0f}s without progress or {ex.time_limit_factor:g}x the estimate"
     )
     click.echo(
