@@ -129,6 +129,12 @@ def assert_each_guest_runs_once(lab: Lab) -> dict[str, list[str]]:
     return where
 
 
+def test_config_check_reaches_every_host(lab: Lab) -> None:
+    result = cli(lab, "config", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" ok: ") == len(lab.hosts)
+
+
 def test_plan_html_renders_in_chromium(lab: Lab, tmp_path: Path) -> None:
     page = tmp_path / "plan.html"
     result = cli(lab, "plan", "--format", "html", "-o", str(page))
