@@ -1,7 +1,7 @@
 """The `virt-rebalance` command. The only place that maps errors to exit codes and prints them.
 
 Exit codes: 0 success, 1 failure, 2 usage or bad input; `run` and `evacuate` add their own (see
-virt_rebalance.exitcodes) so a scheduler can act on the outcome.
+virt_rebalance.jobs.exitcodes) so a scheduler can act on the outcome.
 """
 
 from __future__ import annotations
