@@ -11,8 +11,10 @@ The API tests use (all of it needs root; problems raise planner.errors.LabError)
     from virt_rebalance.lab import Lab, GuestSpec
 
     lab = Lab("mytest").up(hosts=3, guests=0, no_kvm_hosts=1)   # h1, h2 with KVM; h3 without
+    # up(guests=N, skewed=True) also starts g1..gN (128-512 MiB, 1-2 vCPUs) and waits until they booted
     lab.add_guest(GuestSpec("web", memory_mib=256, vcpus=1, cpu_burn=1, cpu_pct=50, dirty_mib=16,
                             kind="tcg", host="h1"))             # -> "h1"
+    lab.wait_booted(["web"])                                   # its load runs once it has booted
     lab.hosts            # [LabHost(name, uri, migration_uri, address, dir, netns, kvm, ...)]
     lab.uri("h2")        # qemu+unix:///system?socket=/var/lib/virt-rebalance-lab/mytest/h2/run/libvirt-sock
     conn = lab.connect("h1")                                   # a libvirt.virConnect
@@ -30,6 +32,7 @@ only). tests/lab_fixture.py wraps all this in a pytest fixture that always tears
 
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.host import LabHost
-from virt_rebalance.lab.lab import DomainState, HostStatus, Lab, LabStatus
+from virt_rebalance.lab.lab import Lab
+from virt_rebalance.lab.status import DomainState, HostStatus, LabStatus
 
 __all__ = ["DomainState", "GuestSpec", "HostStatus", "Lab", "LabHost", "LabStatus"]

@@ -9,18 +9,15 @@ page contents; rewriting zeros with zeros would look clean to it).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import LabError
-from virt_rebalance.lab.system import run
+from virt_rebalance.lab.system import locked, run
 
 CACHE = Path("/var/cache/virt-rebalance")
 KERNEL_META_PACKAGE = "linux-image-cloud-amd64"
@@ -73,18 +70,8 @@ class BootImages:
 def ensure_images(cache: Path = CACHE) -> BootImages:
     """The kernel and initramfs, fetched or built on first use; safe to call from concurrent labs."""
     cache.mkdir(parents=True, exist_ok=True)
-    with _locked(cache / ".lock"):
+    with locked(cache / ".lock"):
         return BootImages(kernel=_ensure_kernel(cache), initrd=_ensure_initramfs(cache))
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _ensure_kernel(cache: Path) -> Path:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import signal
 import subprocess
 import time
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +20,10 @@ from virt_rebalance.lab.host import LabHost
 from virt_rebalance.lab.images import READY_MARKER, ensure_images
 from virt_rebalance.lab.naming import LAB_ROOT, LabNames
 from virt_rebalance.lab.state import HostRecord, LabState
-from virt_rebalance.lab.system import preflight, run
+from virt_rebalance.lab.status import DomainState, HostStatus, LabStatus
+from virt_rebalance.lab.system import locked, preflight, run
 
 DEFAULT_NIC_MIBPS = 256
-
-
-@dataclass(frozen=True)
-class DomainState:
-    name: str
-    host: str
-    state: str  # virsh's words: running, paused, shut off, ...
-
-
-@dataclass(frozen=True)
-class HostStatus:
-    host: LabHost
-    libvirtd_pid: int | None
-    up: bool
-
-
-@dataclass(frozen=True)
-class LabStatus:
-    name: str
-    config_path: Path
-    hosts: tuple[HostStatus, ...]
-    domains: tuple[DomainState, ...]
 
 
 class Lab:
@@ -106,7 +81,7 @@ class Lab:
         if not 1 <= hosts <= 64 or not 0 <= no_kvm_hosts <= hosts or guests < 0:
             raise LabError(f"bad lab size: {hosts} hosts, {no_kvm_hosts} without KVM, {guests} guests")
         preflight()
-        with self._locked():
+        with locked(self.names.lock_file):
             images = ensure_images()
             current = self._ensure_hosts(hosts, no_kvm_hosts)
             self.names.console_dir.mkdir(exist_ok=True)
@@ -124,7 +99,7 @@ class Lab:
         current = state.load(self.names.state_file) or LabState(
             self.name, self.names.bridge, self.names.subnet, self.nic_mibps
         )
-        wanted = [self._new_host(i, kvm=i <= count - no_kvm) for i in range(1, count + 1)]
+        wanted = [self.names.new_host(i, kvm=i <= count - no_kvm) for i in range(1, count + 1)]
         if current.hosts and [r.host.name for r in current.hosts] != [h.name for h in wanted]:
             raise LabError(
                 f"lab {self.name} already has {len(current.hosts)} hosts",
@@ -160,25 +135,11 @@ class Lab:
         libvirtd.probe_caps([h for h, _ in starting])
         return current
 
-    def _new_host(self, index: int, kvm: bool) -> LabHost:
-        name = self.names.host_name(index)
-        return LabHost(
-            name=name,
-            uri=self.names.uri(name),
-            migration_uri=self.names.migration_uri(name),
-            address=self.names.address(name),
-            dir=self.names.host_dir(name),
-            netns=self.names.netns(name),
-            kvm=kvm,
-            host_uuid=str(uuid.uuid4()),
-            hostname=self.names.hostname(name),
-        )
-
     def down(self) -> None:
         """Kill the lab's processes (recorded libvirtd pids and their hosts' qemu), remove its namespaces,
         bridge, veths and files. Idempotent: a lab that is not there is not an error."""
         preflight()
-        with self._locked():
+        with locked(self.names.lock_file):
             current = state.load(self.names.state_file)
             records = list(current.hosts) if current else []
             pids: set[int] = set()
@@ -214,7 +175,7 @@ class Lab:
     def add_guest(self, spec: GuestSpec) -> str:
         """Define and start a guest; returns the host it runs on (spec.host, or the emptiest fitting one)."""
         images = ensure_images()
-        with self._locked():
+        with locked(self.names.lock_file):
             current = self._state()
             if any(g.name == spec.name for g in current.guests):
                 raise LabError(f"lab {self.name} already has a guest {spec.name!r}")
@@ -232,7 +193,7 @@ class Lab:
         commands: dict[str, list[tuple[str, ...]]] = {h: [] for h in current.host_names}
         for spec in specs:
             where = [h for h, names in defined.items() if spec.name in names]
-            host = where[0] if where else self._pick_host(spec, current)
+            host = where[0] if where else current.pick_host(spec)
             if spec.kind == "kvm" and not current.record(host).host.kvm:
                 raise LabError(f"guest {spec.name} is a kvm guest but host {host} has no KVM")
             if not where:
@@ -256,16 +217,6 @@ class Lab:
     def _run_all(self, host: str, commands: list[tuple[str, ...]]) -> None:
         for command in commands:
             self.virsh(host, *command)
-
-    def _pick_host(self, spec: GuestSpec, current: LabState) -> str:
-        if spec.host:
-            current.record(spec.host)
-            return spec.host
-        fitting = [r.host.name for r in current.hosts if r.host.kvm or spec.kind == "tcg"]
-        if not fitting:
-            raise LabError(f"no host of lab {self.name} can run kvm guest {spec.name}")
-        load = {h: sum(1 for g in current.guests if g.host == h) for h in fitting}
-        return min(fitting, key=lambda h: (load[h], fitting.index(h)))
 
     def wait_booted(self, guests: Iterable[str] | None = None, timeout: float = 120) -> None:
         """Wait until the tcg guests (all, or those named) print their ready line on the console."""
@@ -299,7 +250,7 @@ class Lab:
 
     def stop_libvirtd(self, host: str) -> None:
         """Stop the host's libvirtd; its qemu guests keep running."""
-        with self._locked():
+        with locked(self.names.lock_file):
             record = self._state().record(host)
             if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
                 libvirtd.stop([record.libvirtd_pid])
@@ -307,7 +258,7 @@ class Lab:
 
     def start_libvirtd(self, host: str) -> None:
         """Start the host's libvirtd again (a no-op while it runs); it picks up its running guests."""
-        with self._locked():
+        with locked(self.names.lock_file):
             record = self._state().record(host)
             if record.libvirtd_pid and libvirtd.is_our_libvirtd(record.host, record.libvirtd_pid):
                 return
@@ -352,14 +303,3 @@ class Lab:
                 f"no lab named {self.name}", f"start it with `virt-rebalance lab up --name {self.name}`"
             )
         return current
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """One lab operation at a time per lab name (across processes); labs with other names run freely."""
-        self.names.root.mkdir(parents=True, exist_ok=True)
-        with open(self.names.lock_file, "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)

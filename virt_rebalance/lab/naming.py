@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import LabError
+from virt_rebalance.lab.host import LabHost
 
 LAB_ROOT = Path("/var/lib/virt-rebalance-lab")
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
@@ -63,6 +65,22 @@ class LabNames:
     def host_name(self, index: int) -> str:
         """Hosts are h1, h2, ... (index from 1)."""
         return f"h{index}"
+
+    def new_host(self, index: int, kvm: bool) -> LabHost:
+        """A host's names and addresses, with a fresh host_uuid (libvirt refuses to migrate between hosts
+        that share one)."""
+        name = self.host_name(index)
+        return LabHost(
+            name=name,
+            uri=self.uri(name),
+            migration_uri=self.migration_uri(name),
+            address=self.address(name),
+            dir=self.host_dir(name),
+            netns=self.netns(name),
+            kvm=kvm,
+            host_uuid=str(uuid.uuid4()),
+            hostname=self.hostname(name),
+        )
 
     def host_index(self, host: str) -> int:
         if not re.fullmatch(r"h[1-9][0-9]*", host) or int(host[1:]) > MAX_HOSTS:

@@ -42,6 +42,16 @@ class LabState:
     def host_names(self) -> list[str]:
         return [r.host.name for r in self.hosts]
 
+    def pick_host(self, spec: GuestSpec) -> str:
+        """spec.host, or else the host with the fewest guests that can run the guest's kind."""
+        if spec.host:
+            return self.record(spec.host).host.name
+        fitting = [r.host.name for r in self.hosts if r.host.kvm or spec.kind == "tcg"]
+        if not fitting:
+            raise LabError(f"no host of lab {self.name} can run kvm guest {spec.name}")
+        load = {h: sum(1 for g in self.guests if g.host == h) for h in fitting}
+        return min(fitting, key=lambda h: (load[h], fitting.index(h)))
+
     def with_pid(self, host: str, pid: int | None) -> LabState:
         hosts = tuple(replace(r, libvirtd_pid=pid) if r.host.name == host else r for r in self.hosts)
         return replace(self, hosts=hosts)

@@ -5,10 +5,13 @@ Every failure here is a LabError that names what is missing and the Debian packa
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from planner.errors import LabError
 
@@ -71,6 +74,18 @@ def preflight() -> None:
     check_root()
     check_packages()
     ensure_qemu_user()
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on the file, across processes: one operation at a time per lab (or cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def run(

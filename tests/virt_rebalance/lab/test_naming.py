@@ -97,3 +97,11 @@ def test_stale_labs_of_dead_test_runs_are_found(tmp_path: Path, monkeypatch: pyt
         (tmp_path / name / "lab.json").write_text("{}")
     assert lab_fixture.remove_stale_labs(module, tmp_path) == [lab_name(module, 0, dead_pid)]
     assert downed == [lab_name(module, 0, dead_pid)]
+
+
+def test_new_hosts_get_their_names_and_distinct_host_uuids() -> None:
+    names = LabNames("demo")
+    a, b = names.new_host(1, kvm=True), names.new_host(2, kvm=False)
+    assert (a.name, a.address, a.uri, a.kvm) == ("h1", names.address("h1"), names.uri("h1"), True)
+    assert (b.name, b.netns, b.hostname, b.kvm) == ("h2", "vrl-demo-h2", "demo-h2", False)
+    assert a.host_uuid != b.host_uuid != names.new_host(2, kvm=False).host_uuid

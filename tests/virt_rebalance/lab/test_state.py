@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,28 @@ def test_damaged_files(tmp_path: Path, text: str, problem: str) -> None:
     (tmp_path / "lab.json").write_text(text)
     with pytest.raises(LabError, match=problem):
         state.load(tmp_path / "lab.json")
+
+
+def no_kvm_on(state_: LabState, *hosts: str) -> LabState:
+    records = tuple(replace(r, host=replace(r.host, kvm=r.host.name not in hosts)) for r in state_.hosts)
+    return replace(state_, hosts=records)
+
+
+@pytest.mark.parametrize(
+    ("spec", "no_kvm", "expected"),
+    [
+        (GuestSpec("t"), (), "h2"),  # h1 already holds g1
+        (GuestSpec("t", host="h1"), (), "h1"),
+        (GuestSpec("k", kind="kvm"), ("h2",), "h3"),
+        (GuestSpec("k", kind="kvm"), ("h2", "h3"), "h1"),
+        (GuestSpec("t"), ("h2", "h3"), "h2"),
+    ],
+    ids=["emptiest", "asked-for", "kvm-skips-no-kvm", "kvm-only-h1", "tcg-anywhere"],
+)
+def test_pick_host(spec: GuestSpec, no_kvm: tuple[str, ...], expected: str) -> None:
+    assert no_kvm_on(sample(), *no_kvm).pick_host(spec) == expected
+
+
+def test_no_host_for_a_kvm_guest() -> None:
+    with pytest.raises(LabError, match="no host of lab demo can run kvm guest k"):
+        no_kvm_on(sample(), "h1", "h2", "h3").pick_host(GuestSpec("k", kind="kvm"))
