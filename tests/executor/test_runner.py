@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,19 +129,15 @@ def test_failure_policy(lab: Lab, policy: str, expected: dict) -> None:
 
 
 def test_nothing_starts_after_the_deadline_running_ones_finish(lab: Lab) -> None:
+    moves = []
     for name, host in (("a", "h1"), ("b", "h2"), ("c", "h3")):
         lab.guest(name, host)
-    plan = lab.plan(
-        *(
-            lab.move(f"m{n}", n, h, "h4", bandwidth_mibps=100)
-            for n, h in (("a", "h1"), ("b", "h2"), ("c", "h3"))
-        )
-    )
-    deadline = datetime.now(UTC) + timedelta(seconds=0.3)
-    report = lab.apply(plan, lab.config(max_concurrent=1), deadline=deadline)
+        moves.append(lab.move(f"m{name}", name, host, "h4", bandwidth_mibps=40))  # about 2 s each
+    deadline, mono_deadline = datetime.now(UTC) + timedelta(seconds=1), time.monotonic() + 1
+    report = lab.apply(lab.plan(*moves), lab.config(max_concurrent=1), deadline=deadline)
     assert statuses(report) == {"ma": "done", "mb": "not-started", "mc": "not-started"}
     assert "deadline" in report.outcomes[1].reason
-    assert lab.world.migrations[0].ended > deadline.timestamp() - datetime.now(UTC).timestamp()
+    assert lab.world.migrations[0].ended > mono_deadline  # the running one finished after it
 
 
 def test_moved_by_hand_skips_it_and_its_dependents(lab: Lab) -> None:
