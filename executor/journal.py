@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from planner.codec import plan_to_json
-from planner.errors import LockedError
+from planner.errors import ExecutionError, LockedError
 from planner.plan import Migration, Plan
 
 _SCHEMA = """
@@ -56,11 +56,14 @@ class Journal:
 
     def __init__(self, state_dir: str | Path, plan: Plan) -> None:
         self.dir = Path(state_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.plan_id = plan_id(plan)
-        self._db = sqlite3.connect(self.dir / "journal.sqlite", isolation_level=None, timeout=30)
-        self._db.executescript(_SCHEMA)
         self._lock: IO[str] | None = None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.dir / "journal.sqlite", isolation_level=None, timeout=30)
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ExecutionError(f"cannot open the journal in {self.dir}: {exc}") from None
 
     def lock(self) -> None:
         """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""

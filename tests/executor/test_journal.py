@@ -128,3 +128,9 @@ def test_journal_records_states_and_actuals(lab: Lab) -> None:
     entries = journal.entries()
     assert {e.state for e in entries.values()} == {"done"}
     assert all(e.started_at and e.actual_s and e.actual_mib for e in entries.values())
+
+
+def test_unusable_state_dir_is_an_error_not_a_traceback(lab: Lab) -> None:
+    (lab.tmp / "state").write_text("a file where the directory should be")
+    with pytest.raises(ExecutionError, match="cannot open the journal"):
+        lab.apply(two_moves(lab))
