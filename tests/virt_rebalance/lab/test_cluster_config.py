@@ -11,21 +11,7 @@ from virt_rebalance.lab.naming import LabNames
 
 
 def lab_hosts(n: int) -> list[LabHost]:
-    names = LabNames("demo")
-    return [
-        LabHost(
-            name=h,
-            uri=names.uri(h),
-            migration_uri=names.migration_uri(h),
-            address=names.address(h),
-            dir=names.host_dir(h),
-            netns=names.netns(h),
-            kvm=True,
-            host_uuid=f"u{h}",
-            hostname=h,
-        )
-        for h in (names.host_name(i) for i in range(1, n + 1))
-    ]
+    return [LabNames("demo").new_host(i, kvm=True) for i in range(1, n + 1)]
 
 
 def test_cluster_toml_is_a_valid_config_for_the_lab() -> None:

@@ -13,9 +13,11 @@ from virt_rebalance.lab import state
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.state import HostRecord, LabState
 
+HOSTS = lab_hosts(3)
+
 
 def sample() -> LabState:
-    hosts = tuple(HostRecord(h, 100 + i) for i, h in enumerate(lab_hosts(3)))
+    hosts = tuple(HostRecord(h, 100 + i) for i, h in enumerate(HOSTS))
     return LabState("demo", "vrlxxxxxxbr", "10.130.1.0/24", 256, hosts, (GuestSpec("g1", host="h1"),))
 
 
