@@ -144,12 +144,12 @@ class Runner:
         try:
             reason = check_move(m, self.plan.snapshot, self.conns, self._in_flight())
             dom = find_domain(self.conns[m.source], m.vm_uuid)
+            info = dom.info() if dom is not None else []
         except Exception as exc:  # a seam call failed
             reason, dom = f"cannot check the hosts: {exc}", None
         if reason is not None or dom is None:
             self._close(m, "skipped", reason or f"{m.vm_name} vanished from {m.source}")
             return
-        info = dom.info()
         call = migrate_call(m, self.ex, self.config.host(m.destination))
         # A migration has a fixed cost (starting QEMU on the destination) that small estimates miss.
         limit = (
@@ -158,7 +158,7 @@ class Runner:
             else None
         )
         after = self.ex.postcopy_after_rounds if self.ex.postcopy else None
-        watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after, m.estimated_s)
+        watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after)
         self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])
         self.journal.set(m.id, "started")
         cap = f"{call.bandwidth_mibps} MiB/s" if call.bandwidth_mibps else "unlimited"

@@ -2,8 +2,10 @@
 
 `Watch.observe(now, stats)` turns one jobStats reading into a `Sample` (MiB, MiB/s, round, ETA) and a
 decision: abort on a stall (no bytes moved for `stall_s`) or on running past the time limit (the estimate
-times the configured factor), or switch to post-copy when pre-copy does not converge (enough rounds, or
-past the estimate). Pure: the runner does the calling.
+times the configured factor), or switch to post-copy when pre-copy does not converge: still sending after
+`postcopy_after_rounds` rounds. Not on time alone: a migration's fixed start-up cost makes small ones late
+anyway, and post-copy is a commitment (the guest cannot be aborted back to its source afterwards).
+Pure: the runner does the calling.
 """
 
 from __future__ import annotations
@@ -62,13 +64,11 @@ class Watch:
         stall_s: float,
         limit_s: float | None = None,
         postcopy_after_rounds: int | None = None,
-        estimated_s: float = 0.0,
     ) -> None:
         self.started = started
         self.stall_s = stall_s
         self.limit_s = limit_s
         self.postcopy_after_rounds = postcopy_after_rounds
-        self.estimated_s = estimated_s
         self.last_progress = started
         self.processed = -1
         self.postcopy = False
@@ -94,10 +94,8 @@ class Watch:
         if self.limit_s is not None and elapsed > self.limit_s:
             self.stopping = True
             return Decision("abort", f"took longer than its limit of {self.limit_s:.1f}s")
-        if self.postcopy_after_rounds is not None and s is not None and s.remaining_mib > 0:
-            late = self.estimated_s > 0 and elapsed > self.estimated_s
-            if s.round >= self.postcopy_after_rounds or late:
-                self.postcopy = True
-                why = f"round {s.round}" if s.round >= self.postcopy_after_rounds else "past its estimate"
-                return Decision("postcopy", f"pre-copy not converging ({why}): switching to post-copy")
+        rounds = self.postcopy_after_rounds
+        if rounds is not None and s is not None and s.remaining_mib > 0 and s.round >= rounds:
+            self.postcopy = True
+            return Decision("postcopy", f"pre-copy not converging (round {s.round}): switching to post-copy")
         return None

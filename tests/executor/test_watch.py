@@ -40,7 +40,7 @@ def test_no_job_no_sample() -> None:
         ([(1, {"type": 0}), (7, {"type": 0})], {}, "abort"),
         ([(1, stats(10)), (11, stats(90))], {"limit_s": 10}, "abort"),
         ([(1, stats(10, rnd=2)), (2, stats(20, rnd=3))], {"postcopy_after_rounds": 3}, "postcopy"),
-        ([(1, stats(10)), (9, stats(20))], {"postcopy_after_rounds": 9, "estimated_s": 8}, "postcopy"),
+        ([(1, stats(10)), (30, stats(20))], {"postcopy_after_rounds": 9, "limit_s": 100}, None),
         ([(1, stats(10, rnd=5))], {"limit_s": 100}, None),
     ],
     ids=[
