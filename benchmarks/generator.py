@@ -5,7 +5,7 @@ What makes them realistic enough to be hard: host sizes vary fourfold and come i
 load is skewed (hosts draw guests in proportion to a log-normal "heat"); guest sizes follow a cloud-like
 mix from 1 vCPU / 1 GiB to 16 vCPUs / 64 GiB; about 2% of guests cannot migrate; about 1% of hosts are in
 maintenance; a few affinity, anti-affinity and pin rules hold in the snapshot. Memory is about 60% used
-overall. The same arguments give the same cluster.
+overall (less when there are few guests per host: no host is smaller than 64 GiB). The same arguments give the same cluster.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ MEAN_GUEST_GIB = sum(m * p for _, m, p in SIZES)
 
 
 def _hosts(rng: np.random.Generator, count: int, guests: int) -> list[Host]:
-    base_gib = max(16.0, guests / count * MEAN_GUEST_GIB / 0.6)
+    base_gib = max(128.0, guests / count * MEAN_GUEST_GIB / 0.6)
     scale = rng.choice([0.5, 1.0, 1.0, 1.5, 2.0], size=count) / 1.2
     gens = rng.choice(3, size=count, p=[0.3, 0.4, 0.3])
     hosts = []
@@ -117,6 +117,10 @@ def _rules(rng: np.random.Generator, hosts: list[Host], vms: list[Vm]) -> tuple[
         if vm.migratable:
             by_host.setdefault(vm.host, []).append(vm)
     crowded = [h for h, vs in by_host.items() if len(vs) >= 2]
+    model_of = {h.name: h.cpu_model for h in hosts}
+    by_model: dict[str | None, list[str]] = {}
+    for h in hosts:
+        by_model.setdefault(h.cpu_model, []).append(h.name)
     rules = []
     for i in range(max(1, len(hosts) // 50)):
         if crowded:
@@ -127,7 +131,7 @@ def _rules(rng: np.random.Generator, hosts: list[Host], vms: list[Vm]) -> tuple[
         if len(trio) > 1:
             rules.append(PlacementRule("anti-affinity", f"web-{i}", vms=trio, hard=bool(i % 2)))
         vm = vms[int(rng.integers(len(vms)))]
-        same = [h.name for h in hosts if h.cpu_model == next(x.cpu_model for x in hosts if x.name == vm.host)]
+        same = by_model[model_of[vm.host]]
         picks = {vm.host, *(same[int(j)] for j in rng.integers(0, len(same), size=2))}
         rules.append(PlacementRule("pin", f"licence-{i}", vms=(vm.name,), hosts=tuple(sorted(picks))))
     return tuple(rules)

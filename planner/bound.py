@@ -15,11 +15,16 @@ import numpy as np
 from planner.encoding import Resource, capacity, demand
 from planner.model import Cluster
 
+#: Sets of hosts shared by fewer guests than this are not worth a bound of their own.
+MIN_CLASS_GUESTS = 10
 
-def water_level(fixed: np.ndarray, caps: np.ndarray, movable: float) -> float:
-    """The least share p (fraction) with sum(max(0, p * cap - fixed)) >= movable."""
+
+def water_level(fixed: np.ndarray, caps: np.ndarray, movable: float, with_floor: bool = True) -> float:
+    """The least share p (fraction) with sum(max(0, p * cap - fixed)) >= movable: the level the
+    movable load fills every host to. `with_floor`: at least the highest share of fixed load (then a
+    bound on the peak rather than the level to balance towards)."""
     caps = np.maximum(caps.astype(float), 1e-9)
-    floor = float(np.max(fixed / caps)) if len(caps) else 0.0
+    floor = float(np.max(fixed / caps)) if len(caps) and with_floor else 0.0
     if movable <= 0 or not len(caps):
         return floor
     lo, hi = 0.0, max(floor, (float(fixed.sum()) + movable) / float(caps.sum())) + 1.0
@@ -38,8 +43,10 @@ def resource_bound(
     receivers: Sequence[str],
     stuck: Mapping[str, bool],
     leaving: frozenset[str] = frozenset(),
+    with_floor: bool = True,
 ) -> float:
-    """The bound (percent) for one resource over the hosts in `receivers`."""
+    """The bound (percent) for one resource over the hosts in `receivers` (without the floor: the
+    level the movable load fills hosts to)."""
     index = {h: i for i, h in enumerate(receivers)}
     caps = np.array([capacity(cluster, h, resource) for h in receivers], dtype=float)
     fixed = np.zeros(len(receivers))
@@ -50,7 +57,48 @@ def resource_bound(
                 fixed[index[vm.host]] += demand(vm, resource)
         elif vm.host in index or vm.uuid in leaving:
             movable += demand(vm, resource)
-    return 100.0 * water_level(fixed, caps, movable)
+    return 100.0 * water_level(fixed, caps, movable, with_floor)
+
+
+def class_bound(
+    cluster: Cluster,
+    resource: Resource,
+    receivers: Sequence[str],
+    stuck: Mapping[str, bool],
+    dests: Mapping[str, tuple[str, ...]],
+    leaving: frozenset[str],
+) -> float:
+    """The water level over each set of hosts that many guests can only run on (a CPU generation and
+    newer, say), filled with the guests that must end in it: the highest of them. A guest must end in
+    the set when all its allowed hosts lie in it and it either must leave its host or its host is in the
+    set; leaving the others out keeps it a bound."""
+    inside = frozenset(receivers)
+    sets: dict[int, frozenset[str]] = {}
+    users: dict[int, int] = {}
+    for vm in cluster.vms:
+        key = id(dests[vm.uuid])
+        if key not in sets:
+            sets[key] = frozenset(dests[vm.uuid]) & inside
+        users[key] = users.get(key, 0) + 1
+    best = 0.0
+    for hosts in {s for k, s in sets.items() if s and len(s) < len(inside) and users[k] >= MIN_CLASS_GUESTS}:
+        within = {k for k, s in sets.items() if s <= hosts}
+        movable = sum(
+            demand(vm, resource)
+            for vm in cluster.vms
+            if not stuck.get(vm.uuid, False)
+            and id(dests[vm.uuid]) in within
+            and (vm.uuid in leaving or vm.host in hosts)
+        )
+        ordered = sorted(hosts)
+        at = {h: i for i, h in enumerate(ordered)}
+        fixed = np.zeros(len(ordered))
+        for vm in cluster.vms:
+            if stuck.get(vm.uuid, False) and vm.host in at:
+                fixed[at[vm.host]] += demand(vm, resource)
+        caps = np.array([capacity(cluster, h, resource) for h in ordered], dtype=float)
+        best = max(best, 100.0 * water_level(fixed, caps, movable))
+    return best
 
 
 def peak_bound(
@@ -60,16 +108,27 @@ def peak_bound(
     cpu_weight: int = 1,
     memory_weight: int = 1,
     leaving: frozenset[str] = frozenset(),
+    dests: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, float]:
-    """Per weighed resource ("cpu", "memory") and "peak": the lower bounds in percent.
+    """Per weighed resource ("cpu", "memory"): the level the movable load fills hosts to (what the
+    objective balances towards); "peak": the lower bound on the peak, the highest of those, of the
+    shares of load that cannot move and, given each guest's allowed hosts (`dests`), of the class bounds.
 
     Guests that must leave a host outside `receivers` (`leaving`, e.g. evacuated) land on them; other
     movable guests outside are left out: counting them could only raise the level.
     """
-    out = {}
+    out: dict[str, float] = {}
+    weighed: list[Resource] = []
     if cpu_weight > 0:
-        out["cpu"] = resource_bound(cluster, "cpu", receivers, stuck, leaving)
+        weighed.append("cpu")
     if memory_weight > 0:
-        out["memory"] = resource_bound(cluster, "memory", receivers, stuck, leaving)
-    out["peak"] = max(out.values(), default=0.0)
+        weighed.append("memory")
+    peak = 0.0
+    for resource in weighed:
+        out[resource] = resource_bound(cluster, resource, receivers, stuck, leaving, with_floor=False)
+        peak = max(peak, resource_bound(cluster, resource, receivers, stuck, leaving))
+    if dests is not None:
+        for resource in weighed:
+            peak = max(peak, class_bound(cluster, resource, receivers, stuck, dests, leaving))
+    out["peak"] = peak
     return out

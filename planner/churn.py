@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from planner.load_state import Mover
-from planner.model import Vm
+from planner.load_state import LoadState, Mover
+from planner.model import Cluster, Vm
 
 
 def _excess(mover: Mover, host: str, levels: tuple[float, float], vm: Vm | None, sign: int) -> float:
@@ -58,3 +58,21 @@ def undo_unworthy(
             mover.move(vm, home)
             undone += 1
     return undone
+
+
+def trim(
+    cluster: Cluster,
+    placement: Mapping[str, str],
+    receivers: Collection[str],
+    may_stay: Mapping[str, bool],
+    levels_pct: Mapping[str, float],
+    cost: Mapping[str, float],
+    weights: tuple[int, int],
+    frozen: Collection[str] = (),
+) -> tuple[dict[str, str], int]:
+    """`placement` without the moves not worth their cost, and how many were undone."""
+    state = LoadState(cluster, dict(placement), *weights)
+    mover = Mover(state, None, None)
+    mover.moved = {vm.uuid for vm in cluster.vms if placement[vm.uuid] != vm.host and vm.uuid not in frozen}
+    undone = undo_unworthy(mover, receivers, may_stay, levels_pct, cost)
+    return state.placement, undone

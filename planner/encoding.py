@@ -189,7 +189,8 @@ class Encoding:
             return -(-used.get((host, r), 0) * 100 * BP // max(1, capacity(self.cluster, host, r)))
 
         for var, r, hosts in self._peaks:
-            self.model.add_hint(var, max([share(h, r) for h in hosts], default=0))
+            low = self.model.proto.variables[var.index].domain[0]
+            self.model.add_hint(var, max([low] + [share(h, r) for h in hosts]))
         for var, r, host, level in self._excess:
             self.model.add_hint(var, max(0, share(host, r) - level))
         for var, pairs, allowed, flag in self._derived:
@@ -231,11 +232,12 @@ class Encoding:
 
     # -- balance terms ---------------------------------------------------------------------------
 
-    def peak(self, resource: Resource, hosts: Sequence[str]) -> cp_model.IntVar:
-        """The highest share of capacity (basis points) that `resource` reaches over `hosts`."""
+    def peak(self, resource: Resource, hosts: Sequence[str], floor_bp: int = 0) -> cp_model.IntVar:
+        """The highest share of capacity (basis points) that `resource` reaches over `hosts`, and at
+        least `floor_bp` (the peak of hosts outside the model, when it covers a neighbourhood)."""
         shares = {h: self._fixed_share(h, resource) for h in hosts}
-        low = max([s for h, s in shares.items() if not self.free_on[h]], default=0)
-        top = max(max(shares.values(), default=0), 100 * BP) * 4
+        low = max([floor_bp] + [s for h, s in shares.items() if not self.free_on[h]])
+        top = max(max(shares.values(), default=0), 100 * BP, low) * 4
         var = self.model.new_int_var(low, top, f"peak[{resource}]")
         self._peaks.append((var, resource, hosts))
         # No host's load exceeds the peak: load * 100 * BP <= peak * capacity.

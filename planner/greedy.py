@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Mapping
 
-from planner.churn import undo_unworthy
 from planner.eject import eject_peak
 from planner.load_state import LoadState, Mover, by_size
 from planner.model import Cluster
@@ -28,16 +27,13 @@ def greedy(
     max_migrations: int | None = None,
     max_moved_mib: int | None = None,
     smart: bool = False,
-    levels_pct: Mapping[str, float] | None = None,
-    move_cost: Mapping[str, float] | None = None,
 ) -> dict[str, str]:
     """A placement reached by greedy moves (every guest included; unmoved guests keep their host).
 
     The plain baseline stops as soon as the hottest host cannot be relieved. `smart` (the optimizer's
     hint) instead sets such a host aside and goes on with the next, picks among the least loaded hosts
-    of each size the one that ends least loaded, relieves the hottest hosts with ejection chains
-    (eject.py) and, given the water levels and each guest's move cost, undoes moves not worth their
-    cost (churn.py)."""
+    of each size the one that ends least loaded, and relieves the hottest hosts with ejection chains
+    (eject.py)."""
     state = LoadState(cluster, dict(cluster.placement), cpu_weight, memory_weight)
     mover = Mover(state, max_migrations, max_moved_mib)
 
@@ -80,6 +76,4 @@ def greedy(
                 heapq.heappush(hot, (-state.score(h), state.version[h], h))
     if smart:
         eject_peak(mover, dests, receivers, frozen)
-        if levels_pct is not None and move_cost is not None:
-            undo_unworthy(mover, receivers, may_stay, levels_pct, move_cost)
     return state.placement

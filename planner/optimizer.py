@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from planner.bound import peak_bound
 from planner.candidates import classes, why_stuck
+from planner.churn import trim
 from planner.errors import InfeasibleError, PlannerBugError
 from planner.load import balance, host_loads, score
 from planner.model import Cluster, Placement
@@ -27,7 +28,7 @@ from planner.reasons import move_reasons
 from planner.repair import repair
 from planner.rules import Evacuate, rules_for
 from planner.rules.rule import Rule
-from planner.solve import Problem, baseline, receivers_of, solve
+from planner.solve import Problem, baseline, move_cost_points, receivers_of, solve, tied
 from planner.stays import crowded_out, upfront_stays
 from planner.violation import Violation
 
@@ -79,7 +80,7 @@ def _problem(
     receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
     stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
     leaving = frozenset(u for u, ok in may_stay.items() if not ok)
-    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving)
+    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests)
     return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)
 
 
@@ -100,22 +101,17 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
     scores = {hl.host: score(hl, policy.cpu_weight, policy.memory_weight) for hl in before}
     hint = baseline(p)
     notes: list[str] = []
-    try:
-        sol_status, placement = _solve(
-            p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes
-        )
-    except InfeasibleError:
-        # In an evacuation, guests the greedy pass could not fit stay (room ran out once the others
-        # moved) and the rest is planned again; anything else is a real conflict.
-        extra = crowded_out(cluster, policy.evacuate, hint, stays) if policy.evacuate else ()
-        if not extra:
-            raise
-        stays += extra
-        p = _problem(cluster, policy, rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays)))
-        hint = baseline(p)
-        sol_status, placement = _solve(
-            p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes
-        )
+    if policy.evacuate:
+        # Guests the greedy pass could not fit stay (room ran out once the others moved); the solver
+        # may still find them room, and Evacuate rewards it.
+        extra = crowded_out(cluster, policy.evacuate, hint, stays)
+        if extra:
+            stays += extra
+            known = ({**p.may_stay, **{s.vm_uuid: True for s in extra}}, dict(p.dests))
+            p = _problem(
+                cluster, policy, rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays)), known
+            )
+    sol_status, placement = _solve(p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes)
     current_ok = not policy.evacuate and not check_placement(
         cluster, cluster.placement, policy, frozenset(s.vm_uuid for s in stays)
     )
@@ -145,13 +141,28 @@ def _solve(
 ) -> tuple[str, dict[str, str]]:
     pairs = sum(len(d) for d in p.dests.values())
     if pairs > LARGE_PAIRS and not check_placement(p.cluster, hint, p.policy, _stays_of(p)):
-        return "feasible", repair(p, dict(hint), time.monotonic() + left, notes)
+        repaired = repair(p, dict(hint), time.monotonic() + left, notes)
+        costs = {vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms}
+        weights = (p.policy.cpu_weight, p.policy.memory_weight)
+        trimmed, undone = trim(
+            p.cluster, repaired, set(p.receivers), p.may_stay, p.levels_pct, costs, weights, tied(p)
+        )
+        notes.append(f"anti-churn: {undone} moves not worth their cost undone")
+        return "feasible", trimmed
     sol = solve(p, hint, scores, left)
     if sol.status == "infeasible":
         if sol.conflicts:
             raise InfeasibleError([r.describe() for r in sol.conflicts])  # type: ignore[attr-defined]
         raise InfeasibleError([])
     if sol.status == "unknown":
+        broken = check_placement(p.cluster, hint, p.policy, _stays_of(p))
+        if broken:
+            raise InfeasibleError(
+                [
+                    f"no placement keeping every hard rule was found in {left:.1f} s; the greedy pass broke: "
+                    + "; ".join(v.describe() for v in broken[:3])
+                ]
+            )
         notes.append("the solver found no placement in time; using the greedy placement")
         return "greedy", hint
     return sol.status, sol.placement

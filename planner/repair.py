@@ -18,7 +18,7 @@ from planner.candidates import Domains
 from planner.load import host_loads, score
 from planner.model import Cluster, Vm
 from planner.plan import HostLoad
-from planner.rules import MigrationBudget, UnaryRule
+from planner.rules import Affinity, MigrationBudget, UnaryRule
 from planner.solve import Problem, encode, tied
 
 HOT_GUESTS = 60
@@ -48,7 +48,9 @@ def _neighbourhood(loads: Mapping[str, HostLoad], scores: Mapping[str, float], t
     return hot + coolest + extra
 
 
-def _sub(p: Problem, placement: Mapping[str, str], hosts: list[str]) -> Problem:
+def _sub(
+    p: Problem, placement: Mapping[str, str], hosts: list[str], loads: Mapping[str, HostLoad]
+) -> Problem:
     names = set(hosts)
     cluster = p.cluster
     sub = Cluster(
@@ -76,6 +78,10 @@ def _sub(p: Problem, placement: Mapping[str, str], hosts: list[str]) -> Problem:
         rules=tuple(rules),
         receivers=tuple(h for h in hosts if h in p.receivers),
         peak_weight=p.peak_weight or len(p.receivers),
+        outside_peak_pct={
+            "cpu": max((hl.cpu_pct for h, hl in loads.items() if h not in names), default=0.0),
+            "memory": max((hl.memory_pct for h, hl in loads.items() if h not in names), default=0.0),
+        },
     )
 
 
@@ -100,9 +106,11 @@ def _domains(
     k = p.policy.candidates_per_vm
     w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
     names = set(sub.cluster.host_by_name)
-    out: Domains = {}
+    out: Domains = _groups_inside(p, sub, placement, loads)
     for vm in sub.cluster.vms:
         now = placement[vm.uuid]
+        if vm.uuid in out:
+            continue
         if vm.uuid in frozen:
             out[vm.uuid] = (now,)
             continue
@@ -118,6 +126,44 @@ def _domains(
             picks.add(vm.host)
         out[vm.uuid] = tuple(sorted(picks))
     return out
+
+
+def _groups_inside(
+    p: Problem, sub: Problem, placement: Mapping[str, str], loads: Mapping[str, HostLoad]
+) -> Domains:
+    """Hard affinity groups wholly inside the neighbourhood move as one: every member gets the same
+    candidates, ranked by what the whole group would leave of each host."""
+    inside = sub.cluster.vm_by_name
+    w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
+    out: Domains = {}
+    for rule in p.rules:
+        if not isinstance(rule, Affinity) or not rule.hard or not all(n in inside for n in rule.vms):
+            continue
+        members = [inside[n] for n in rule.vms]
+        now = placement[members[0].uuid]
+        allowed = frozenset.intersection(*(frozenset(p.dests[m.uuid]) for m in members))
+        whole = replace(
+            members[0],
+            cpu_millicores=sum(m.cpu_demand_millicores for m in members),
+            cpu_p95_millicores=None,
+            memory_mib=sum(m.memory_mib for m in members),
+        )
+        ranked = sorted((_after(loads[h], whole, w), h) for h in sub.receivers if h in allowed and h != now)
+        picks = {now, *(h for _, h in ranked[: p.policy.candidates_per_vm])}
+        homes = {m.host for m in members}
+        if (
+            len(homes) == 1
+            and all(p.may_stay[m.uuid] for m in members)
+            and members[0].host in inside_hosts(sub)
+        ):
+            picks.add(members[0].host)
+        for m in members:
+            out[m.uuid] = tuple(sorted(picks))
+    return out
+
+
+def inside_hosts(sub: Problem) -> set[str]:
+    return set(sub.cluster.host_by_name)
 
 
 def _peak(sub: Problem, placement: Mapping[str, str], p: Problem) -> float:
@@ -141,7 +187,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         if not scores or max(scores.values()) <= target:
             break
         by_host = {hl.host: hl for hl in loads}
-        sub = _sub(p, placement, _neighbourhood(by_host, scores, rounds))
+        sub = _sub(p, placement, _neighbourhood(by_host, scores, rounds), by_host)
         domains = _domains(p, sub, placement, by_host, frozen)
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)

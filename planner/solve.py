@@ -10,7 +10,7 @@ for equal gain fewer moves win; and the soft rules' weights in points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from planner.candidates import Domains, restrict
@@ -36,6 +36,8 @@ class Problem:
     levels_pct: Mapping[str, float]
     #: How many receiving hosts the whole problem has (a neighbourhood weighs its peak like the whole).
     peak_weight: int = 0
+    #: Per resource, the peak share (percent) of receiving hosts outside a neighbourhood.
+    outside_peak_pct: Mapping[str, float] = field(default_factory=dict)
 
 
 def move_cost_points(vm: Vm, policy: Policy) -> float:
@@ -77,8 +79,6 @@ def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
         p.policy.max_migrations,
         p.policy.max_moved_mib,
         smart=smart,
-        levels_pct=p.levels_pct,
-        move_cost={vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms},
     )
 
 
@@ -111,7 +111,8 @@ def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
         if weight <= 0:
             continue
         level = int(p.levels_pct.get(resource, 0.0) * BP)
-        terms.append((weight * hosts, enc.peak(resource, p.receivers)))
+        floor = int(p.outside_peak_pct.get(resource, 0.0) * BP)
+        terms.append((weight * hosts, enc.peak(resource, p.receivers, floor)))
         terms += [(weight, e) for e in enc.excess(resource, p.receivers, level)]
     for vm in p.cluster.vms:
         if any(h != vm.host for h in domains[vm.uuid]):

@@ -7,11 +7,18 @@ with the reason, and this rule lets them be.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from planner.model import Cluster, Vm
 from planner.policy import Policy
 from planner.rules.rule import UnaryRule
+
+if TYPE_CHECKING:
+    from planner.encoding import Encoding
+
+
+#: What a guest left on an evacuated host costs, in percentage points of imbalance.
+STAY_PENALTY = 1000
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,14 @@ class Evacuate(UnaryRule):
 
     def may_stay(self, cluster: Cluster, vm: Vm) -> bool:
         return vm.host not in self.hosts or vm.uuid in self.stays
+
+    def encode(self, enc: Encoding) -> None:
+        super().encode(enc)
+        # A guest allowed to stay (it found no room up front) still should leave if the solver finds room.
+        for uuid in sorted(self.stays):
+            vm = enc.cluster.vm_by_uuid.get(uuid)
+            if vm is not None and vm.host in self.hosts:
+                enc.penalize(STAY_PENALTY, enc.on(uuid, vm.host))
 
     def why_not(self, cluster: Cluster, vm: Vm, host: str) -> str:
         if host == vm.host:
