@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -140,7 +141,10 @@ class Lab:
         bridge, veths and files. Idempotent: a lab that is not there is not an error."""
         preflight()
         with locked(self.names.lock_file):
-            current = state.load(self.names.state_file)
+            try:
+                current = state.load(self.names.state_file)
+            except LabError:  # a damaged lab.json: clean up by the names derived from the lab's name
+                current = None
             records = list(current.hosts) if current else []
             pids: set[int] = set()
             for record in records:
@@ -284,6 +288,13 @@ class Lab:
                     parts = line.split(None, 2)
                     if len(parts) == 3:
                         domains.append(DomainState(parts[1], record.host.name, parts[2].strip()))
+            else:  # its guests may run on without libvirtd
+                for pid in sorted(self._qemu_pids(record.host)):
+                    match = re.search(r"-name guest=([^, ]+)", libvirtd.cmdline(pid))
+                    if match:
+                        domains.append(
+                            DomainState(match.group(1), record.host.name, "running (libvirtd down)")
+                        )
         return LabStatus(self.name, self.config_path, tuple(hosts), tuple(domains))
 
     # --- plumbing ------------------------------------------------------------------------------

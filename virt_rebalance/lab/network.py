@@ -6,6 +6,7 @@ only over the bridge, so migration traffic between hosts is real TCP between nam
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from virt_rebalance.lab.system import run
@@ -19,11 +20,12 @@ def netns_exists(name: str) -> bool:
     return Path("/run/netns", name).exists()
 
 
-def list_netns(prefix: str) -> list[str]:
-    netns_dir = Path("/run/netns")
+def list_netns(prefix: str, netns_dir: Path = Path("/run/netns")) -> list[str]:
+    """The namespaces named prefix + a number (lab 'demo' must not pick up lab 'demo-h's 'vrl-demo-h-h1')."""
     if not netns_dir.is_dir():
         return []
-    return sorted(p.name for p in netns_dir.iterdir() if p.name.startswith(prefix))
+    pattern = re.compile(re.escape(prefix) + r"[0-9]+")
+    return sorted(p.name for p in netns_dir.iterdir() if pattern.fullmatch(p.name))
 
 
 def ensure_bridge(bridge: str) -> None:

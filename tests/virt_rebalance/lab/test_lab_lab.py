@@ -159,6 +159,7 @@ def test_status_and_a_stopped_libvirtd(small_lab: Lab) -> None:
         status = small_lab.status()
         assert [(h.host.name, h.up) for h in status.hosts] == [("h1", False), ("h2", True)]
         assert small_lab.where("g1") == ["h1"]  # the guest runs on without its libvirtd
+        assert ("g1", "h1", "running (libvirtd down)") in {(d.name, d.host, d.state) for d in status.domains}
         text = runner.invoke(main, ["lab", "status", "--name", small_lab.name])
         assert text.exit_code == 0 and "down" in text.output
     finally:
@@ -193,6 +194,7 @@ def test_cli_up_status_down() -> None:
             ("g3", "h2"),
         ]
         pids = lab_pids(Lab(name))
+        (Lab(name).dir / "lab.json").write_text("{damaged")  # down still finds everything by the name
     finally:
         down = runner.invoke(main, ["lab", "down", "--name", name])
     assert down.exit_code == 0, down.output

@@ -10,6 +10,7 @@ import pytest
 from planner.errors import LabError
 from tests import lab_fixture
 from tests.lab_fixture import lab_name
+from virt_rebalance.lab import network
 from virt_rebalance.lab.naming import LabNames, check_name
 
 NAMES = ["default", "demo", "exec", "collect", "a", "x" * 32, "apply-lab-123456-0"]
@@ -105,3 +106,10 @@ def test_new_hosts_get_their_names_and_distinct_host_uuids() -> None:
     assert (a.name, a.address, a.uri, a.kvm) == ("h1", names.address("h1"), names.uri("h1"), True)
     assert (b.name, b.netns, b.hostname, b.kvm) == ("h2", "vrl-demo-h2", "demo-h2", False)
     assert a.host_uuid != b.host_uuid != names.new_host(2, kvm=False).host_uuid
+
+
+def test_a_lab_finds_only_its_own_namespaces(tmp_path: Path) -> None:
+    for ns in ("vrl-demo-h1", "vrl-demo-h12", "vrl-demo-h-h1", "vrl-demo2-h1", "vrl-demo-hx", "other"):
+        (tmp_path / ns).touch()
+    assert network.list_netns(LabNames("demo").netns_prefix, tmp_path) == ["vrl-demo-h1", "vrl-demo-h12"]
+    assert network.list_netns(LabNames("demo-h").netns_prefix, tmp_path) == ["vrl-demo-h-h1"]
