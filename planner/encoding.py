@@ -216,11 +216,7 @@ class Encoding:
         status = solver.solve(self.model)
         wall = solver.wall_time
         if status == cp_model.INFEASIBLE:
-            conflicts: tuple[Named, ...] = ()
-            if self.explain:
-                index = {lit.index: rule for rule, lit in self._guards.values()}
-                conflicts = tuple(index[i] for i in solver.sufficient_assumptions_for_infeasibility())
-            return Solution("infeasible", {}, conflicts, wall)
+            return Solution("infeasible", {}, self._conflicts(solver, time_limit_s), wall)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Solution("unknown", {}, (), wall)
         placement = dict(self.fixed)
@@ -229,6 +225,24 @@ class Encoding:
                 placement[vm] = host
         kind: Literal["optimal", "feasible"] = "optimal" if status == cp_model.OPTIMAL else "feasible"
         return Solution(kind, placement, (), wall)
+
+    def _conflicts(self, solver: cp_model.CpSolver, time_limit_s: float) -> tuple[Named, ...]:
+        """The rules behind an infeasible answer: CP-SAT's sufficient assumptions, shrunk by dropping
+        each one in turn and keeping it out while the rest stays infeasible."""
+        if not self.explain:
+            return ()
+        index = {lit.index: (rule, lit) for rule, lit in self._guards.values()}
+        core = [index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in index]
+        for entry in list(core):
+            rest = [lit for _, lit in core if lit is not entry[1]]
+            self.model.clear_assumptions()
+            self.model.add_assumptions(rest)
+            probe = cp_model.CpSolver()
+            probe.parameters.max_time_in_seconds = max(0.2, time_limit_s / 4)
+            probe.parameters.num_workers = solver.parameters.num_workers
+            if probe.solve(self.model) == cp_model.INFEASIBLE:
+                core.remove(entry)
+        return tuple(rule for rule, _ in core)
 
     # -- balance terms ---------------------------------------------------------------------------
 

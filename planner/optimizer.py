@@ -101,9 +101,10 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
     scores = {hl.host: score(hl, policy.cpu_weight, policy.memory_weight) for hl in before}
     hint = baseline(p)
     notes: list[str] = []
-    if policy.evacuate:
+    if policy.evacuate and policy.max_migrations is None and policy.max_moved_mib is None:
         # Guests the greedy pass could not fit stay (room ran out once the others moved); the solver
-        # may still find them room, and Evacuate rewards it.
+        # may still find them room, and Evacuate rewards it. (Under a budget, a guest left behind may
+        # be the budget's doing: the solver then says which rules conflict.)
         extra = crowded_out(cluster, policy.evacuate, hint, stays)
         if extra:
             stays += extra

@@ -46,11 +46,13 @@ def move_cost_points(vm: Vm, policy: Policy) -> float:
     return 1.0 + policy.move_cost_per_gib * vm.memory_mib / 1024.0 * calm
 
 
-def full_domains(p: Problem) -> Domains:
+def full_domains(p: Problem, home: bool = False) -> Domains:
+    """Every allowed host per guest; with `home`, its own host too even where a rule forbids staying
+    (so that rule's encoding, under its assumption, can be blamed in a conflict)."""
     out: Domains = {}
     for vm in p.cluster.vms:
         others = tuple(h for h in p.dests[vm.uuid] if h != vm.host)
-        out[vm.uuid] = ((vm.host,) if p.may_stay[vm.uuid] else ()) + others
+        out[vm.uuid] = ((vm.host,) if home or p.may_stay[vm.uuid] else ()) + others
     return out
 
 
@@ -130,8 +132,10 @@ def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time
     sol = enc.solve(time_limit_s, p.policy.seed, p.policy.workers)
     if sol.status != "infeasible":
         return sol
-    full = full_domains(p)
-    explainer = encode(p, full if sum(map(len, full.values())) <= 4 * SMALL_PAIRS else domains, explain=True)
+    full = full_domains(p, home=True)
+    if sum(map(len, full.values())) > 4 * SMALL_PAIRS:
+        full = {u: tuple(dict.fromkeys((p.cluster.vm_by_uuid[u].host, *d))) for u, d in domains.items()}
+    explainer = encode(p, full, explain=True)
     return explainer.solve(max(1.0, time_limit_s), p.policy.seed, p.policy.workers)
 
 
