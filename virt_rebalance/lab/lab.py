@@ -100,7 +100,8 @@ class Lab:
         current = state.load(self.names.state_file) or LabState(
             self.name, self.names.bridge, self.names.subnet, self.nic_mibps
         )
-        wanted = [self.names.new_host(i, kvm=i <= count - no_kvm) for i in range(1, count + 1)]
+        kvm = Path("/dev/kvm").exists()  # on a machine without KVM no host offers it
+        wanted = [self.names.new_host(i, kvm=kvm and i <= count - no_kvm) for i in range(1, count + 1)]
         if current.hosts and [r.host.name for r in current.hosts] != [h.name for h in wanted]:
             raise LabError(
                 f"lab {self.name} already has {len(current.hosts)} hosts",
