@@ -185,14 +185,13 @@ def test_unmigratable_guests_carry_their_reason(snapshot: Cluster, name: str, re
 def test_round_trips_grow_with_guests_not_stats_calls(
     counted: tuple[Cluster, Counter[str], float, int],
 ) -> None:
-    cluster, calls, took, _ = counted
+    cluster, calls, _, _ = counted
     hosts = len(cluster.hosts)  # two readings per host, and a few more when a dirty rate runs late
     assert 2 * hosts <= calls["Connection.getAllDomainStats"] <= 2 * hosts + hosts * 5
     assert calls["Domain.XMLDesc"] == len(cluster.vms)
     assert calls["Connection.compareHypervisorCPU"] == len(cluster.hosts) * len(
         [s for s in cluster.cpu_signatures if s.mode in ("custom", "host-model") and s.model]
     )
-    assert took < 3.0 + 10  # the CPU interval, plus round trips on a busy 2-core machine
 
 
 def test_stopped_libvirtd_is_unreachable_and_a_password_never_shows(lab: Lab, tmp_path: Path) -> None:
