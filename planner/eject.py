@@ -56,9 +56,14 @@ def _chain(
 
 
 def eject_peak(
-    mover: Mover, dests: Mapping[str, tuple[str, ...]], receivers: Collection[str], frozen: Collection[str]
+    mover: Mover,
+    dests: Mapping[str, tuple[str, ...]],
+    receivers: Collection[str],
+    frozen: Collection[str],
+    stop_pct: float = 0.0,
 ) -> int:
-    """Lower the peak with ejection chains, hottest host first; returns how many chains were made."""
+    """Lower the peak with ejection chains, hottest host first, until it is at `stop_pct`; returns how
+    many chains were made."""
     state = mover.state
     cluster = state.cluster
     hot = [(-state.score(h), state.version[h], h) for h in receivers]
@@ -71,6 +76,8 @@ def eject_peak(
         if not hot:
             break
         host = hot[0][2]
+        if state.score(host) <= stop_pct:
+            break
         limit = state.score(host) - 1e-6
         guests = [cluster.vm_by_uuid[u] for u in state.guests[host] if u not in frozen]
         relieved = False

@@ -13,7 +13,22 @@ from collections.abc import Collection, Mapping
 
 from planner.eject import eject_peak
 from planner.load_state import LoadState, Mover, by_size
-from planner.model import Cluster
+from planner.model import Cluster, Vm
+
+#: How close to the target the smart pass brings the hottest host before it stops moving guests.
+TARGET_SLACK_PCT = 0.5
+
+
+def cheapest_cover_first(state: LoadState, host: str, guests: list[Vm], target_pct: float) -> list[Vm]:
+    """`guests` with, first, the smallest one whose leaving brings `host` down to `target_pct`."""
+    use, cap = state.use[host], state.cap[host]
+    need_cpu = use[0] - target_pct / 100 * cap[0] if state.weights[0] else 0.0
+    need_mem = use[1] - target_pct / 100 * cap[1] if state.weights[1] else 0.0
+    covers = [g for g in guests if g.cpu_demand_millicores >= need_cpu and g.memory_mib >= need_mem]
+    if not covers:
+        return guests
+    best = min(covers, key=lambda g: (g.memory_mib, g.cpu_demand_millicores, g.uuid))
+    return [best, *(g for g in guests if g is not best)]
 
 
 def greedy(
@@ -27,13 +42,15 @@ def greedy(
     max_migrations: int | None = None,
     max_moved_mib: int | None = None,
     smart: bool = False,
+    target_pct: float | None = None,
 ) -> dict[str, str]:
     """A placement reached by greedy moves (every guest included; unmoved guests keep their host).
 
     The plain baseline stops as soon as the hottest host cannot be relieved. `smart` (the optimizer's
     hint) instead sets such a host aside and goes on with the next, picks among the least loaded hosts
     of each size the one that ends least loaded, and relieves the hottest hosts with ejection chains
-    (eject.py)."""
+    (eject.py). Given `target_pct` (the level the peak could reach), it tries first the guest that
+    alone brings its host down to the target for the least memory moved (fewer GiB moved)."""
     state = LoadState(cluster, dict(cluster.placement), cpu_weight, memory_weight)
     mover = Mover(state, max_migrations, max_moved_mib)
 
@@ -57,7 +74,11 @@ def greedy(
         if ver != state.version[host]:
             continue
         before = -neg
+        if target_pct is not None and before <= target_pct + TARGET_SLACK_PCT:
+            break  # every host is at the level the peak could reach: further moves only churn
         guests = by_size(state, host, [cluster.vm_by_uuid[u] for u in state.guests[host] if u not in frozen])
+        if target_pct is not None:
+            guests = cheapest_cover_first(state, host, guests, target_pct)
         for vm in guests:
             if not mover.allows(vm):
                 continue
@@ -75,5 +96,6 @@ def greedy(
             if h in receivers:
                 heapq.heappush(hot, (-state.score(h), state.version[h], h))
     if smart:
-        eject_peak(mover, dests, receivers, frozen)
+        stop = target_pct + TARGET_SLACK_PCT if target_pct is not None else 0.0
+        eject_peak(mover, dests, receivers, frozen, stop)
     return state.placement

@@ -81,6 +81,7 @@ def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
         p.policy.max_migrations,
         p.policy.max_moved_mib,
         smart=smart,
+        target_pct=p.levels_pct.get("peak") if smart else None,
     )
 
 
