@@ -19,7 +19,7 @@ from planner.load import host_loads, score
 from planner.model import Cluster, Vm
 from planner.plan import HostLoad
 from planner.rules import Affinity, MigrationBudget, UnaryRule
-from planner.solve import Problem, encode, tied
+from planner.solve import Problem, encode, objective_points, tied
 
 HOT_GUESTS = 60
 HOT_HOSTS = 4
@@ -48,7 +48,7 @@ def _neighbourhood(loads: Mapping[str, HostLoad], scores: Mapping[str, float], t
     return hot + coolest + extra
 
 
-def _sub(
+def neighbourhood_problem(
     p: Problem, placement: Mapping[str, str], hosts: list[str], loads: Mapping[str, HostLoad]
 ) -> Problem:
     names = set(hosts)
@@ -92,7 +92,7 @@ def _after(hl: HostLoad, vm: Vm, w: tuple[bool, bool]) -> float:
     return max(cpu if w[0] else 0.0, mem if w[1] else 0.0)
 
 
-def _domains(
+def neighbourhood_domains(
     p: Problem,
     sub: Problem,
     placement: Mapping[str, str],
@@ -166,15 +166,6 @@ def inside_hosts(sub: Problem) -> set[str]:
     return set(sub.cluster.host_by_name)
 
 
-def _peak(sub: Problem, placement: Mapping[str, str], p: Problem) -> float:
-    names = set(sub.receivers)
-    loads = host_loads(sub.cluster, placement)
-    return max(
-        (score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads if hl.host in names),
-        default=0.0,
-    )
-
-
 def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[str]) -> dict[str, str]:
     """Improve `placement` round by round until `deadline` (monotonic seconds) or nothing improves."""
     frozen = tied(p)
@@ -187,8 +178,8 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         if not scores or max(scores.values()) <= target:
             break
         by_host = {hl.host: hl for hl in loads}
-        sub = _sub(p, placement, _neighbourhood(by_host, scores, rounds), by_host)
-        domains = _domains(p, sub, placement, by_host, frozen)
+        sub = neighbourhood_problem(p, placement, _neighbourhood(by_host, scores, rounds), by_host)
+        domains = neighbourhood_domains(p, sub, placement, by_host, frozen)
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
         left = deadline - time.monotonic()
@@ -198,7 +189,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         if (
             changed
             and sol.status in ("optimal", "feasible")
-            and _peak(sub, sol.placement, p) <= _peak(sub, placement, p)
+            and objective_points(sub, sol.placement) < objective_points(sub, placement) - 1e-6
         ):
             placement.update(changed)
             gains += 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.candidates import Domains, restrict
-from planner.encoding import BP, Encoding, Resource, Solution
+from planner.encoding import BP, Encoding, Resource, Solution, capacity
 from planner.greedy import greedy
 from planner.model import Cluster, Vm
 from planner.policy import Policy
@@ -122,6 +122,35 @@ def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
             terms.append((round(move_cost_points(vm, p.policy) * BP), enc.moved(vm)))
     enc.minimize(terms, penalty_scale=BP)
     return enc
+
+
+def objective_points(p: Problem, placement: Mapping[str, str]) -> float:
+    """The objective of `encode` for a placement, in percentage points, without soft-rule penalties:
+    a cheap way to compare two placements of the same (sub)problem."""
+    use = {h: [0, 0] for h in p.receivers}
+    moves = 0.0
+    for vm in p.cluster.vms:
+        host = placement.get(vm.uuid, vm.host)
+        if host in use:
+            use[host][0] += vm.cpu_demand_millicores
+            use[host][1] += vm.memory_mib
+        if host != vm.host:
+            moves += move_cost_points(vm, p.policy)
+    hosts = p.peak_weight or len(p.receivers)
+    total = moves
+    for i, (resource, weight) in enumerate(
+        (("cpu", p.policy.cpu_weight), ("memory", p.policy.memory_weight))
+    ):
+        if weight <= 0 or not use:
+            continue
+        shares = [
+            100.0 * use[h][i] / max(1, capacity(p.cluster, h, "cpu" if i == 0 else "memory"))
+            for h in p.receivers
+        ]
+        level = p.levels_pct.get(resource, 0.0)
+        total += weight * hosts * max([p.outside_peak_pct.get(resource, 0.0), *shares])
+        total += weight * sum(max(0.0, s - level) for s in shares)
+    return total
 
 
 def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time_limit_s: float) -> Solution:
