@@ -36,6 +36,10 @@ class _Flow:
     sent: float = 0.0
     rate: float = 0.0
 
+    def ready(self, now: float) -> bool:
+        """Past its set-up (limits.setup_s): it takes bandwidth from `round_started` on."""
+        return now >= self.round_started - _EPS
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -171,7 +175,7 @@ def simulate(
         for m in policy.starts(now, [f.migration for f in active.values()], done, started):
             cap = float(m.bandwidth_mibps) if policy.capped and m.bandwidth_mibps > 0 else math.inf
             first = first_round(min(resident.get(m.vm_uuid, m.memory_mib), m.memory_mib))
-            active[m.id] = _Flow(m, cap, now, first, first.to_send_mib, now)
+            active[m.id] = _Flow(m, cap, now, first, first.to_send_mib, now + limits.setup_s)
             started.add(m.id)
         if not active:
             wake = policy.wake(now, started)
@@ -179,11 +183,19 @@ def simulate(
                 raise RuntimeError(f"{total - len(done)} migration(s) can never start")
             now = wake
             continue
-        _share(list(active.values()), nic_mibps)
-        step = min(f.left / f.rate for f in active.values())
+        moving = [f for f in active.values() if f.ready(now)]
+        for f in active.values():
+            f.rate = 0.0
+        _share(moving, nic_mibps)
+        step = min(
+            [f.left / f.rate for f in moving]
+            + [f.round_started - now for f in active.values() if not f.ready(now)]
+        )
         step = min(step, policy.wake(now, started) - now)
         now += step
         for key, flow in list(active.items()):
+            if flow.rate == 0.0:
+                continue
             moved = flow.rate * step
             flow.left -= moved
             flow.sent += moved

@@ -38,4 +38,5 @@ class Budgets:
     max_concurrent: int = 8
     downtime_limit_ms: int = 300
     max_rounds: int = 30
+    setup_s: float = 0.0
     host_nic_mibps: dict[str, int] = field(default_factory=dict)

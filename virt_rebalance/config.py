@@ -96,6 +96,9 @@ class ExecuteConfig(_Strict):
     max_incoming_per_host: int = Field(2, ge=1)
     max_concurrent: int = Field(8, ge=1)
     downtime_limit_ms: int = Field(300, gt=0)
+    setup_s: float = Field(
+        2.0, ge=0, description="fixed cost of each migration besides its transfer (prepare, start, confirm)"
+    )
     stall_timeout_s: float = Field(60.0, gt=0)
     time_limit_factor: float = Field(4.0, gt=1)
     time_limit_floor_s: float = Field(60.0, ge=0, description="no time limit shorter than this, seconds")
@@ -198,6 +201,7 @@ class Config(_Strict):
             max_incoming_per_host=e.max_incoming_per_host,
             max_concurrent=e.max_concurrent,
             downtime_limit_ms=e.downtime_limit_ms,
+            setup_s=e.setup_s,
             host_nic_mibps={h.name: h.nic_mibps or self.defaults.nic_mibps for h in self.hosts},
         )
 

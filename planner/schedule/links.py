@@ -40,5 +40,9 @@ def links(cluster: Cluster, budgets: Budgets) -> Links:
         max_out=cap(budgets.max_outgoing_per_host),
         max_in=cap(budgets.max_incoming_per_host),
         max_total=cap(budgets.max_concurrent),
-        limits=Limits(downtime_limit_ms=budgets.downtime_limit_ms, max_rounds=budgets.max_rounds),
+        limits=Limits(
+            downtime_limit_ms=budgets.downtime_limit_ms,
+            max_rounds=budgets.max_rounds,
+            setup_s=budgets.setup_s,
+        ),
     )

@@ -26,6 +26,7 @@ class Limits:
     downtime_limit_ms: int = 300
     max_rounds: int = 30
     auto_converge: bool = True
+    setup_s: float = 0.0  # fixed cost outside the transfer: prepare, destination QEMU start, confirm
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ def estimate(
 ) -> Precopy:
     """Rounds, bytes, duration and downtime of migrating `memory_mib` at a constant `rate_mibps`.
 
+    The duration includes `limits.setup_s`, the fixed cost of every migration besides its transfer.
+
     Round 0 sends `resident_mib` when known (pages never touched are zero, and QEMU sends a zero page
     as a few bytes), else all of the guest's memory.
     """
@@ -110,7 +113,7 @@ def estimate(
     return Precopy(
         rounds=last.index,
         sent_mib=sent,
-        duration_s=sent / rate_mibps,
+        duration_s=limits.setup_s + sent / rate_mibps,
         downtime_s=last.to_send_mib / rate_mibps,
         converges=dirty_mibps < rate_mibps,
         throttle_pct=round(last.throttle * 100),

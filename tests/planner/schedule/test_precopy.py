@@ -90,3 +90,10 @@ def test_a_rate_of_zero_is_refused() -> None:
 def test_round_zero_sends_the_resident_memory_when_known(resident: int | None, first_round: int) -> None:
     cost = estimate(4096, 100, 0, PURE, resident_mib=resident)
     assert cost.sent_mib == first_round
+
+
+def test_setup_time_adds_to_every_estimate_but_not_to_bytes() -> None:
+    plain = estimate(1024, 100, 0)
+    with_setup = estimate(1024, 100, 0, Limits(setup_s=2.0))
+    assert with_setup.duration_s == pytest.approx(plain.duration_s + 2.0)
+    assert with_setup.sent_mib == plain.sent_mib
