@@ -172,7 +172,9 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     receivers = set(p.receivers)
     target = p.levels_pct.get("peak", 0.0) + 0.5
     rounds = gains = stale = 0
-    while time.monotonic() < deadline - 0.2 and stale < 6:
+    # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
+    budget = int((deadline - time.monotonic()) / (2 * ROUND_S))
+    while rounds < budget and time.monotonic() < deadline - 0.2 and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
         if not scores or max(scores.values()) <= target:
@@ -182,8 +184,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         domains = neighbourhood_domains(p, sub, placement, by_host, frozen)
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
-        left = deadline - time.monotonic()
-        sol = enc.solve(min(left, ROUND_S), p.policy.seed + rounds, p.policy.workers)
+        sol = enc.solve(ROUND_S, p.policy.seed + rounds, p.policy.workers)
         rounds += 1
         changed = {u: h for u, h in sol.placement.items() if placement[u] != h}
         if (

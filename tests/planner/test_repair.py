@@ -49,3 +49,9 @@ def test_repair_moves_an_affinity_pair_as_one() -> None:
     got = repair(p, dict(hint), time.monotonic() + 2.0, notes)
     assert {got[v.uuid] for v in pair} == {"big"}
     assert check_placement(cluster, got, policy) == []
+
+
+def test_the_large_path_is_deterministic() -> None:
+    cluster = generate(40, 1200, 5)
+    policy = Policy(time_limit_s=2.0)
+    assert optimize(cluster, policy).placement == optimize(cluster, policy).placement
