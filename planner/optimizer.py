@@ -28,7 +28,7 @@ from planner.reasons import move_reasons
 from planner.repair import repair
 from planner.rules import Evacuate, rules_for
 from planner.rules.rule import Rule
-from planner.solve import Problem, baseline, move_cost_points, receivers_of, solve, tied
+from planner.solve import Problem, baseline, kept_by_heuristics, move_cost_points, receivers_of, solve
 from planner.stays import crowded_out, upfront_stays
 from planner.violation import Violation
 
@@ -146,7 +146,14 @@ def _solve(
         costs = {vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms}
         weights = (p.policy.cpu_weight, p.policy.memory_weight)
         trimmed, undone = trim(
-            p.cluster, repaired, set(p.receivers), p.may_stay, p.levels_pct, costs, weights, tied(p)
+            p.cluster,
+            repaired,
+            set(p.receivers),
+            p.may_stay,
+            p.levels_pct,
+            costs,
+            weights,
+            kept_by_heuristics(p),
         )
         notes.append(f"anti-churn: {undone} moves not worth their cost undone")
         return "feasible", trimmed

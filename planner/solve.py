@@ -68,14 +68,26 @@ def tied(p: Problem) -> frozenset[str]:
     return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
 
 
+def kept_by_heuristics(p: Problem) -> frozenset[str]:
+    """Guests the heuristics leave where they are: members of affinity and anti-affinity groups (hard
+    or soft) and of soft pins, whose costs only the solver weighs."""
+    names = {
+        n
+        for r in p.rules
+        if isinstance(r, (Affinity, AntiAffinity)) or (isinstance(r, Pin) and not r.hard)
+        for n in r.vms
+    }
+    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+
+
 def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
-    """The greedy placement; members of hard affinity and anti-affinity groups stay put in it."""
+    """The greedy placement; guests named by group rules and soft pins stay put in it."""
     return greedy(
         p.cluster,
         p.may_stay,
         p.dests,
         set(p.receivers),
-        tied(p),
+        kept_by_heuristics(p),
         p.policy.cpu_weight,
         p.policy.memory_weight,
         p.policy.max_migrations,

@@ -53,9 +53,16 @@ def clusters(draw: st.DrawFn) -> Cluster:
 
 
 @SETTINGS
-@given(clusters(), st.booleans())
-def test_every_plan_passes_every_check_or_the_conflict_is_explained(cluster: Cluster, evacuate: bool) -> None:
-    policy = Policy(time_limit_s=0.5, evacuate=("h1",) if evacuate else ())
+@given(clusters(), st.booleans(), st.sampled_from([None, 0, 1, 3]), st.booleans())
+def test_every_plan_passes_every_check_or_the_conflict_is_explained(
+    cluster: Cluster, evacuate: bool, budget: int | None, exclude: bool
+) -> None:
+    policy = Policy(
+        time_limit_s=0.5,
+        evacuate=("h1",) if evacuate else (),
+        max_migrations=budget,
+        exclude=("h0",) if exclude else (),
+    )
     try:
         target = optimize(cluster, policy)
     except InfeasibleError as err:
