@@ -22,6 +22,7 @@ from planner.plan import Plan
 from virt_rebalance import output, progress
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config
+from virt_rebalance.jobs import lock
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
 
 
@@ -65,7 +66,11 @@ def apply(
     from executor.apply import apply_plan
 
     try:
-        with progress.show(len(plan.migrations)) as on_event:
+        # The run lock too, so a hand-run apply never overlaps a nightly run or an evacuation.
+        with (
+            lock.hold(config.state_dir, f"apply {plan_file}"),
+            progress.show(len(plan.migrations)) as on_event,
+        ):
             report = apply_plan(plan, config, resume=resume, force=force, deadline=until, progress=on_event)
     except LockedError as exc:
         output.error(str(exc))

@@ -96,3 +96,13 @@ def test_locked_out_exits_5(lab: Lab) -> None:
     result = CliRunner().invoke(main, ["apply", plan, "--config", config])
     holder.close()
     assert result.exit_code == 5 and "another run holds" in result.output
+
+
+def test_apply_waits_for_no_one_while_a_nightly_run_holds_the_run_lock(lab: Lab) -> None:
+    from virt_rebalance.jobs import lock
+
+    plan, config = files(lab, lab.move("m1", "a", "h1", "h2"))
+    with lock.hold(lab.tmp / "state", "nightly run"):
+        result = CliRunner().invoke(main, ["apply", plan, "--config", config])
+    assert result.exit_code == 5 and "nightly run" in result.output
+    assert lab.world.migrations == [] and lab.where("a") == ["h1"]
