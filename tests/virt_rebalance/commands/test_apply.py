@@ -98,7 +98,7 @@ def test_locked_out_exits_5(lab: Lab) -> None:
     assert result.exit_code == 5 and "another run holds" in result.output
 
 
-def test_apply_waits_for_no_one_while_a_nightly_run_holds_the_run_lock(lab: Lab) -> None:
+def test_apply_refuses_while_a_nightly_run_holds_the_run_lock(lab: Lab) -> None:
     from virt_rebalance.jobs import lock
 
     plan, config = files(lab, lab.move("m1", "a", "h1", "h2"))
