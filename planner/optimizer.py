@@ -203,6 +203,10 @@ def _finish(
     after = host_loads(cluster, placement)
     receivers = set(receivers_of(cluster, (*policy.exclude, *policy.evacuate)))
     w = (policy.cpu_weight, policy.memory_weight)
+    balance_after = balance([hl for hl in after if hl.host in receivers], *w)
+    gap = f"peak {balance_after.peak_pct:.1f}% against a lower bound of {bound:.1f}%: a gap of " + (
+        f"{balance_after.peak_pct - bound:.1f} points"
+    )
     return Target(
         placement=dict(placement),
         reasons=move_reasons(cluster, placement, before, after, policy.evacuate),
@@ -210,9 +214,9 @@ def _finish(
         before=before,
         after=after,
         balance_before=balance([hl for hl in before if hl.host in receivers], *w),
-        balance_after=balance([hl for hl in after if hl.host in receivers], *w),
+        balance_after=balance_after,
         peak_lower_bound_pct=round(bound, 2),
         status=status,
         solve_s=round(time.monotonic() - start, 3),
-        notes=tuple(notes),
+        notes=(*notes, gap),
     )
