@@ -19,10 +19,10 @@ import click
 from benchmarks.generator import generate
 from planner.load import balance, host_loads
 from planner.model import Cluster
-from planner.optimizer import _problem, optimize
+from planner.optimizer import optimize
 from planner.policy import Policy
 from planner.rules import rules_for
-from planner.solve import baseline
+from planner.solve import baseline, build_problem
 
 SIZES = ((100, 2000, 1.2), (1000, 20000, 14.0), (5000, 30000, 45.0))
 
@@ -61,7 +61,7 @@ def run(hosts: int, guests: int, seed: int, time_limit: float) -> list[dict[str,
     receivers = {h.name for h in cluster.hosts if h.accepts_guests}
     rows = [_row("optimizer", cluster, dict(target.placement), receivers, took, target.peak_lower_bound_pct)]
     start = time.monotonic()
-    problem = _problem(cluster, policy, rules_for(cluster, policy))
+    problem = build_problem(cluster, policy, rules_for(cluster, policy))
     greedy = baseline(problem, smart=False)
     rows.append(
         _row("greedy", cluster, greedy, receivers, time.monotonic() - start, target.peak_lower_bound_pct)

@@ -16,7 +16,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.bound import peak_bound
 from planner.candidates import classes, why_stuck
 from planner.churn import trim
 from planner.errors import InfeasibleError, PlannerBugError
@@ -27,8 +26,15 @@ from planner.policy import Policy
 from planner.reasons import move_reasons
 from planner.repair import repair
 from planner.rules import Evacuate, rules_for
-from planner.rules.rule import Rule
-from planner.solve import Problem, baseline, kept_by_heuristics, move_cost_points, receivers_of, solve
+from planner.solve import (
+    Problem,
+    baseline,
+    build_problem,
+    kept_by_heuristics,
+    move_cost_points,
+    receivers_of,
+    solve,
+)
 from planner.stays import crowded_out, upfront_stays
 from planner.violation import Violation
 
@@ -70,20 +76,6 @@ def check_placement(
     return [v for r in rules_for(cluster, policy, stays) if r.hard for v in r.check(cluster, placement)]
 
 
-def _problem(
-    cluster: Cluster,
-    policy: Policy,
-    rules: tuple[Rule, ...],
-    known: tuple[dict[str, bool], dict[str, tuple[str, ...]]] | None = None,
-) -> Problem:
-    may_stay, dests = known or classes(cluster, rules)
-    receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
-    stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
-    leaving = frozenset(u for u, ok in may_stay.items() if not ok)
-    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests)
-    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)
-
-
 def optimize(cluster: Cluster, policy: Policy) -> Target:
     """The target placement for `cluster` under `policy`; raises InfeasibleError with the conflicts."""
     start = time.monotonic()
@@ -92,7 +84,7 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
     stays = upfront_stays(cluster, policy.evacuate, rules0, dests)
     rules = rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays))
     # The rules differ from rules0 only in letting the stays stay.
-    p = _problem(cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests))
+    p = build_problem(cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests))
     for vm in cluster.vms:
         if not p.may_stay[vm.uuid] and not any(h != vm.host for h in p.dests[vm.uuid]):
             raise InfeasibleError([why_stuck(cluster, rules, vm)])
@@ -109,7 +101,7 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
         if extra:
             stays += extra
             known = ({**p.may_stay, **{s.vm_uuid: True for s in extra}}, dict(p.dests))
-            p = _problem(
+            p = build_problem(
                 cluster, policy, rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays)), known
             )
     sol_status, placement = _solve(p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes)

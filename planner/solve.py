@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner.candidates import Domains, restrict
+from planner.bound import peak_bound
+from planner.candidates import Domains, classes, restrict
 from planner.encoding import BP, Encoding, Resource, Solution, capacity
 from planner.greedy import greedy
 from planner.model import Cluster, Vm
@@ -184,3 +185,19 @@ def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time
 def receivers_of(cluster: Cluster, closed: Sequence[str]) -> tuple[str, ...]:
     shut = set(closed)
     return tuple(h.name for h in cluster.hosts if h.accepts_guests and h.name not in shut)
+
+
+def build_problem(
+    cluster: Cluster,
+    policy: Policy,
+    rules: tuple[Rule, ...],
+    known: tuple[dict[str, bool], dict[str, tuple[str, ...]]] | None = None,
+) -> Problem:
+    """The problem `optimize` solves: each guest's allowed hosts (`known` when already computed), the
+    receiving hosts and the levels and bound of the peak."""
+    may_stay, dests = known or classes(cluster, rules)
+    receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
+    stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
+    leaving = frozenset(u for u, ok in may_stay.items() if not ok)
+    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests)
+    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)

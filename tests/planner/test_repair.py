@@ -9,11 +9,11 @@ import pytest
 from benchmarks.generator import generate
 from planner.load import balance, host_loads
 from planner.model import PlacementRule
-from planner.optimizer import _problem, check_placement, optimize
+from planner.optimizer import check_placement, optimize
 from planner.policy import Policy
 from planner.repair import repair
 from planner.rules import rules_for
-from planner.solve import baseline
+from planner.solve import baseline, build_problem
 from tests.builders import make_cluster, make_host, make_vm
 
 
@@ -27,7 +27,7 @@ def test_large_path_beats_the_baseline_and_keeps_every_rule(seed: int) -> None:
     assert any("peak repair" in n for n in target.notes)  # the large path ran
     stays = frozenset(s.vm_uuid for s in target.stays)
     assert check_placement(cluster, target.placement, policy, stays) == []
-    plain = baseline(_problem(cluster, policy, rules_for(cluster, policy)), smart=False)
+    plain = baseline(build_problem(cluster, policy, rules_for(cluster, policy)), smart=False)
     receivers = {h.name for h in cluster.hosts if h.accepts_guests}
     plain_peak = balance([hl for hl in host_loads(cluster, plain) if hl.host in receivers]).peak_pct
     assert target.balance_after.peak_pct <= plain_peak
@@ -42,7 +42,7 @@ def test_repair_moves_an_affinity_pair_as_one() -> None:
     rules = [PlacementRule("affinity", "db", vms=("db0", "db1"))]
     cluster = make_cluster(hosts, [*pair, *filler], rules)
     policy = Policy(time_limit_s=2.0)
-    p = _problem(cluster, policy, rules_for(cluster, policy))
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
     hint = baseline(p)
     assert all(hint[v.uuid] == "small" for v in pair)  # the heuristics leave tied guests alone
     notes: list[str] = []

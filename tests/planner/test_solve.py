@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 
 from planner.model import PlacementRule
-from planner.optimizer import _problem, optimize
+from planner.optimizer import optimize
 from planner.policy import Policy
 from planner.rules import rules_for
-from planner.solve import candidate_domains, kept_by_heuristics, move_cost_points, objective_points
+from planner.solve import (
+    build_problem,
+    candidate_domains,
+    kept_by_heuristics,
+    move_cost_points,
+    objective_points,
+)
 from tests.builders import make_cluster, make_host, make_vm
 
 
@@ -41,7 +47,7 @@ def test_for_equal_gain_the_cheaper_guest_moves(field: str, low: int, high: int)
 def test_objective_points_weigh_peak_excess_and_moves() -> None:
     a = make_vm(host="h1", memory_mib=16384, cpu_millicores=0)
     cluster = make_cluster([make_host("h1"), make_host("h2")], [a])
-    p = _problem(cluster, Policy(cpu_weight=0), rules_for(cluster, Policy()))
+    p = build_problem(cluster, Policy(cpu_weight=0), rules_for(cluster, Policy()))
     stay = objective_points(p, {a.uuid: "h1"})
     move = objective_points(p, {a.uuid: "h2"})
     assert stay == pytest.approx(2 * 25.0 + (25.0 - p.levels_pct["memory"]))
@@ -53,13 +59,13 @@ def test_small_problems_keep_every_candidate_and_large_ones_a_few() -> None:
     vms = [make_vm(host="h0", memory_mib=512) for _ in range(600)]
     cluster = make_cluster(hosts, vms)
     policy = Policy(candidates_per_vm=4)
-    p = _problem(cluster, policy, rules_for(cluster, policy))
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
     hint = dict(cluster.placement)
     scores = {h.name: 0.0 for h in hosts} | {"h0": 90.0}
     domains = candidate_domains(p, hint, scores)
     assert max(len(d) for d in domains.values()) <= 4 + 2
     small = make_cluster(hosts[:3], vms[:5])
-    ps = _problem(small, policy, rules_for(small, policy))
+    ps = build_problem(small, policy, rules_for(small, policy))
     assert all(len(d) == 3 for d in candidate_domains(ps, dict(small.placement), scores).values())
 
 
@@ -72,5 +78,5 @@ def test_guests_of_group_rules_and_soft_pins_are_left_to_the_solver() -> None:
         PlacementRule("pin", "d", vms=("v4",), hosts=("h1",)),
     ]
     cluster = make_cluster([make_host("h1")], vms, rules)
-    p = _problem(cluster, Policy(), rules_for(cluster, Policy()))
+    p = build_problem(cluster, Policy(), rules_for(cluster, Policy()))
     assert kept_by_heuristics(p) == {v.uuid for v in vms[:4]}
