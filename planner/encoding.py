@@ -25,8 +25,12 @@ DETERMINISTIC_SHARE = 0.6
 
 
 class Named(Protocol):
+    """What the encoding needs of a rule: its name (for variable names) and words for conflicts."""
+
     @property
     def name(self) -> str: ...
+
+    def describe(self) -> str: ...
 
 
 def demand(vm: Vm, resource: Resource) -> int:

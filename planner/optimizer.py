@@ -152,7 +152,7 @@ def _solve(
     sol = solve(p, hint, scores, left)
     if sol.status == "infeasible":
         if sol.conflicts:
-            raise InfeasibleError([r.describe() for r in sol.conflicts])  # type: ignore[attr-defined]
+            raise InfeasibleError([r.describe() for r in sol.conflicts])
         raise InfeasibleError([])
     if sol.status == "unknown":
         broken = check_placement(p.cluster, hint, p.policy, _stays_of(p))
