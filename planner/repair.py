@@ -4,8 +4,10 @@ A model over every guest of a large cluster cannot even load within the time tar
 takes the hottest hosts of the current placement and a window of cool ones (sliding from round to round),
 frees the guests on them to move among them (several candidates each), keeps everything else fixed, and
 lets CP-SAT minimise the same objective over that neighbourhood, hinted with the current placement so the
-answer is never worse. Guests of hard affinity and anti-affinity groups stay put; the migration budget
-of each round is what the moves outside the neighbourhood leave.
+answer is never worse (a round's answer is kept only when it scores better). A hard affinity group wholly
+inside a neighbourhood moves as one; other guests of hard groups stay put. The peak of the hosts outside
+is the floor of the neighbourhood's peak, and the migration budget of a round is what the moves outside
+it leave.
 """
 
 from __future__ import annotations
@@ -154,16 +156,12 @@ def _groups_inside(
         if (
             len(homes) == 1
             and all(p.may_stay[m.uuid] for m in members)
-            and members[0].host in inside_hosts(sub)
+            and members[0].host in sub.cluster.host_by_name
         ):
             picks.add(members[0].host)
         for m in members:
             out[m.uuid] = tuple(sorted(picks))
     return out
-
-
-def inside_hosts(sub: Problem) -> set[str]:
-    return set(sub.cluster.host_by_name)
 
 
 def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[str]) -> dict[str, str]:
