@@ -166,7 +166,10 @@ def unblock(
     if len(cycle) == 1:  # it waits for room nobody will free: the target does not fit without it
         (leg,) = cycle
         staying = [s.vm_name for s in stays if s.host == leg.destination]
-        why = f"{leg.destination} has no room for it even after every planned departure"
+        where = (
+            f"{leg.destination}, where a temporary hop was to take it," if leg.temporary else leg.destination
+        )
+        why = f"{where} has no room for it even after every planned departure"
         why += f" ({', '.join(staying)} {'stays' if len(staying) == 1 else 'stay'} there)" if staying else ""
         return Unblock(leg, stay=stay(leg.vm, why, leg.source))
     names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)

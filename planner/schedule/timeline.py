@@ -9,6 +9,10 @@ is a choice: a leg that could only get part of a link starts now only if it woul
 waiting for the full rate (a slower migration re-sends more dirty memory). Among the legs that could
 start, the one with the most work behind it goes first: the busiest NIC it uses, the arrivals waiting
 for room on its source, or its own length; the best-placed leg that lacks room keeps it from others.
+
+When nothing runs and nothing fits, a hop planned up front (graph.with_hops, for its own order of moves)
+whose guest now fits at its target goes straight there; else graph.unblock looks at each guest's next
+leg, and a leg that stays takes its onward legs with it: the guest stays where that leg starts.
 """
 
 from __future__ import annotations
@@ -95,13 +99,19 @@ def timeline(cluster: Cluster, target: Mapping[str, str], net: Links) -> tuple[O
             continue
         if not run.pending:
             break
-        # Nothing runs and nothing fits: the pending legs wait for each other.
-        way = unblock(cluster, [legs[i] for i in run.pending], run.held, hops, stays)
-        i = next(i for i in run.pending if legs[i] is way.leg)
+        # Nothing runs and nothing fits: the ready legs (each guest's next one) wait for each other.
+        ready = [i for i in run.pending if run.ready(i)]
+        straight = next(filter(None, map(run.straight, ready)), None)
+        if straight:
+            notes.append(straight)
+            continue
+        way = unblock(cluster, [legs[i] for i in ready], run.held, hops, stays)
+        i = next(i for i in ready if legs[i] is way.leg)
         if way.via is None:
             assert way.stay is not None
             run.drop(i)
-            stays.append(way.stay)
+            # One record per guest: it stays where this leg starts, whatever with_hops expected.
+            stays[:] = [s for s in stays if s.vm_uuid != way.stay.vm_uuid] + [way.stay]
         else:
             hops[way.leg.vm.uuid] = hops.get(way.leg.vm.uuid, 0) + 1
             run.hop(i, way.via)
@@ -158,7 +168,8 @@ class _Run:
         )
         return -work, i
 
-    def _ready(self, i: int) -> bool:
+    def ready(self, i: int) -> bool:
+        """Whether leg `i`'s guest is at its source: it is no hop's onward leg, or that hop is done."""
         return i not in self.first_leg or self.first_leg[i] in self.done
 
     def _fits(self, i: int) -> bool:
@@ -170,7 +181,7 @@ class _Run:
             return
         waiting_on: dict[str, float] = {}  # per host, the longest chain of a ready leg lacking room there
         candidates = []  # ready legs lacking room (they keep it), or whose source can send now
-        for i in filter(self._ready, self.pending):
+        for i in filter(self.ready, self.pending):
             src, dst = self.legs[i].source, self.legs[i].destination
             if not self._fits(i):
                 waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
@@ -253,8 +264,32 @@ class _Run:
             self.n_in[leg.destination] -= 1
 
     def drop(self, i: int) -> None:
+        """Leg `i` will not run, so neither will the legs that follow it (its guest never gets there)."""
         self.pending.remove(i)
         self._count(i, -1)
+        for onward in [j for j, first in self.first_leg.items() if first == i]:
+            self.drop(onward)
+
+    def straight(self, i: int) -> str | None:
+        """Send a stuck hop's guest straight to its target if that has room now (with_hops planned the hop
+        for its own order of moves, not the timeline's); a note saying so, else None."""
+        chain = [i]
+        while onward := [j for j, first in self.first_leg.items() if first == chain[-1]]:
+            chain.append(onward[0])
+        leg, goal = self.legs[i], self.legs[chain[-1]]
+        if not leg.temporary or goal.temporary or goal.destination == leg.source:
+            return None
+        if not self.needs[i].fits_in(self.cap[goal.destination] - self.held[goal.destination]):
+            return None
+        for j in chain[1:]:
+            self.pending.remove(j)
+            self._count(j, -1)
+            del self.first_leg[j]
+        self._count(i, -1)
+        self.legs[i] = Leg(leg.vm, leg.source, goal.destination)
+        self._count(i, +1)
+        self.onward.clear()
+        return f"{leg.vm.name} goes straight to {goal.destination} after all, not through {leg.destination}"
 
     def hop(self, i: int, via: str) -> None:
         """Send leg `i`'s guest to `via` first; the onward leg waits for that one."""

@@ -136,3 +136,57 @@ def test_no_move_no_migration() -> None:
     guest = make_vm("g", "h1")
     plan = schedule(make_cluster(_hosts("h1", "h2"), [guest]), {guest.uuid: "h1"}, {}, Budgets())
     assert (plan.migrations, plan.makespan_s, plan.makespan_lower_bound_s) == ((), 0.0, 0.0)
+
+
+def _cluster(guests: list[tuple[str, str, int, int, str]]) -> tuple:
+    """Three 4-GiB hosts of 4 vCPUs; guests as (name, host, MiB, vCPUs, target host)."""
+    hosts = [make_host(f"h{i}", memory_mib=4 * GIB, cpus=1) for i in range(3)]
+    vms = [make_vm(n, h, memory_mib=m, vcpus=c) for n, h, m, c, _ in guests]
+    return make_cluster(hosts, vms), {v.uuid: g[4] for v, g in zip(vms, guests, strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("guests", "staying", "temporary"),
+    [
+        pytest.param(
+            [
+                ("g0", "h1", 512, 1, "h0"),
+                ("g1", "h0", 1024, 2, "h2"),
+                ("g2", "h0", 1024, 2, "h1"),
+                ("g3", "h1", 3072, 1, "h0"),
+                ("g4", "h2", 2048, 2, "h1"),
+            ],
+            {},
+            0,
+            id="its-target-has-room-by-then-so-it-goes-straight",
+        ),
+        pytest.param(
+            [
+                ("g0", "h2", 512, 2, "h2"),
+                ("g1", "h2", 1024, 1, "h0"),
+                ("g2", "h0", 512, 1, "h1"),
+                ("g3", "h0", 512, 2, "h1"),
+                ("g4", "h1", 3072, 2, "h2"),
+                ("g5", "h1", 1024, 1, "h0"),
+                ("g6", "h0", 512, 1, "h0"),
+            ],
+            {"g2": "h2", "g4": "h1"},
+            2,
+            id="its-second-hop-stays-and-takes-its-onward-leg-along",
+        ),
+    ],
+)
+def test_a_hop_planned_for_another_order_of_moves_ends_where_the_plan_says(
+    guests: list, staying: dict[str, str], temporary: int
+) -> None:
+    """with_hops plans hops in its own order, the timeline runs another (found by Hypothesis)."""
+    cluster, target = _cluster(guests)
+    one_at_a_time = Budgets(0, max_outgoing_per_host=1, max_incoming_per_host=1, max_concurrent=1)
+    plan = schedule(cluster, target, {}, one_at_a_time)
+    final = {vm.uuid: vm.host for vm in cluster.vms}
+    for m in plan.migrations:
+        final[m.vm_uuid] = m.destination
+    assert {s.vm_name: s.host for s in plan.unschedulable} == staying  # one record per guest
+    assert len(plan.unschedulable) == len(staying)
+    assert all(final[vm.uuid] == staying.get(vm.name, target[vm.uuid]) for vm in cluster.vms)
+    assert sum(m.temporary for m in plan.migrations) == temporary
