@@ -34,7 +34,7 @@ def _hosts(rng: np.random.Generator, count: int, guests: int) -> list[Host]:
     gens = rng.choice(3, size=count, p=[0.3, 0.4, 0.3])
     hosts = []
     for i in range(count):
-        gib = max(16, round(float(base_gib * scale[i]) / 16) * 16)
+        gib = max(64, round(float(base_gib * scale[i]) / 16) * 16)
         state = HostState.MAINTENANCE if rng.random() < 0.01 else HostState.ACTIVE
         hosts.append(
             Host(
@@ -81,7 +81,7 @@ def generate(hosts: int, guests: int, seed: int = 0) -> Cluster:
             h = int(np.argmin(used[0] / mem_cap + (~open_) * 10))
         used[:, h] += (mem, cpu, vcpus)
         g = int(gen_of[h]) if rng.random() < 0.7 else int(rng.integers(0, gen_of[h] + 1))
-        stuck = rng.random() < 0.02
+        stuck = gib <= 16 and rng.random() < 0.02  # passthrough guests are small ones here
         vms.append(
             Vm(
                 uuid=f"{seed:08x}-0000-4000-8000-{i:012x}",

@@ -17,6 +17,8 @@ from planner.model import Cluster
 
 #: Sets of hosts shared by fewer guests than this are not worth a bound of their own.
 MIN_CLASS_GUESTS = 10
+#: Guests allowed on at most this many hosts get a bound of their own.
+FEW_HOSTS = 64
 
 
 def water_level(fixed: np.ndarray, caps: np.ndarray, movable: float, with_floor: bool = True) -> float:
@@ -101,6 +103,47 @@ def class_bound(
     return best
 
 
+def guest_bound(
+    cluster: Cluster,
+    receivers: Sequence[str],
+    stuck: Mapping[str, bool],
+    dests: Mapping[str, tuple[str, ...]],
+    may_stay: Mapping[str, bool],
+    weighed: Sequence[Resource],
+) -> float:
+    """Wherever a guest with few allowed hosts (a hard pin, say) ends, its host carries at least that
+    guest and the load that cannot leave it: the least such share over its allowed hosts bounds the
+    peak. Guests that may stay on a host outside `receivers` do not count."""
+    inside = set(receivers)
+    fixed: dict[str, list[int]] = {}
+    for vm in cluster.vms:
+        if stuck.get(vm.uuid, False) and vm.host in inside:
+            row = fixed.setdefault(vm.host, [0] * len(weighed))
+            for i, r in enumerate(weighed):
+                row[i] += demand(vm, r)
+    best = 0.0
+    for vm in cluster.vms:
+        allowed = dests[vm.uuid]
+        if stuck.get(vm.uuid, False) or len(allowed) > FEW_HOSTS:
+            continue
+        home_ok = may_stay.get(vm.uuid, True)
+        if home_ok and vm.host not in inside:
+            continue
+        hosts = {h for h in allowed if h in inside} | ({vm.host} if home_ok else set())
+        shares = [
+            max(
+                100.0
+                * (fixed.get(h, [0] * len(weighed))[i] + demand(vm, r))
+                / max(1, capacity(cluster, h, r))
+                for i, r in enumerate(weighed)
+            )
+            for h in hosts
+        ]
+        if shares:
+            best = max(best, min(shares))
+    return best
+
+
 def peak_bound(
     cluster: Cluster,
     receivers: Sequence[str],
@@ -109,10 +152,12 @@ def peak_bound(
     memory_weight: int = 1,
     leaving: frozenset[str] = frozenset(),
     dests: Mapping[str, tuple[str, ...]] | None = None,
+    may_stay: Mapping[str, bool] | None = None,
 ) -> dict[str, float]:
     """Per weighed resource ("cpu", "memory"): the level the movable load fills hosts to (what the
     objective balances towards); "peak": the lower bound on the peak, the highest of those, of the
-    shares of load that cannot move and, given each guest's allowed hosts (`dests`), of the class bounds.
+    shares of load that cannot move and, given each guest's allowed hosts (`dests`), of the class and
+    guest bounds.
 
     Guests that must leave a host outside `receivers` (`leaving`, e.g. evacuated) land on them; other
     movable guests outside are left out: counting them could only raise the level.
@@ -130,5 +175,7 @@ def peak_bound(
     if dests is not None:
         for resource in weighed:
             peak = max(peak, class_bound(cluster, resource, receivers, stuck, dests, leaving))
+        if weighed:
+            peak = max(peak, guest_bound(cluster, receivers, stuck, dests, may_stay or {}, weighed))
     out["peak"] = peak
     return out

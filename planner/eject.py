@@ -3,8 +3,9 @@
 When every host sits near the water level, a big guest on the hottest host fits nowhere without making
 that host the new peak. An ejection chain moves it anyway, to a host with room for it, and then moves
 smaller guests off that host to others, until every host touched is below the old peak. A chain is
-tried in full and undone if it fails, so the peak never rises; the hottest host that no chain can
-relieve ends the search (the peak cannot drop further this way).
+tried in full and undone if it fails, so the peak never rises. A host no chain can relieve (its guests
+are tied by a rule, say) is set aside and the next hottest is tried, so that the others still come down
+for when the solver's repair frees it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Collection, Mapping
 from planner.load_state import Mover, by_size
 from planner.model import Vm
 
-MAX_ROUNDS = 2000
+MAX_ROUNDS_PER_HOST = 2
 TRIES = 4
 
 
@@ -70,7 +71,7 @@ def eject_peak(
     heapq.heapify(hot)
     state.touched.clear()
     chains = 0
-    for _ in range(MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS_PER_HOST * len(hot) + 10):
         while hot and hot[0][1] != state.version[hot[0][2]]:
             heapq.heappop(hot)
         if not hot:
@@ -94,7 +95,8 @@ def eject_peak(
             if relieved:
                 break
         if not relieved:
-            break
+            heapq.heappop(hot)  # set aside (until a chain touches it): the solver's repair may free it
+            continue
         chains += 1
         for h in state.touched:
             if h in receivers:

@@ -9,6 +9,9 @@ from collections.abc import Collection
 
 from planner.model import Cluster, Vm
 
+#: Host sizes (memory capacity) are told apart in steps of 1/6 octave (about 12%).
+SIZE_STEPS_PER_OCTAVE = 6
+
 
 class LoadState:
     """Loads and scores of every host, with lazily updated heaps of the coolest hosts per class."""
@@ -33,7 +36,7 @@ class LoadState:
         self.current = {h: self._score(h, 0, 0) for h in self.use}
         self.touched: list[str] = []
         self.heaps: dict[tuple[int, bool], list[list[tuple[float, int, str]]]] = {}
-        self.member_of: dict[str, list[list[tuple[float, int, str]]]] = {h: [] for h in self.use}
+        self.member_of: dict[str, list[tuple[list[tuple[float, int, str]], int]]] = {h: [] for h in self.use}
 
     def _add(self, vm: Vm, host: str, sign: int) -> None:
         use = self.use[host]
@@ -69,25 +72,35 @@ class LoadState:
             self.version[host] += 1
             self.current[host] = self._score(host, 0, 0)
             self.touched.append(host)
-            for heap in self.member_of[host]:
-                heapq.heappush(heap, (self.score(host), self.version[host], host))
+            for heap, kind in self.member_of[host]:
+                heapq.heappush(heap, (self.key(host, kind), self.version[host], host))
+
+    def key(self, host: str, kind: int) -> float:
+        """What a heap orders hosts by: 0 the score, 1 the CPU share, 2 the memory share."""
+        if kind == 0:
+            return self.current[host]
+        return self.use[host][kind - 1] / self.cap[host][kind - 1]
 
     def _heaps(self, dests: tuple[str, ...], by_size: bool) -> list[list[tuple[float, int, str]]]:
-        """The heaps of `dests` by current score: one, or one per host size (half-octaves of memory)."""
+        """Heaps of `dests`, coolest first: one by score; or, `by_size`, per host size
+        (SIZE_STEPS_PER_OCTAVE) one by CPU share and one by memory share, so that a guest heavy in one
+        resource finds the hosts light in it."""
         key = (id(dests), by_size)
         heaps = self.heaps.get(key)
         if heaps is None:
             parts: dict[int, list[str]] = {}
             for h in dests:
-                size = round(2 * math.log2(self.cap[h][1])) if by_size else 0
+                size = round(SIZE_STEPS_PER_OCTAVE * math.log2(self.cap[h][1])) if by_size else 0
                 parts.setdefault(size, []).append(h)
+            kinds = [k for k, on in ((1, self.weights[0]), (2, self.weights[1])) if on] if by_size else [0]
             heaps = []
             for part in parts.values():
-                heap = [(self.score(h), self.version[h], h) for h in part]
-                heapq.heapify(heap)
-                heaps.append(heap)
-                for h in part:
-                    self.member_of[h].append(heap)
+                for kind in kinds or [0]:
+                    heap = [(self.key(h, kind), self.version[h], h) for h in part]
+                    heapq.heapify(heap)
+                    heaps.append(heap)
+                    for h in part:
+                        self.member_of[h].append((heap, kind))
             self.heaps[key] = heaps
         return heaps
 
@@ -100,8 +113,8 @@ class LoadState:
         self, dests: tuple[str, ...], vm: Vm, exclude: str, count: int, smart: bool = True
     ) -> list[str]:
         """Up to `count` hosts of `dests` (not `exclude`) with room for `vm`, those that end least loaded
-        first. `smart`: drawn from the two least loaded hosts with room of each host size (so big guests
-        find big hosts); otherwise just the least loaded host with room."""
+        first. `smart`: drawn from the two least loaded hosts with room of each heap (see _heaps: big guests
+        find big hosts, memory-heavy ones hosts with free memory); otherwise the least loaded host with room."""
         fitting: list[str] = []
         for heap in self._heaps(dests, smart):
             held: list[tuple[float, int, str]] = []
@@ -116,7 +129,7 @@ class LoadState:
                     found += 1
             for entry in held:
                 heapq.heappush(heap, entry)
-        return sorted(fitting, key=lambda h: (self.score(h, vm, 1), h))[:count]
+        return sorted(set(fitting), key=lambda h: (self.score(h, vm, 1), h))[:count]
 
 
 class Mover:

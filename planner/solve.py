@@ -199,5 +199,7 @@ def build_problem(
     receivers = receivers_of(cluster, (*policy.exclude, *policy.evacuate))
     stuck = {vm.uuid: not any(h != vm.host for h in dests[vm.uuid]) for vm in cluster.vms}
     leaving = frozenset(u for u, ok in may_stay.items() if not ok)
-    levels = peak_bound(cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests)
+    levels = peak_bound(
+        cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests, may_stay
+    )
     return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)

@@ -7,6 +7,7 @@ import pytest
 
 from planner.bound import peak_bound, water_level
 from planner.candidates import classes
+from planner.model import PlacementRule
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
@@ -46,3 +47,18 @@ def test_guests_confined_to_new_hosts_raise_the_bound() -> None:
     names = tuple(h.name for h in hosts)
     assert peak_bound(cluster, names, {})["peak"] == pytest.approx(25.0, abs=0.01)
     assert peak_bound(cluster, names, {}, dests=dests)["peak"] == pytest.approx(50.0, abs=0.01)
+
+
+def test_a_guest_pinned_to_small_hosts_bounds_the_peak() -> None:
+    hosts = [
+        make_host("a", memory_mib=16384),
+        make_host("b", memory_mib=16384),
+        make_host("big", memory_mib=262144),
+    ]
+    pinned = make_vm("pinned", host="a", memory_mib=8192, cpu_millicores=0)
+    rules = [PlacementRule("pin", "lic", vms=("pinned",), hosts=("a", "b"))]
+    cluster = make_cluster(hosts, [pinned], rules)
+    may_stay, dests = classes(cluster, rules_for(cluster, Policy()))
+    got = peak_bound(cluster, ("a", "b", "big"), {}, dests=dests, may_stay=may_stay)
+    assert got["peak"] == pytest.approx(50.0)
+    assert got["memory"] < 5.0  # the level to balance towards is still the fill level
