@@ -5,7 +5,8 @@ takes the hottest hosts of the current placement and a window of cool ones (slid
 frees the guests on them to move among them (several candidates each), keeps everything else fixed, and
 lets CP-SAT minimise the same objective over that neighbourhood, hinted with the current placement so the
 answer is never worse (a round's answer is kept only when it scores better). A hard affinity group wholly
-inside a neighbourhood moves as one; other guests of hard groups stay put. The peak of the hosts outside
+inside a neighbourhood moves as one, other members of hard affinity groups stay put, and a member of a
+hard anti-affinity group may go anywhere its fellows are not. The peak of the hosts outside
 is the floor of the neighbourhood's peak, and the migration budget of a round is what the moves outside
 it leave.
 """
@@ -20,18 +21,27 @@ from planner.candidates import Domains
 from planner.load import host_loads, score
 from planner.model import Cluster, Vm
 from planner.plan import HostLoad
-from planner.rules import Affinity, MigrationBudget, UnaryRule
-from planner.solve import Problem, encode, objective_points, tied
+from planner.rules import Affinity, AntiAffinity, MigrationBudget, UnaryRule
+from planner.solve import Problem, encode, objective_points
 
 HOT_GUESTS = 60
 HOT_HOSTS = 4
-COOL_PER_HOT = 4
+COOL_PER_HOT = 2
+TARGETED_GUESTS = 3
+TARGETED_HOSTS = 3
 ROUND_S = 0.5
 
 
-def _neighbourhood(loads: Mapping[str, HostLoad], scores: Mapping[str, float], turn: int) -> list[str]:
-    """The hottest hosts (up to HOT_GUESTS guests), then twice as many cool ones: half the coolest in a
-    window that slides each turn, half those with the most room in absolute terms (big hosts)."""
+def _neighbourhood(
+    p: Problem,
+    placement: Mapping[str, str],
+    loads: Mapping[str, HostLoad],
+    scores: Mapping[str, float],
+    turn: int,
+) -> list[str]:
+    """The hottest hosts (up to HOT_GUESTS guests); for the biggest guests on them (a whole affinity
+    group as one), the allowed hosts where they would end least loaded; and a window of the coolest
+    hosts that slides each turn."""
     ranked = sorted(scores, key=lambda h: (-scores[h], h))
     hot: list[str] = []
     freed = 0
@@ -40,14 +50,48 @@ def _neighbourhood(loads: Mapping[str, HostLoad], scores: Mapping[str, float], t
             break
         hot.append(host)
         freed += loads[host].guests
-    rest = ranked[len(hot) :][::-1]
+    chosen = dict.fromkeys(hot)
+    w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
+    on_hot: dict[str, list[Vm]] = {h: [] for h in hot}
+    for vm in p.cluster.vms:
+        if placement[vm.uuid] in on_hot:
+            on_hot[placement[vm.uuid]].append(vm)
+    for host in hot:
+        for whole in _movable_units(p, on_hot[host])[:TARGETED_GUESTS]:
+            allowed = frozenset.intersection(*(frozenset(p.dests[m.uuid]) for m in whole[1]))
+            best = sorted(
+                (_after(loads[h], whole[0], w), h) for h in allowed if h in loads and h not in chosen
+            )
+            chosen.update(dict.fromkeys(h for _, h in best[:TARGETED_HOSTS]))
+    rest = [h for h in ranked[::-1] if h not in chosen]
     want = COOL_PER_HOT * len(hot) // 2 + 1
-    span = max(1, len(rest) // 2)
-    start = (turn * want) % span
-    coolest = rest[start : start + want]
-    roomy = sorted(rest, key=lambda h: -(loads[h].memory_capacity_mib - loads[h].memory_mib))
-    extra = [h for h in roomy if h not in coolest][:want]
-    return hot + coolest + extra
+    start = (turn * want) % max(1, len(rest) // 2)
+    chosen.update(dict.fromkeys(rest[start : start + want]))
+    return list(chosen)
+
+
+def _movable_units(p: Problem, guests: list[Vm]) -> list[tuple[Vm, list[Vm]]]:
+    """The guests of a host as units that move together (a hard affinity group, or one guest), each
+    with a stand-in guest carrying the unit's whole demand; biggest first."""
+    by_name = {vm.name: vm for vm in guests}
+    grouped: set[str] = set()
+    units: list[tuple[Vm, list[Vm]]] = []
+    for rule in p.rules:
+        if isinstance(rule, Affinity) and rule.hard and all(n in by_name for n in rule.vms):
+            members = [by_name[n] for n in rule.vms]
+            grouped.update(rule.vms)
+            units.append((_whole(members), members))
+    units += [(vm, [vm]) for vm in guests if vm.name not in grouped]
+    return sorted(units, key=lambda u: (-u[0].memory_mib, -u[0].cpu_demand_millicores, u[0].uuid))
+
+
+def _whole(members: list[Vm]) -> Vm:
+    return replace(
+        members[0],
+        cpu_millicores=sum(m.cpu_demand_millicores for m in members),
+        cpu_p95_millicores=None,
+        memory_mib=sum(m.memory_mib for m in members),
+    )
 
 
 def neighbourhood_problem(
@@ -109,6 +153,7 @@ def neighbourhood_domains(
     w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
     names = set(sub.cluster.host_by_name)
     out: Domains = _groups_inside(p, sub, placement, loads)
+    apart = _apart(p, placement)
     for vm in sub.cluster.vms:
         now = placement[vm.uuid]
         if vm.uuid in out:
@@ -121,12 +166,28 @@ def neighbourhood_domains(
         if allowed is None:
             allowed = frozenset(dests)
             allowed_cache[id(dests)] = allowed
-        ranked = sorted((_after(loads[h], vm, w), h) for h in receivers if h in allowed and h != now)
+        taken = apart.get(vm.uuid, frozenset())
+        ranked = sorted(
+            (_after(loads[h], vm, w), h) for h in receivers if h in allowed and h != now and h not in taken
+        )
         best = [h for _, h in ranked[:k]]
         picks = {now, *best}
         if vm.host in names and p.may_stay[vm.uuid]:
             picks.add(vm.host)
         out[vm.uuid] = tuple(sorted(picks))
+    return out
+
+
+def _apart(p: Problem, placement: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """For each guest of a hard anti-affinity group, the hosts its fellow members are on now: a
+    neighbourhood may not see those members, so it may not send the guest there."""
+    out: dict[str, frozenset[str]] = {}
+    for rule in p.rules:
+        if isinstance(rule, AntiAffinity) and rule.hard:
+            members = [p.cluster.vm_by_name[n] for n in rule.vms if n in p.cluster.vm_by_name]
+            for vm in members:
+                others = frozenset(placement[m.uuid] for m in members if m is not vm)
+                out[vm.uuid] = out.get(vm.uuid, frozenset()) | others
     return out
 
 
@@ -144,12 +205,7 @@ def _groups_inside(
         members = [inside[n] for n in rule.vms]
         now = placement[members[0].uuid]
         allowed = frozenset.intersection(*(frozenset(p.dests[m.uuid]) for m in members))
-        whole = replace(
-            members[0],
-            cpu_millicores=sum(m.cpu_demand_millicores for m in members),
-            cpu_p95_millicores=None,
-            memory_mib=sum(m.memory_mib for m in members),
-        )
+        whole = _whole(members)
         ranked = sorted((_after(loads[h], whole, w), h) for h in sub.receivers if h in allowed and h != now)
         picks = {now, *(h for _, h in ranked[: p.policy.candidates_per_vm])}
         homes = {m.host for m in members}
@@ -164,9 +220,15 @@ def _groups_inside(
     return out
 
 
+def _together(p: Problem) -> frozenset[str]:
+    """Members of hard affinity groups: they move only as a whole group (_groups_inside)."""
+    names = {n for r in p.rules if isinstance(r, Affinity) and r.hard for n in r.vms}
+    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+
+
 def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[str]) -> dict[str, str]:
     """Improve `placement` round by round until `deadline` (monotonic seconds) or nothing improves."""
-    frozen = tied(p)
+    frozen = _together(p)
     receivers = set(p.receivers)
     target = p.levels_pct.get("peak", 0.0) + 0.5
     rounds = gains = stale = 0
@@ -178,7 +240,9 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         if not scores or max(scores.values()) <= target:
             break
         by_host = {hl.host: hl for hl in loads}
-        sub = neighbourhood_problem(p, placement, _neighbourhood(by_host, scores, rounds), by_host)
+        sub = neighbourhood_problem(
+            p, placement, _neighbourhood(p, placement, by_host, scores, rounds), by_host
+        )
         domains = neighbourhood_domains(p, sub, placement, by_host, frozen)
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
