@@ -55,3 +55,19 @@ def test_the_large_path_is_deterministic() -> None:
     cluster = generate(40, 1200, 5)
     policy = Policy(time_limit_s=2.0)
     assert optimize(cluster, policy).placement == optimize(cluster, policy).placement
+
+
+def test_repair_moves_an_anti_affinity_member_but_never_next_to_a_fellow() -> None:
+    # web0 is alone on the hot host; web1 sits on the only other big host, so web0 goes to "spare".
+    hosts = [make_host("hot", memory_mib=32768), make_host("big", memory_mib=131072), make_host("spare")]
+    web0 = make_vm("web0", host="hot", memory_mib=24576, cpu_millicores=0)
+    web1 = make_vm("web1", host="big", memory_mib=4096, cpu_millicores=0)
+    rules = [PlacementRule("anti-affinity", "web", vms=("web0", "web1"))]
+    cluster = make_cluster(hosts, [web0, web1], rules)
+    policy = Policy(time_limit_s=2.0)
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    hint = baseline(p)
+    assert hint[web0.uuid] == "hot"  # the heuristics leave group members alone
+    got = repair(p, dict(hint), time.monotonic() + 2.0, [])
+    assert got[web0.uuid] == "spare"
+    assert check_placement(cluster, got, policy) == []
