@@ -43,6 +43,7 @@ def greedy(
     max_moved_mib: int | None = None,
     smart: bool = False,
     target_pct: float | None = None,
+    eject: bool = True,
 ) -> dict[str, str]:
     """A placement reached by greedy moves (every guest included; unmoved guests keep their host).
 
@@ -95,7 +96,7 @@ def greedy(
         for h in (host, dest):
             if h in receivers:
                 heapq.heappush(hot, (-state.score(h), state.version[h], h))
-    if smart:
+    if smart and eject:
         stop = target_pct + TARGET_SLACK_PCT if target_pct is not None else 0.0
         eject_peak(mover, dests, receivers, frozen, stop)
     return state.placement

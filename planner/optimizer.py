@@ -34,6 +34,7 @@ from planner.solve import (
     move_cost_points,
     receivers_of,
     solve,
+    with_chains,
 )
 from planner.stays import crowded_out, upfront_stays
 from planner.violation import Violation
@@ -134,7 +135,7 @@ def _solve(
 ) -> tuple[str, dict[str, str]]:
     pairs = sum(len(d) for d in p.dests.values())
     if pairs > LARGE_PAIRS and not check_placement(p.cluster, hint, p.policy, _stays_of(p)):
-        repaired = repair(p, dict(hint), time.monotonic() + left, notes)
+        repaired = with_chains(p, repair(p, dict(hint), time.monotonic() + left, notes))
         costs = {vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms}
         weights = (p.policy.cpu_weight, p.policy.memory_weight)
         trimmed, undone = trim(
