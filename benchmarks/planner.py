@@ -24,6 +24,7 @@ from planner.policy import Policy
 from planner.rules import rules_for
 from planner.solve import baseline, build_problem
 
+DEFAULT_MOVE_COST = Policy().move_cost_per_gib
 SIZES = ((100, 2000, 1.2), (1000, 20000, 14.0), (5000, 30000, 45.0))
 
 
@@ -52,9 +53,11 @@ def _row(
     }
 
 
-def run(hosts: int, guests: int, seed: int, time_limit: float) -> list[dict[str, Any]]:
+def run(
+    hosts: int, guests: int, seed: int, time_limit: float, move_cost_per_gib: float = DEFAULT_MOVE_COST
+) -> list[dict[str, Any]]:
     cluster = generate(hosts, guests, seed)
-    policy = Policy(time_limit_s=time_limit, seed=seed)
+    policy = Policy(time_limit_s=time_limit, seed=seed, move_cost_per_gib=move_cost_per_gib)
     start = time.monotonic()
     target = optimize(cluster, policy)
     took = time.monotonic() - start
@@ -93,11 +96,20 @@ COLUMNS = (
 @click.option("--guests", type=int, default=None)
 @click.option("--seed", type=int, default=0)
 @click.option("--time-limit", type=float, default=None, help="Solver time limit (s).")
-def main(hosts: int | None, guests: int | None, seed: int, time_limit: float | None) -> None:
+@click.option(
+    "--move-cost-per-gib",
+    type=float,
+    default=Policy.move_cost_per_gib,
+    show_default=True,
+    help="Points of imbalance one GiB moved costs (lower: balance harder, move more).",
+)
+def main(
+    hosts: int | None, guests: int | None, seed: int, time_limit: float | None, move_cost_per_gib: float
+) -> None:
     sizes = SIZES if hosts is None or guests is None else ((hosts, guests, time_limit or 10.0),)
     rows = []
     for h, g, limit in sizes:
-        rows += run(h, g, seed, time_limit or limit)
+        rows += run(h, g, seed, time_limit or limit, move_cost_per_gib)
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS]
     click.echo("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)))
     for r in rows:
