@@ -99,7 +99,7 @@ COLUMNS = (
 @click.option(
     "--move-cost-per-gib",
     type=float,
-    default=Policy.move_cost_per_gib,
+    default=DEFAULT_MOVE_COST,
     show_default=True,
     help="Points of imbalance one GiB moved costs (lower: balance harder, move more).",
 )
