@@ -23,12 +23,27 @@ def test_reasons_give_before_and_after_shares() -> None:
         cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ()
     )
     assert got == {
-        a.uuid: "relieves h1: CPU 0% -> 0%, memory 75% -> 25%; h2 goes from CPU 0%, memory 0% to CPU 0%, memory 50%"
+        a.uuid: "relieves h1 (CPU 0% -> 0%, memory 75% -> 25%); a is CPU 0%, memory 50% of h1; "
+        "h2 goes from CPU 0%, memory 0% to CPU 0%, memory 50%"
     }
     evac = move_reasons(
         cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ("h1",)
     )
     assert evac[a.uuid].startswith("leaves h1, which is being evacuated")
+
+
+def test_a_move_off_a_host_that_ends_more_loaded_makes_room_there() -> None:
+    big = make_vm("big", host="h1", memory_mib=32768, cpu_millicores=0)
+    small = make_vm("small", host="h2", memory_mib=8192, cpu_millicores=0)
+    cluster = make_cluster([make_host("h1"), make_host("h2"), make_host("h3")], [big, small])
+    target = {big.uuid: "h2", small.uuid: "h3"}
+    got = move_reasons(
+        cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ()
+    )
+    assert got[big.uuid].startswith("relieves h1 (")
+    assert got[small.uuid].startswith(
+        "makes room on h2 for guests moving in (CPU 0% -> 0%, memory 12% -> 50%)"
+    )
 
 
 def test_upfront_stays_cover_unmigratable_unreachable_incompatible_and_too_big() -> None:
