@@ -50,7 +50,7 @@ def schedule(
     ordering, slots = timeline(cluster, target, net)
     assert_continuous(cluster, ordering, slots)
     migrations = _migrations(ordering, slots, reasons)
-    bounds = lower_bounds(ordering, net)
+    bounds = lower_bounds(ordering, net, cluster)
     makespan = max((s.end_s for s in slots), default=0.0)
     bound = max(bounds.values(), default=0.0)
     notes = list(ordering.notes)

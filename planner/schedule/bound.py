@@ -3,17 +3,21 @@
 Each term is a floor on its own (every migration at its full path rate sends the least it can and is as
 short as it can be): the longest single migration; per host, the bytes it sends or receives over its NIC
 rate; per host, its migrations' durations over how many may run there at once (and the same cluster-wide);
-the longest chain of migrations that wait for each other.
+the longest chain of migrations that wait for each other (as this schedule ordered them); and, for any
+order, the longest chain of waits that room and hops force (earliest.py), and each host's arrivals still to
+cross its NIC when departures could first have made room for them.
 """
 
 from __future__ import annotations
 
+from planner.model import Cluster
+from planner.schedule.earliest import earliest_finishes, room_waits
 from planner.schedule.graph import Ordering
 from planner.schedule.links import Links
 from planner.schedule.timeline import chain_tails, full_cost
 
 
-def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
+def lower_bounds(ordering: Ordering, net: Links, cluster: Cluster) -> dict[str, float]:
     """Each term of the bound, in seconds, keyed by what it measures."""
     if not ordering.legs:
         return {}
@@ -27,6 +31,7 @@ def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
         sent_in[leg.destination] += cost.sent_mib
         busy_out[leg.source] += cost.duration_s
         busy_in[leg.destination] += cost.duration_s
+    finish = earliest_finishes(cluster, ordering.legs, net)
     return {
         "longest migration": max(c.duration_s for c in full),
         "busiest NIC": max(
@@ -39,8 +44,10 @@ def lower_bounds(ordering: Ordering, net: Links) -> dict[str, float]:
         ),
         "cluster concurrency": sum(c.duration_s for c in full) / net.max_total,
         "dependency chain": max(chain_tails(ordering, net)),
+        "room chain": max(finish),
+        "room waits": room_waits(cluster, ordering.legs, net, finish),
     }
 
 
-def lower_bound(ordering: Ordering, net: Links) -> float:
-    return max(lower_bounds(ordering, net).values(), default=0.0)
+def lower_bound(ordering: Ordering, net: Links, cluster: Cluster) -> float:
+    return max(lower_bounds(ordering, net, cluster).values(), default=0.0)
