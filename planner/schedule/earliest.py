@@ -6,9 +6,8 @@ and sends at least its full-rate bytes. It cannot start before
   leg) waits for one of that guest's legs into its source to end;
 - its destination has room: room at a host only grows when a departure ends (arrivals take room), so if
   the destination lacks room for the guest when the plan starts (its limit minus every guest placed there,
-  as room.py counts it), at least k departures must have ended, k the fewest of that host's departures
-  whose guests together cover the shortfall (in memory and in vCPUs, largest first). It waits for the
-  k-th of them to end.
+  as room.py counts it), departures whose guests together cover the shortfall (in memory and in vCPUs)
+  must have ended: it waits until the departures that could have ended by then cover it.
 
 The true finish times x of any run satisfy x >= F(x), F the duration plus the latest of those waits, and
 F is monotone. Iterating y <- F(y) from 0 stays below x at every step (y <= x gives F(y) <= F(x) <= x), so
@@ -47,21 +46,14 @@ def earliest_finishes(cluster: Cluster, legs: Sequence[Leg], net: Links) -> list
         for leg in legs
     ]
     room = _room_at_start(cluster)
-    waits_for = [
-        _departures_needed(
-            need(leg.vm) - room[leg.destination], [legs[j] for j in leaving.get(leg.destination, [])]
-        )
-        for leg in legs
-    ]
+    short = [need(leg.vm) - room[leg.destination] for leg in legs]
     finish = [0.0] * len(legs)
     for _ in range(MAX_SWEEPS):
         changed = False
-        ends = {host: sorted(finish[j] for j in out) for host, out in leaving.items()}
+        freed = {host: _freed(legs, out, finish) for host, out in leaving.items()}
         for i, leg in enumerate(legs):
             here = min((finish[j] for j in arriving[i]), default=0.0)
-            k = waits_for[i]
-            roomy = ends[leg.destination][k - 1] if k else 0.0
-            value = duration[i] + max(here, roomy)
+            value = duration[i] + max(here, _room_by(short[i], freed.get(leg.destination, [])))
             if value > finish[i] + 1e-9:
                 finish[i], changed = value, True
         if not changed:
@@ -106,24 +98,25 @@ def _room_at_start(cluster: Cluster) -> dict[str, Need]:
     return {host: cap - held[host] for host, cap in limits(cluster).items()}
 
 
-def _departures_needed(short: Need, departures: Sequence[Leg]) -> int:
-    """How many of `departures` must end before `short` more room exists (0: none needed, or never)."""
-    counts = (
-        _fewest(short.memory_mib, [g.vm.memory_mib for g in departures]),
-        _fewest(short.vcpus, [g.vm.vcpus for g in departures]),
-    )
-    return 0 if None in counts else max(c for c in counts if c is not None)
+def _freed(
+    legs: Sequence[Leg], departures: Sequence[int], finish: Sequence[float]
+) -> list[tuple[float, Need]]:
+    """A host's departures by when they could end at the earliest, with the room freed up to each."""
+    out, total = [], Need()
+    for j in sorted(departures, key=lambda j: finish[j]):
+        total = total + need(legs[j].vm)
+        out.append((finish[j], total))
+    return out
 
 
-def _fewest(lack: int, amounts: Sequence[int]) -> int | None:
-    """The fewest of `amounts` adding up to `lack`, largest first; None when even all of them fall short
-    (the plan could not hold the leg then: we claim nothing)."""
-    freed, count = 0, 0
-    for amount in sorted(amounts, reverse=True):
-        if freed >= lack:
-            break
-        freed, count = freed + amount, count + 1
-    return count if freed >= lack else None
+def _room_by(short: Need, freed: Sequence[tuple[float, Need]]) -> float:
+    """The earliest moment departures could have freed `short` more room: only departures that could have
+    ended by then count, and any set of them that covers the shortfall has one ending that late.
+    0 when no room is short, or when even every departure falls short (the plan could not hold the leg
+    then: we claim nothing)."""
+    if short.memory_mib <= 0 and short.vcpus <= 0:
+        return 0.0
+    return next((t for t, room in freed if short.fits_in(room)), 0.0)
 
 
 def _least(items: Sequence[int], cost: dict[int, float], size: Callable[[int], int], amount: int) -> float:

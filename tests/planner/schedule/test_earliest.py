@@ -57,6 +57,13 @@ def _one_of_two_must_leave() -> tuple[Cluster, list[Leg]]:
     return _cluster({"h1": 4, "h2": 8, "h3": 8, "h4": 8}, [x.vm, y.vm, small]), [x, y, Leg(small, "h4", "h1")]
 
 
+def _only_the_big_one_frees_enough() -> tuple[Cluster, list[Leg]]:
+    """z (3 GiB) into the full 4-GiB h1: x (1 GiB) leaves sooner, but only y (3 GiB) frees enough."""
+    _, (x, y, _) = _two_must_leave()
+    mid = make_vm("z", "h4", memory_mib=3 * GIB)
+    return _cluster({"h1": 4, "h2": 8, "h3": 8, "h4": 8}, [x.vm, y.vm, mid]), [x, y, Leg(mid, "h4", "h1")]
+
+
 def _short_of_vcpus() -> tuple[Cluster, list[Leg]]:
     """Plenty of memory, but h1's 4 vCPUs are taken by x, so w (2 vCPUs) waits for x to leave."""
     x = make_vm("x", "h1", memory_mib=3 * GIB, vcpus=4)
@@ -74,6 +81,9 @@ def _short_of_vcpus() -> tuple[Cluster, list[Leg]]:
             _two_must_leave(), [_d(1), _d(3), _d(3) + _d(4)], id="two-must-leave:-the-later-of-them"
         ),
         pytest.param(_one_of_two_must_leave(), [_d(1), _d(3), 2 * _d(1)], id="one-must-leave:-the-first"),
+        pytest.param(
+            _only_the_big_one_frees_enough(), [_d(1), _d(3), 2 * _d(3)], id="only-the-big-one-frees-enough"
+        ),
         pytest.param(_short_of_vcpus(), [_d(3), _d(3) + _d(1)], id="short-of-vcpus"),
     ],
 )
