@@ -246,7 +246,7 @@ def test_makespan_of_a_scheduled_plan_against_its_estimate(lab: Lab, tmp_path: P
     for i, n in enumerate(names):
         add(lab, n, "h1" if i % 2 else "h2", 128)
     base = make_plan(lab, [])
-    budgets = Budgets(max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4)
+    budgets = Budgets(max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4, setup_s=2.0)
     hosts = tuple(replace(h, nic_mibps=64) for h in base.snapshot.hosts)
     cluster = replace(base.snapshot, hosts=hosts)
     target = {
