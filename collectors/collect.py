@@ -3,10 +3,13 @@
     hosts, concurrently, each within collect.timeout_s (on top of the CPU interval): size and CPU
         (host_reader), guests and usage (guests)
     -> CPU compatibility of each distinct guest CPU signature on each host, and the baseline (compatibility)
+    -> with a history: each answering host's reading replaces its last one; an unreachable host's guests
+       come back from its last reading as unknown (last_seen)
     -> optionally: append the usage to the history, summarise a window of it (history)
 
 A host that fails or times out is in the snapshot as unreachable with its error; only when no host
-answers does collection fail (CollectError). URIs are redacted in the snapshot and in every error.
+answers does collection fail (CollectError). Without a history its guests are missing, and a note says
+so. URIs are redacted in the snapshot and in every error.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collectors.connect import describe_error, open_connection
 from collectors.guests import Guest
 from collectors.history import History
 from collectors.host_reader import HostFacts, read_host
+from collectors.last_seen import stand_ins
 from collectors.parallel import Outcome, run_each
 from collectors.seam import Connection, Opener
 from planner.errors import CollectError
@@ -61,6 +65,7 @@ def collect_cluster(
     cases: dict[str, SignatureCase] = {}
     running_on: dict[str, set[str]] = {}
     failures: dict[str, str] = {}
+    seen: dict[str, list[Vm]] = {}
     for hc, outcome in zip(config.hosts, outcomes, strict=True):
         answer = outcome.value
         if answer is None:
@@ -69,6 +74,7 @@ def collect_cluster(
             continue
         hosts.append(_host(config, hc, answer.facts, None))
         reachable.append(Reachable(hc.name, answer.conn, answer.facts.cpu, answer.facts.domain_types))
+        seen[hc.name] = [g.vm for g in answer.guests]
         for guest in answer.guests:
             vms.append(guest.vm)
             if guest.case is not None:
@@ -86,12 +92,24 @@ def collect_cluster(
             _close(r.conn)
 
     window = "instant"
-    if record or window_hours is not None:
-        with History(cfg.history_path or Path(config.state_dir) / "history.sqlite") as history:
+    retention = timedelta(days=cfg.retention_days)
+    path = Path(cfg.history_path or Path(config.state_dir) / "history.sqlite")
+    notes: list[str] = []
+    # Configured or asked for, the history keeps every reading; left by an earlier --record, it is only read.
+    keeps = record or window_hours is not None or bool(cfg.history_path)
+    if keeps or path.exists():
+        with History(path) as history:
+            readings = history.last_readings(list(failures), now - retention)
+            unknown, notes = stand_ins(failures, readings, {v.uuid for v in vms})
+            vms += unknown
+            if keeps:
+                history.saw(now, seen, retention)
             if record:
-                history.record(now, vms, timedelta(days=cfg.retention_days))
+                history.record(now, vms, retention)
             if window_hours is not None:
                 vms, window = _summarise(history, vms, now, window_hours)
+    else:
+        notes = stand_ins(failures, None, set())[1]
 
     return Cluster(
         hosts=tuple(hosts),
@@ -103,6 +121,7 @@ def collect_cluster(
         source=f"libvirt: {len(reachable)} of {len(hosts)} hosts answered",
         window=window,
         baseline_cpu=baseline_cpu,
+        notes=tuple(notes),
     )
 
 

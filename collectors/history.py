@@ -2,18 +2,21 @@
 
 `collect --record` appends one sample per guest; samples older than the retention are dropped on each
 append. `summarise` gives, per guest UUID, the mean and the 95th percentile of CPU over a window.
+The same file keeps each host's last reading (`saw`, `last_readings`; the tables are in last_seen).
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from collectors import last_seen
+from collectors.last_seen import Reading
 from planner.model import Vm
 
 _SCHEMA = """
@@ -44,7 +47,7 @@ class History:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
         self._db = sqlite3.connect(self.path)
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + last_seen.SCHEMA)
 
     def __enter__(self) -> History:
         return self
@@ -80,6 +83,14 @@ class History:
         for uuid, cpu in cur:
             values.setdefault(uuid, []).append(int(cpu))
         return {uuid: _summary(v) for uuid, v in values.items()}
+
+    def saw(self, at: datetime, seen: Mapping[str, Sequence[Vm]], retention: timedelta) -> None:
+        """Each host in `seen` was read at `at` with these guests: its last reading from now on."""
+        last_seen.save(self._db, at, seen, retention)
+
+    def last_readings(self, hosts: Sequence[str], since: datetime) -> dict[str, Reading]:
+        """The last reading of each of `hosts` taken since `since`."""
+        return last_seen.load(self._db, hosts, since)
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM samples").fetchone()[0])

@@ -144,6 +144,8 @@ class Cluster:
     window: str = "instant"
     baseline_cpu: str | None = None
     schema_version: int = SCHEMA_VERSION
+    #: What the collection could not see, for a person (e.g. an unreachable host's guests not listed).
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def host_by_name(self) -> dict[str, Host]:

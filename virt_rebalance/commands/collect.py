@@ -59,6 +59,8 @@ def collect(config_path: str, out: str | None, record: bool, window_hours: float
     for vm in cluster.vms:
         if vm.state == "unknown":
             output.warning(f"{vm.name} on {vm.host}: {vm.unmigratable_reason}", vm=vm.name, host=vm.host)
+    for note in cluster.notes:
+        output.warning(note)
     if out is None and not record:
         out = "-"
     if out == "-":

@@ -84,3 +84,20 @@ def test_snapshot_to_stdout_by_default(world: FakeWorld, tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["collect", "--config", str(write_config(tmp_path, world))])
     assert result.exit_code == 0
     assert cluster_from_json(result.stdout).vm_by_name["g1"].host == "h1"
+
+
+def test_an_unreachable_hosts_guests_come_from_the_history(world: FakeWorld, tmp_path: Path) -> None:
+    cfg = str(write_config(tmp_path, world))
+    runner = CliRunner()
+    first = runner.invoke(main, ["collect", "--config", cfg])
+    assert "h2 unreachable: its guests could not be listed (no history" in first.stderr
+    world.hosts["h2"].alive = True
+    world.add_domain("h2", "g2")
+    assert runner.invoke(main, ["collect", "--config", cfg, "--record"]).exit_code == 0
+    world.hosts["h2"].alive = False
+    result = runner.invoke(main, ["collect", "--config", cfg])
+    assert result.exit_code == 0, result.output
+    assert "h2 unreachable: 1 guests last seen there at" in result.stderr
+    assert "g2 on h2: host h2 unreachable: Cannot recv data" in result.stderr
+    assert cluster_from_json(result.stdout).vm_by_name["g2"].state == "unknown"
+    assert "hunter2" not in result.output + result.stderr
