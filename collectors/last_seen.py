@@ -51,21 +51,35 @@ class Reading:
 def save(
     db: sqlite3.Connection, at: datetime, seen: Mapping[str, Sequence[Vm]], retention: timedelta
 ) -> None:
-    """Replace the reading of every host in `seen` (host -> its guests now); drop readings past retention."""
+    """Replace the reading of every host in `seen` (host -> its guests now); drop readings past retention.
+
+    A guest listed without a size (its definition could not be read) keeps what the last reading had.
+    """
     ts = at.timestamp()
     with db:
         for host, vms in seen.items():
+            before = {
+                row[0]: row[1:]
+                for row in db.execute(
+                    "SELECT uuid, vcpus, memory_mib, domain_type, cpu_signature FROM guests_seen WHERE host = ?",
+                    (host,),
+                )
+            }
+            rows = [(host, v.uuid, v.name, *_size(v, before.get(v.uuid))) for v in vms]
             db.execute("DELETE FROM guests_seen WHERE host = ?", (host,))
             db.execute("INSERT OR REPLACE INTO host_readings VALUES (?, ?)", (host, ts))
-            db.executemany(
-                "INSERT OR REPLACE INTO guests_seen VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(host, v.uuid, v.name, v.vcpus, v.memory_mib, v.domain_type, v.cpu_signature) for v in vms],
-            )
+            db.executemany("INSERT OR REPLACE INTO guests_seen VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         old = (at - retention).timestamp()
         db.execute(
             "DELETE FROM guests_seen WHERE host IN (SELECT host FROM host_readings WHERE at < ?)", (old,)
         )
         db.execute("DELETE FROM host_readings WHERE at < ?", (old,))
+
+
+def _size(vm: Vm, before: tuple[int, int, str, str] | None) -> tuple[int, int, str, str]:
+    if before is not None and vm.vcpus == 0 and vm.memory_mib == 0:
+        return before
+    return (vm.vcpus, vm.memory_mib, vm.domain_type, vm.cpu_signature)
 
 
 def load(db: sqlite3.Connection, hosts: Sequence[str], since: datetime) -> dict[str, Reading]:

@@ -174,6 +174,18 @@ def test_record_alone_keeps_last_readings(world: FakeWorld, tmp_path: Path) -> N
     )
 
 
+def test_a_guest_whose_definition_fails_keeps_its_last_known_size(world: FakeWorld, tmp_path: Path) -> None:
+    cfg = config_for(world, tmp_path, history_path=str(tmp_path / "h.sqlite"))
+    collect_cluster(cfg, opener=world.open, now=T0)
+    world.hosts["h2"].domains[_uuid(world, "db")].fail = {"XMLDesc"}
+    broken = collect_cluster(cfg, opener=world.open, now=T0 + HOUR).vm_by_name["db"]
+    assert (broken.state, broken.vcpus, broken.memory_mib) == (VmState.UNKNOWN, 0, 0)
+    world.hosts["h2"].alive = False
+    db = collect_cluster(cfg, opener=world.open, now=T0 + 2 * HOUR).vm_by_name["db"]
+    assert (db.vcpus, db.memory_mib, db.domain_type) == (4, 8192, "kvm")
+    assert (db.unmigratable_reason or "").endswith("last seen 2026-03-01T01:00:00+00:00")
+
+
 def test_a_host_reading_replaces_the_last_and_retention_drops_old_ones(tmp_path: Path) -> None:
     with History(tmp_path / "h.sqlite") as history:
         a, b = make_vm("a", "h1"), make_vm("b", "h1")
