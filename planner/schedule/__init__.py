@@ -1,7 +1,9 @@
 """The schedule: turn a target placement into live migrations that can run, in order, within budgets.
 
 timeline (timeline.py)      when each move starts and at what reserved rate, started only where
-                            there is room; its cost from the pre-copy model (precopy.py)
+                            there is room (run.py: the list scheduler's state and priorities; slot.py);
+                            its cost from the pre-copy model (precopy.py); room chains behind each move
+                            (tails.py); swaps worth a temporary hop up front (swaps.py)
 graph (graph.py)            which move waits for which, read off the timeline; swaps broken by a
                             temporary hop through a host with room, or reported
 continuous (continuous.py)  room on every host at every moment, in any order: else PlannerBugError

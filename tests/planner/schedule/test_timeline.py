@@ -167,3 +167,35 @@ def test_a_guest_with_little_resident_memory_is_estimated_by_it() -> None:
     assert m.memory_mib == 8 * GIB  # reserved on the destination: all of it
     assert m.estimated_mib == round(estimate(8 * GIB, 1000, 10, resident_mib=GIB).sent_mib)
     assert m.estimated_mib < 2 * GIB
+
+
+def _swap_behind_a_departure(d_moves: bool) -> tuple:
+    """a (h1) and c (h2) swap between hosts with 1 GiB free; b leaves h1 for h3 and, if `d_moves`, d
+    leaves h3 for h1 too (all 4 GiB); h4 is empty."""
+    sizes = {"h1": 9, "h2": 5, "h3": 9, "h4": 9}
+    hosts = [make_host(h, memory_mib=gib * GIB, nic_mibps=1000) for h, gib in sizes.items()]
+    a, b, c, d = (
+        make_vm(n, h, memory_mib=4 * GIB) for n, h in zip("abcd", ("h1", "h1", "h2", "h3"), strict=True)
+    )
+    target = {a.uuid: "h2", b.uuid: "h3", c.uuid: "h1"} | ({d.uuid: "h1"} if d_moves else {})
+    return make_cluster(hosts, [a, b, c, d]), target
+
+
+@pytest.mark.parametrize(
+    ("d_moves", "rounds", "hops"),
+    [
+        pytest.param(True, 3, 1, id="a-hop-up-front-beats-waiting-for-the-departure"),
+        pytest.param(False, 3, 0, id="waiting-serves-as-well-so-no-hop"),
+    ],
+)
+def test_a_swap_goes_through_a_free_host_up_front_only_where_the_plan_ends_sooner(
+    d_moves: bool, rounds: int, hops: int
+) -> None:
+    """Waiting for b to leave h1 chains c, a and d one after another (4 rounds); a hop through h4 lets
+    b's and a's departures from h1 run back to back while c and d arrive (3 rounds)."""
+    cluster, target = _swap_behind_a_departure(d_moves)
+    plan = schedule(cluster, target, {}, Budgets())
+    one = estimate(4 * GIB, 1000, 0).duration_s
+    assert plan.makespan_s == pytest.approx(rounds * one, rel=1e-6)
+    assert sum(m.temporary for m in plan.migrations) == hops
+    assert plan.makespan_lower_bound_s <= plan.makespan_s + 1e-9

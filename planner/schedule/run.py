@@ -1,0 +1,266 @@
+"""The list scheduler's state while it runs: what holds each host and each NIC, what runs, what waits.
+
+Room counts a guest in flight on both hosts: reserved on its destination at the start, released on its
+source at the end. Every running migration holds a bandwidth reservation on its source's outgoing NIC and
+its destination's incoming NIC (the executor passes it to libvirt as the migration's bandwidth), so
+migrations never slow each other and each costs what the pre-copy model says at its rate. Sharing a link
+is a choice: a leg that could only get part of a link starts now only if it would end no later than by
+waiting for the full rate (a slower migration re-sends more dirty memory).
+
+Among the legs that could start, the one with the most work behind it goes first: the busiest NIC it
+uses, the arrivals waiting for room on its source, or its own length; among equals, the one with the
+longest room chain behind it (tails.py), then one in a room chain at all. The best-placed leg that lacks
+room keeps it from others; a leg that others wait for (its room chain is longer than its own legs) and
+whose links are busy keeps its room on the destination, and its links from worse-placed legs that would
+not end before it could use them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from math import inf
+
+from planner.model import Cluster
+from planner.plan import Stay
+from planner.schedule.graph import Event, Leg, Ordering, dependencies
+from planner.schedule.links import Links
+from planner.schedule.room import Need, limits, need, usage
+from planner.schedule.slot import Slot, cost_at, full_cost
+from planner.schedule.tails import room_chains
+
+
+class Run:
+    """The scheduler's state at `now`: what holds each host, each NIC, and what waits."""
+
+    def __init__(self, cluster: Cluster, legs: list[Leg], follows: dict[int, int], net: Links) -> None:
+        self.cluster, self.legs, self.net = cluster, legs, net
+        self.held, self.cap = usage(cluster), limits(cluster)
+        self.pending: list[int] = list(range(len(legs)))
+        self.first_leg = dict(follows)  # a hop's onward leg -> the leg it follows
+        self.onward: dict[int, float] = {}  # memo of _onward_s
+        self.needs = [need(leg.vm) for leg in legs]
+        self.done: set[int] = set()
+        self.running: list[tuple[float, int]] = []
+        self.slots: dict[int, Slot] = {}
+        self.events: list[Event] = []
+        self.now = 0.0
+        self.free_out, self.free_in = dict(net.nic_mibps), dict(net.nic_mibps)
+        self.n_out = dict.fromkeys(net.nic_mibps, 0)
+        self.n_in = dict.fromkeys(net.nic_mibps, 0)
+        self.left_out = dict.fromkeys(net.nic_mibps, 0.0)  # full-rate seconds not yet started, per NIC
+        self.left_in = dict.fromkeys(net.nic_mibps, 0.0)
+        for i in self.pending:
+            self._count(i, +1)
+        self._rechain()
+
+    def _rechain(self) -> None:
+        """Room chains (tails.py) over the legs still pending, after the legs changed."""
+        self.onward.clear()
+        live = set(self.pending)
+        durations = [
+            full_cost(leg, self.net).duration_s if i in live else 0.0 for i, leg in enumerate(self.legs)
+        ]
+        self.chains = room_chains(self.cluster, self.legs, self.first_leg, durations)
+
+    def _count(self, i: int, sign: int) -> None:
+        leg = self.legs[i]
+        sent = full_cost(leg, self.net).sent_mib
+        self.left_out[leg.source] += sign * sent / self.net.nic_mibps[leg.source]
+        self.left_in[leg.destination] += sign * sent / self.net.nic_mibps[leg.destination]
+
+    def _onward_s(self, i: int) -> float:
+        """The full-rate duration of leg `i` and of the legs that follow it (a hop's onward legs)."""
+        if i not in self.onward:
+            self.onward[i] = full_cost(self.legs[i], self.net).duration_s + sum(
+                self._onward_s(j) for j, first in self.first_leg.items() if first == i
+            )
+        return self.onward[i]
+
+    def _priority(self, i: int, waiting_on: Mapping[str, float]) -> tuple[float, float, bool, int]:
+        """Most work behind it first: its own chain (and the longest one waiting for room it frees),
+        or the full-rate work left on either NIC it uses, or on the incoming side of its source; among
+        equals, the longest room chain behind its own legs, then a leg in a room chain at all."""
+        leg = self.legs[i]
+        work = max(
+            self._onward_s(i) + waiting_on.get(leg.source, 0.0),
+            self.left_out[leg.source],
+            self.left_in[leg.destination],
+            self.left_in[leg.source],
+        )
+        return -work, self._onward_s(i) - self.chains.tails[i], not self.chains.chained[i], i
+
+    def ready(self, i: int) -> bool:
+        """Whether leg `i`'s guest is at its source: it is no hop's onward leg, or that hop is done."""
+        return i not in self.first_leg or self.first_leg[i] in self.done
+
+    def _fits(self, i: int) -> bool:
+        dst = self.legs[i].destination
+        return self.needs[i].fits_in(self.cap[dst] - self.held[dst])
+
+    def start_what_fits(self, keep_room: bool) -> None:
+        if len(self.running) >= self.net.max_total:
+            return
+        waiting_on: dict[str, float] = {}  # per host, the longest chain of a ready leg lacking room there
+        candidates = []  # ready legs lacking room (they keep it), that others wait for, or that can send now
+        for i in filter(self.ready, self.pending):
+            src, dst = self.legs[i].source, self.legs[i].destination
+            if not self._fits(i):
+                waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
+                candidates.append(i)
+            elif self._unblocks(i) or (self.n_out[src] < self.net.max_out and self.free_out[src] >= 1):
+                candidates.append(i)
+        kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
+        reserved: dict[str, Need] = {}  # room kept for better-placed legs waiting for their links
+        claimed: dict[tuple[str, str], float] = {}  # and their links, until when they could start
+        for i in sorted(candidates, key=lambda i: self._priority(i, waiting_on)):
+            leg = self.legs[i]
+            src, dst = leg.source, leg.destination
+            if dst in kept:
+                continue
+            if not self.needs[i].fits_in(self.cap[dst] - self.held[dst] - reserved.get(dst, Need())):
+                if keep_room:
+                    kept.add(dst)
+                continue
+            if len(self.running) >= self.net.max_total:
+                return
+            rate = 0
+            if self.n_out[src] < self.net.max_out and self.n_in[dst] < self.net.max_in:
+                rate = self._rate(i)
+            until = min(claimed.get(("out", src), inf), claimed.get(("in", dst), inf))
+            if rate and self.now + cost_at(leg, rate, self.net).duration_s <= until + 1e-9:
+                self._start(i, rate)  # ends before any better-placed leg could use its links
+            elif keep_room and self._unblocks(i):
+                reserved[dst] = reserved.get(dst, Need()) + self.needs[i]
+                at = self._free_at(i)
+                for link in (("out", src), ("in", dst)):
+                    claimed[link] = min(claimed.get(link, inf), at)
+
+    def _unblocks(self, i: int) -> bool:
+        """Whether legs may wait for leg `i` to end, beyond its own guest's onward legs."""
+        return self.chains.tails[i] > self._onward_s(i) + 1e-9
+
+    def _rate(self, i: int) -> int:
+        """The rate to start leg `i` at now, or 0 to wait for a faster one."""
+        leg = self.legs[i]
+        best = self.net.path_mibps(leg.source, leg.destination)
+        rate = int(min(best, self.free_out[leg.source], self.free_in[leg.destination]))
+        if rate < 1:
+            return 0
+        if rate < best:
+            later = max(
+                self._when_free(leg.source, best, out=True), self._when_free(leg.destination, best, out=False)
+            )
+            if (
+                self.now + cost_at(leg, rate, self.net).duration_s
+                > later + full_cost(leg, self.net).duration_s
+            ):
+                return 0
+        return rate
+
+    def _when_free(self, host: str, wanted: int, out: bool) -> float:
+        """When `host`'s NIC (one direction) will have `wanted` MiB/s free and a migration fewer than
+        its concurrency budget, as running legs end."""
+        have, at = (self.free_out if out else self.free_in)[host], self.now
+        count, most = (self.n_out, self.net.max_out) if out else (self.n_in, self.net.max_in)
+        busy = count[host]
+        for end, j in sorted(self.running):
+            if have >= wanted and busy < most:
+                break
+            if (self.legs[j].source if out else self.legs[j].destination) == host:
+                have += self.slots[j].bandwidth_mibps
+                busy -= 1
+                at = end
+        return at
+
+    def _free_at(self, i: int) -> float:
+        """When leg `i` could start at its full path rate, as far as its links go."""
+        leg = self.legs[i]
+        best = self.net.path_mibps(leg.source, leg.destination)
+        return max(
+            self._when_free(leg.source, best, out=True), self._when_free(leg.destination, best, out=False)
+        )
+
+    def _start(self, i: int, rate: int) -> None:
+        leg = self.legs[i]
+        slot = Slot(i, self.now, rate, cost_at(leg, rate, self.net))
+        self.slots[i] = slot
+        self.pending.remove(i)
+        heapq.heappush(self.running, (slot.end_s, i))
+        self.events.append(("start", i))
+        self.held[leg.destination] = self.held[leg.destination] + self.needs[i]
+        self.free_out[leg.source] -= rate
+        self.free_in[leg.destination] -= rate
+        self.n_out[leg.source] += 1
+        self.n_in[leg.destination] += 1
+        self._count(i, -1)
+
+    def finish_next(self) -> None:
+        """Advance to the next end of a migration and release what every leg ending then held."""
+        self.now = self.running[0][0]
+        while self.running and self.running[0][0] <= self.now:
+            _, j = heapq.heappop(self.running)
+            leg = self.legs[j]
+            self.events.append(("end", j))
+            self.done.add(j)
+            self.held[leg.source] = self.held[leg.source] - self.needs[j]
+            self.free_out[leg.source] += self.slots[j].bandwidth_mibps
+            self.free_in[leg.destination] += self.slots[j].bandwidth_mibps
+            self.n_out[leg.source] -= 1
+            self.n_in[leg.destination] -= 1
+
+    def drop(self, i: int) -> None:
+        """Leg `i` will not run, so neither will the legs that follow it (its guest never gets there)."""
+        self.pending.remove(i)
+        self._count(i, -1)
+        for onward in [j for j, first in self.first_leg.items() if first == i]:
+            self.drop(onward)
+
+    def straight(self, i: int) -> str | None:
+        """Send a stuck hop's guest straight to its target if that has room now (with_hops planned the hop
+        for its own order of moves, not the timeline's); a note saying so, else None."""
+        chain = [i]
+        while onward := [j for j, first in self.first_leg.items() if first == chain[-1]]:
+            chain.append(onward[0])
+        leg, goal = self.legs[i], self.legs[chain[-1]]
+        if not leg.temporary or goal.temporary or goal.destination == leg.source:
+            return None
+        if not self.needs[i].fits_in(self.cap[goal.destination] - self.held[goal.destination]):
+            return None
+        for j in chain[1:]:
+            self.pending.remove(j)
+            self._count(j, -1)
+            del self.first_leg[j]
+        self._count(i, -1)
+        self.legs[i] = Leg(leg.vm, leg.source, goal.destination)
+        self._count(i, +1)
+        self._rechain()
+        return f"{leg.vm.name} goes straight to {goal.destination} after all, not through {leg.destination}"
+
+    def hop(self, i: int, via: str) -> None:
+        """Send leg `i`'s guest to `via` first; the onward leg waits for that one."""
+        leg = self.legs[i]
+        self._count(i, -1)
+        self.onward.clear()
+        self.legs[i] = Leg(leg.vm, leg.source, via, temporary=True)
+        self.legs.append(Leg(leg.vm, via, leg.destination))
+        self.needs.append(need(leg.vm))
+        onward = len(self.legs) - 1
+        self.first_leg[onward] = i
+        self.pending.append(onward)
+        self._count(i, +1)
+        self._count(onward, +1)
+        self._rechain()
+
+    def result(self, stays: list[Stay], notes: list[str]) -> tuple[Ordering, tuple[Slot, ...]]:
+        """The started legs, numbered in start order, with dependencies read off the events."""
+        order = [i for kind, i in self.events if kind == "start"]
+        new = {old: n for n, old in enumerate(order)}
+        legs = [self.legs[i] for i in order]
+        events: list[Event] = [(kind, new[i]) for kind, i in self.events]
+        ordering = Ordering(tuple(legs), dependencies(self.cluster, legs, events), tuple(stays), tuple(notes))
+        slots = tuple(
+            Slot(new[s.leg], s.start_s, s.bandwidth_mibps, s.cost)
+            for s in sorted(self.slots.values(), key=lambda s: new[s.leg])
+        )
+        return ordering, slots

@@ -1,0 +1,42 @@
+"""Where a leg sits on the timeline (its start, reserved rate and cost), and what a leg costs at a rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from planner.schedule.graph import Leg
+from planner.schedule.links import Links
+from planner.schedule.precopy import Limits, Precopy, estimate
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where one leg sits on the timeline: when it starts, its reserved rate and its pre-copy cost."""
+
+    leg: int
+    start_s: float
+    bandwidth_mibps: int
+    cost: Precopy
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.cost.duration_s
+
+
+@cache
+def _cost(
+    memory_mib: int, rate_mibps: int, dirty_mibps: int, limits: Limits, resident_mib: int | None
+) -> Precopy:
+    return estimate(memory_mib, rate_mibps, dirty_mibps, limits, resident_mib)
+
+
+def cost_at(leg: Leg, rate_mibps: int, net: Links) -> Precopy:
+    """A leg's pre-copy cost at `rate_mibps`, from its guest's size, resident memory and dirty rate."""
+    vm = leg.vm
+    return _cost(vm.memory_mib, rate_mibps, vm.dirty_rate_mibps, net.limits, vm.memory_used_mib)
+
+
+def full_cost(leg: Leg, net: Links) -> Precopy:
+    """A leg's cost at its full path rate: the fastest it can ever go."""
+    return cost_at(leg, net.path_mibps(leg.source, leg.destination), net)
