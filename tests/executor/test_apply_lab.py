@@ -258,6 +258,8 @@ def test_makespan_of_a_scheduled_plan_against_its_estimate(lab: Lab, tmp_path: P
     plan = replace(base, snapshot=cluster, migrations=sched.migrations, makespan_s=sched.makespan_s,
                    makespan_lower_bound_s=sched.makespan_lower_bound_s)  # fmt: skip
     conf = config(lab, tmp_path, max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4)
+    # The executor keeps the same NIC budget the schedule assumed (64 MiB/s per host).
+    conf = conf.model_copy(update={"defaults": conf.defaults.model_copy(update={"nic_mibps": 64})})
     report = apply_plan(plan, conf)
     print(
         f"\nlab makespan: {len(plan.migrations)} migrations of 128 MiB, real {report.elapsed_s:.1f}s, "
