@@ -18,23 +18,21 @@ def lab(tmp_path: Path) -> Lab:
 
 
 @pytest.mark.parametrize(
-    ("method", "config", "status", "words"),
+    ("method", "status", "words"),
     [
-        ("jobStats", {}, "done", None),
-        ("migrateSetMaxDowntime", {}, "done", "cannot set the downtime limit"),
-        ("info", {}, "skipped", "cannot check the hosts"),
+        ("jobStats", "done", None),
+        ("migrateSetMaxDowntime", "done", "cannot set the downtime limit"),
+        ("info", "skipped", "cannot check the hosts"),
     ],
     ids=["job-stats-fails", "downtime-call-fails", "info-fails"],
 )
-def test_a_failing_call_on_one_guest(
-    lab: Lab, method: str, config: dict, status: str, words: str | None
-) -> None:
+def test_a_failing_call_on_one_guest(lab: Lab, method: str, status: str, words: str | None) -> None:
     lab.guest("bad", "h1", memory_mib=200).fail.add(method)
     lab.guest("good", "h1", memory_mib=100)
     plan = lab.plan(
         lab.move("m1", "bad", "h1", "h2", bandwidth_mibps=400), lab.move("m2", "good", "h1", "h3")
     )
-    report = lab.apply(plan, lab.config(**config))
+    report = lab.apply(plan)
     assert statuses(report) == {"m1": status, "m2": "done"}
     assert lab.where("good") == ["h3"]
     messages = [e.message or "" for e in lab.events if e.migration_id == "m1"] + [report.outcomes[0].reason]
