@@ -1,0 +1,38 @@
+"""Peak repair under a migration budget: each neighbourhood gets what the moves outside it leave."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks.generator import generate
+from planner.optimizer import check_placement
+from planner.policy import Policy
+from planner.repair import repair
+from planner.rules import rules_for
+from planner.solve import baseline, build_problem, objective_points
+
+
+@pytest.mark.parametrize(
+    ("budget", "seed"),
+    [
+        ({"max_migrations": 3}, 1),
+        ({"max_migrations": 3}, 3),
+        ({"max_moved_mib": 65536}, 2),
+    ],
+    ids=["count-seed1", "count-seed3", "mib-seed2"],
+)
+def test_repair_keeps_the_whole_plan_within_the_budget(budget: dict[str, int], seed: int) -> None:
+    cluster = generate(16, 300, seed)
+    policy = Policy(time_limit_s=2.0, **budget)  # type: ignore[arg-type]
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    hint = baseline(p)
+    notes: list[str] = []
+    got = repair(p, dict(hint), time.monotonic() + 1.2, notes)
+    moved = [v for v in cluster.vms if got[v.uuid] != v.host]
+    assert len(moved) <= budget.get("max_migrations", len(cluster.vms))
+    assert sum(v.memory_mib for v in moved) <= budget.get("max_moved_mib", 1 << 40)
+    assert check_placement(cluster, got, policy) == []
+    assert objective_points(p, got) <= objective_points(p, hint)  # never worse than the hint
+    assert notes and notes[0].startswith("peak repair:")
