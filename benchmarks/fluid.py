@@ -8,7 +8,10 @@ migration slowed by sharing a link re-sends more. Who starts when is a StartPoli
 
     Planned(migrations, ..)   Streaming, but none before its planned start (checks the estimates)
     Streaming(migrations, ..) as executor/runner.py runs a plan: in start order, any migration whose
-                              dependencies are done and whose reserved bandwidth and counts fit the budgets
+                              dependencies are done and whose reserved bandwidth and counts fit the budgets;
+                              with setup_s, a reservation holds from start + setup_s to start + its
+                              estimate, as the schedule reserves it (else, as the executor does, from start
+                              to end)
     Serial(migrations)        one at a time, in plan order
     Batches(migrations, k)    batch-and-wait: up to k ready ones (at most 2 per host each way), wait for all
 """
@@ -78,10 +81,13 @@ class Streaming(StartPolicy):
         max_out: int,
         max_in: int,
         max_total: int,
+        setup_s: float = 0.0,
     ) -> None:
         super().__init__(sorted(migrations, key=lambda m: m.start_s))
         self.nic, self.max_out, self.max_in, self.max_total = nic_mibps, max_out, max_in, max_total
+        self.setup_s = setup_s
         self.now = 0.0
+        self.began: dict[str, float] = {}
 
     def starts(
         self, now: float, running: Sequence[Migration], done: set[str], started: set[str]
@@ -95,17 +101,37 @@ class Streaming(StartPolicy):
             dst = [r for r in run if r.destination == m.destination]
             if len(src) >= self.max_out or len(dst) >= self.max_in:
                 continue
-            if sum(r.bandwidth_mibps for r in src) + m.bandwidth_mibps > self.nic[m.source] + 1e-6:
+            held = self.holding(now, run)
+            sending = sum(r.bandwidth_mibps for r in held if r.source == m.source)
+            into = sum(r.bandwidth_mibps for r in held if r.destination == m.destination)
+            if sending + m.bandwidth_mibps > self.nic[m.source] + 1e-6:
                 continue
-            if sum(r.bandwidth_mibps for r in dst) + m.bandwidth_mibps > self.nic[m.destination] + 1e-6:
+            if into + m.bandwidth_mibps > self.nic[m.destination] + 1e-6:
                 continue
             run.append(m)
             out.append(m)
+            self.began[m.id] = now
         return out
+
+    def holding(self, now: float, running: Sequence[Migration]) -> Sequence[Migration]:
+        """The running migrations whose reservations a migration starting `now` must fit beside: with
+        setup_s, not those estimated to end by now + setup_s, when it first sends (estimates are rounded
+        to the millisecond)."""
+        if self.setup_s <= 0:
+            return running
+        sends_at = now + self.setup_s + 2e-3
+        return [r for r in running if self.expected_end(r) > sends_at]
+
+    def expected_end(self, m: Migration) -> float:
+        return self.began[m.id] + m.estimated_s
 
 
 class Planned(Streaming):
-    """Streaming, but none before its planned start (start times are rounded to the millisecond)."""
+    """Streaming, but none before its planned start (start times are rounded to the millisecond); a
+    reservation ends at the planned end."""
+
+    def expected_end(self, m: Migration) -> float:
+        return m.start_s + m.estimated_s
 
     def ready(self, done: set[str], started: set[str]) -> list[Migration]:
         return [m for m in super().ready(done, started) if m.start_s <= self.now + 1e-6]

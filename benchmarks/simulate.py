@@ -1,11 +1,11 @@
 """Benchmark: the schedule against one-at-a-time and fixed-parallel batch-and-wait, in the fluid simulator.
 
-    python -m benchmarks.simulate [--quick] [--optimizer] [--json-only]
+    python -m benchmarks.simulate [--quick] [--optimizer] [--json-only] [--setup-s S]
 
 Plans of 50 to 500 migrations on generated clusters (benchmarks/generator.py): rebalances that move
 guests off the busiest hosts, evacuations of whole hosts, swaps between full hosts (dependencies and
 temporary hops), fast writers, and mixed 10/25 GbE NICs. Budgets are the defaults (2 out, 2 in per host,
-8 at once cluster-wide, no per-migration cap). Every policy runs the very same migrations
+8 at once cluster-wide, no per-migration cap, no set-up cost unless --setup-s). Every policy runs the very same migrations
 and dependencies (so capacity holds for all of them). "ours" runs them as the executor does (in start
 order, each when its dependencies are done and its bandwidth reservation fits); "ours at planned times"
 follows the schedule's timestamps and checks the estimate; the baselines share links freely. Targets (issue 5): our makespan within 1.25x
@@ -68,14 +68,14 @@ OPTIMIZED = (  # --optimizer: targets from the real optimizer (CP-SAT, 10 s each
 )
 
 
-def cluster_for(case: Case) -> tuple[Cluster, Budgets]:
+def cluster_for(case: Case, setup_s: float = 0.0) -> tuple[Cluster, Budgets]:
     cluster = generate(case.hosts, case.guests, seed=case.seed)
     rng = np.random.default_rng(case.seed + 1)
     vms = tuple(
         replace(vm, dirty_rate_mibps=int(vm.dirty_rate_mibps * case.dirty_scale)) for vm in cluster.vms
     )
     fast = {h.name: 2980 for h in cluster.hosts if rng.random() < case.fast_nics}
-    return replace(cluster, vms=vms), Budgets(host_nic_mibps=fast)
+    return replace(cluster, vms=vms), Budgets(host_nic_mibps=fast, setup_s=setup_s)
 
 
 def swaps_for(cluster: Cluster, case: Case) -> dict[str, str]:
@@ -139,8 +139,8 @@ def target_for(cluster: Cluster, case: Case) -> dict[str, str]:
     return target
 
 
-def run_case(case: Case) -> dict[str, object]:
-    cluster, budgets = cluster_for(case)
+def run_case(case: Case, setup_s: float = 0.0) -> dict[str, object]:
+    cluster, budgets = cluster_for(case, setup_s)
     if case.optimizer:
         from planner.optimizer import optimize
 
@@ -161,12 +161,14 @@ def run_case(case: Case) -> dict[str, object]:
     counts = (budgets.max_outgoing_per_host, budgets.max_incoming_per_host, budgets.max_concurrent)
     runs: dict[str, StartPolicy] = {
         "ours": Streaming(plan.migrations, nic, *counts),
-        "ours at planned times": Planned(plan.migrations, nic, *counts),
+        "ours at planned times": Planned(plan.migrations, nic, *counts, setup_s=net.limits.setup_s),
         "one at a time": Serial(plan.migrations),
         "parallel 2": Batches(plan.migrations, 2),
         "parallel 5": Batches(plan.migrations, 5),
         "parallel 8": Batches(plan.migrations, 8),  # as many at once as our budget allows
     }
+    if setup_s > 0:  # the executor reserving bandwidth as the schedule does: from start + setup_s
+        runs["ours, set-up aware"] = Streaming(plan.migrations, nic, *counts, setup_s=setup_s)
     resident = {vm.uuid: float(vm.memory_used_mib) for vm in cluster.vms if vm.memory_used_mib is not None}
     makespans = {
         name: simulate(policy, nic, dirty, net.limits, resident).makespan_s for name, policy in runs.items()
@@ -220,10 +222,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     parser.add_argument("--quick", action="store_true", help="two small cases only")
     parser.add_argument("--optimizer", action="store_true", help="add cases planned by the real optimizer")
     parser.add_argument("--json-only", action="store_true")
+    parser.add_argument("--setup-s", type=float, default=0.0, help="each migration's set-up cost (s)")
     args = parser.parse_args(argv)
-    budgets = Budgets()
+    budgets = Budgets(setup_s=args.setup_s)
     cases = (QUICK if args.quick else CASES) + (OPTIMIZED if args.optimizer else ())
-    rows = [run_case(case) for case in cases]
+    rows = [run_case(case, args.setup_s) for case in cases]
     worst_bound = max(float(str(r["ours_over_bound"])) for r in rows)
     worst_gain = min(float(str(r["gain_over_best_fixed"])) for r in rows)
     summary: dict[str, object] = {
@@ -232,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
             "max_incoming_per_host": budgets.max_incoming_per_host,
             "max_concurrent": budgets.max_concurrent,
             "per_migration_mibps": budgets.per_migration_mibps,
+            "setup_s": budgets.setup_s,
         },
         "cases": rows,
         "worst_ours_over_bound": worst_bound,

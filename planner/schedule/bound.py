@@ -2,7 +2,7 @@
 
 Each term is a floor on its own (every migration at its full path rate sends the least it can and is as
 short as it can be): the longest single migration; per host, the bytes it sends or receives over its NIC
-rate; per host, its migrations' durations over how many may run there at once (and the same cluster-wide);
+rate, after one set-up (no migration sends before its set-up is over); per host, its migrations' durations over how many may run there at once (and the same cluster-wide);
 the longest chain of migrations that wait for each other (as this schedule ordered them); and, for any
 order, the longest chain of waits that room and hops force (earliest.py), and each host's arrivals still to
 cross its NIC when departures could first have made room for them.
@@ -34,7 +34,8 @@ def lower_bounds(ordering: Ordering, net: Links, cluster: Cluster) -> dict[str, 
     finish = earliest_finishes(cluster, ordering.legs, net)
     return {
         "longest migration": max(c.duration_s for c in full),
-        "busiest NIC": max(
+        "busiest NIC": net.limits.setup_s
+        + max(
             *(sent / net.nic_mibps[h] for h, sent in sent_out.items()),
             *(sent / net.nic_mibps[h] for h, sent in sent_in.items()),
         ),

@@ -3,9 +3,13 @@
 Room counts a guest in flight on both hosts: reserved on its destination at the start, released on its
 source at the end. Every running migration holds a bandwidth reservation on its source's outgoing NIC and
 its destination's incoming NIC (the executor passes it to libvirt as the migration's bandwidth), so
-migrations never slow each other and each costs what the pre-copy model says at its rate. Sharing a link
-is a choice: a leg that could only get part of a link starts now only if it would end no later than by
-waiting for the full rate (a slower migration re-sends more dirty memory).
+migrations never slow each other and each costs what the pre-copy model says at its rate. The reservation
+covers its transfer only, [start + setup_s, end): nothing is sent during the set-up, so a leg may begin
+its set-up while the one before it on a link still sends (the concurrency counts cover [start, end]).
+A leg starting now needs its rate free at now + setup_s; from then on the commitments only fall until a
+later start, which checks itself (so the run also wakes setup_s before each end). Sharing a link is a
+choice: a leg that could only get part of a link starts now only if it would end no later than by waiting
+for the full rate (a slower migration re-sends more dirty memory).
 
 Among the legs that could start, the one with the most work behind it goes first: the busiest NIC it
 uses, the arrivals waiting for room on its source, or its own length; among equals, the one with the
@@ -45,7 +49,8 @@ class Run:
         self.slots: dict[int, Slot] = {}
         self.events: list[Event] = []
         self.now = 0.0
-        self.free_out, self.free_in = dict(net.nic_mibps), dict(net.nic_mibps)
+        self.free_out, self.free_in = dict(net.nic_mibps), dict(net.nic_mibps)  # less every running leg
+        self.sendable_out, self.sendable_in = dict(self.free_out), dict(self.free_in)  # at now + setup_s
         self.n_out = dict.fromkeys(net.nic_mibps, 0)
         self.n_in = dict.fromkeys(net.nic_mibps, 0)
         self.left_out = dict.fromkeys(net.nic_mibps, 0.0)  # full-rate seconds not yet started, per NIC
@@ -101,6 +106,7 @@ class Run:
     def start_what_fits(self, keep_room: bool) -> None:
         if len(self.running) >= self.net.max_total:
             return
+        self._commit()
         waiting_on: dict[str, float] = {}  # per host, the longest chain of a ready leg lacking room there
         candidates = []  # ready legs lacking room (they keep it), that others wait for, or that can send now
         for i in filter(self.ready, self.pending):
@@ -108,7 +114,7 @@ class Run:
             if not self._fits(i):
                 waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
                 candidates.append(i)
-            elif self._unblocks(i) or (self.n_out[src] < self.net.max_out and self.free_out[src] >= 1):
+            elif self._unblocks(i) or (self.n_out[src] < self.net.max_out and self.sendable_out[src] >= 1):
                 candidates.append(i)
         kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
         reserved: dict[str, Need] = {}  # room kept for better-placed legs waiting for their links
@@ -144,7 +150,7 @@ class Run:
         """The rate to start leg `i` at now, or 0 to wait for a faster one."""
         leg = self.legs[i]
         best = self.net.path_mibps(leg.source, leg.destination)
-        rate = int(min(best, self.free_out[leg.source], self.free_in[leg.destination]))
+        rate = int(min(best, self.sendable_out[leg.source], self.sendable_in[leg.destination]))
         if rate < 1:
             return 0
         if rate < best:
@@ -158,20 +164,34 @@ class Run:
                 return 0
         return rate
 
+    def _commit(self) -> None:
+        """What each NIC (each direction) has free at now + setup_s, when a leg starting now first sends:
+        the running legs ending by then hold nothing."""
+        self.sendable_out, self.sendable_in = dict(self.free_out), dict(self.free_in)
+        sends_at = self.now + self.net.limits.setup_s
+        for end, j in self.running:
+            if end <= sends_at + 1e-9:
+                leg, rate = self.legs[j], self.slots[j].bandwidth_mibps
+                self.sendable_out[leg.source] += rate
+                self.sendable_in[leg.destination] += rate
+
     def _when_free(self, host: str, wanted: int, out: bool) -> float:
-        """When `host`'s NIC (one direction) will have `wanted` MiB/s free and a migration fewer than
-        its concurrency budget, as running legs end."""
-        have, at = (self.free_out if out else self.free_in)[host], self.now
-        count, most = (self.n_out, self.net.max_out) if out else (self.n_in, self.net.max_in)
-        busy = count[host]
-        for end, j in sorted(self.running):
+        """The earliest start at which `host`'s NIC (one direction) runs fewer migrations than its
+        concurrency budget and has `wanted` MiB/s free from that start + setup_s on, as running legs end."""
+        setup = self.net.limits.setup_s
+        mine = [
+            (end, self.slots[j].bandwidth_mibps)
+            for end, j in self.running
+            if (self.legs[j].source if out else self.legs[j].destination) == host
+        ]
+        base = (self.free_out if out else self.free_in)[host]
+        most = self.net.max_out if out else self.net.max_in
+        for at in sorted({self.now, *(max(self.now, end - s) for end, _ in mine for s in (0.0, setup))}):
+            busy = sum(end > at + 1e-9 for end, _ in mine)
+            have = base + sum(rate for end, rate in mine if end <= at + setup + 1e-9)
             if have >= wanted and busy < most:
-                break
-            if (self.legs[j].source if out else self.legs[j].destination) == host:
-                have += self.slots[j].bandwidth_mibps
-                busy -= 1
-                at = end
-        return at
+                return at
+        return max((end for end, _ in mine), default=self.now)
 
     def _free_at(self, i: int) -> float:
         """When leg `i` could start at its full path rate, as far as its links go."""
@@ -191,13 +211,19 @@ class Run:
         self.held[leg.destination] = self.held[leg.destination] + self.needs[i]
         self.free_out[leg.source] -= rate
         self.free_in[leg.destination] -= rate
+        self.sendable_out[leg.source] -= rate
+        self.sendable_in[leg.destination] -= rate
         self.n_out[leg.source] += 1
         self.n_in[leg.destination] += 1
         self._count(i, -1)
 
     def finish_next(self) -> None:
-        """Advance to the next end of a migration and release what every leg ending then held."""
-        self.now = self.running[0][0]
+        """Advance to the next end of a migration, or to setup_s before one (a leg starting then sends
+        once that one is done), and release what every leg ending by then held."""
+        setup = self.net.limits.setup_s
+        self.now = min(
+            [self.running[0][0], *(end - setup for end, _ in self.running if end - setup > self.now + 1e-9)]
+        )
         while self.running and self.running[0][0] <= self.now:
             _, j = heapq.heappop(self.running)
             leg = self.legs[j]
