@@ -6,10 +6,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from planner.plan import Plan
 from tests.virt_rebalance.sample import empty_plan, plan_for, sample_cluster, sample_plan
 from virt_rebalance.report import html
 
@@ -41,8 +43,6 @@ def test_names_in_the_plan_are_escaped() -> None:
     cluster = sample_cluster()
     evil = {**cluster.vm_by_name}
     vm = evil["web-1"]
-    from dataclasses import replace
-
     cluster = replace(
         cluster, vms=tuple(replace(v, name="</script><b>x") if v is vm else v for v in cluster.vms)
     )
@@ -76,3 +76,77 @@ def test_a_script_error_shows_on_the_page(tmp_path) -> None:
     dom = chromium(page, "--dump-dom").stdout
     assert 'id="js-error"' in dom and 'data-rendered="ok"' not in dom
     assert "script error" in dom
+
+
+def crowded_plan() -> Plan:
+    """Bars near the top of the scale, long guest names, moves of 1.5 s to a minute, an end at 1m 5.3s."""
+    plan = sample_plan()
+    full = tuple(
+        replace(
+            b,
+            cpu_millicores=b.cpu_capacity_millicores * 99 // 100,
+            memory_mib=b.memory_capacity_mib * 97 // 100,
+        )
+        for b in plan.before
+    )
+    timings = [(0.0, 1.5), (0.0, 4.0), (2.0, 9.0), (5.0, 60.3), (12.0, 30.0)]
+    moves = tuple(
+        replace(
+            plan.migrations[n % 2],
+            id=f"m{n}",
+            vm_name=f"a-guest-{n}-with-a-long-name",
+            start_s=start,
+            estimated_s=est,
+            depends_on=(),
+        )
+        for n, (start, est) in enumerate(timings, 1)
+    )
+    return replace(plan, before=full, migrations=moves, makespan_s=65.3)
+
+
+# Appended to the page: lists every chart text cut at its chart's edge, wider than the bar it sits on, or
+# on top of another text, and whether the page scrolls sideways; "ok" when there is none.
+LAYOUT_CHECK = """<script>
+(function () {
+  var problems = [], page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth) { problems.push("page scrolls sideways " + page.scrollWidth); }
+  document.querySelectorAll("svg").forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    var texts = Array.prototype.slice.call(svg.querySelectorAll("text"));
+    texts.forEach(function (t, i) {
+      var r = t.getBoundingClientRect();
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) { problems.push("cut: " + t.textContent); }
+      if (t.classList.contains("on-bar")) {
+        var bar = t.previousElementSibling.getBoundingClientRect();
+        if (r.left < bar.left || r.right > bar.right) { problems.push("past its bar: " + t.textContent); }
+      }
+      texts.slice(i + 1).forEach(function (u) {
+        var s = u.getBoundingClientRect();
+        var dx = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+        var dy = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+        if (dx > 1 && dy > 3) { problems.push("overlap: " + t.textContent + " / " + u.textContent); }
+      });
+    });
+  });
+  document.body.setAttribute("data-layout", problems.join(" | ") || "ok");
+})();
+</script>"""
+
+
+@pytest.mark.parametrize(
+    ("plan", "width", "labelled"),
+    [
+        (crowded_plan(), 1280, "#4 a-guest-4-with-a-long-name -&gt; h2"),
+        (crowded_plan(), 800, "#4 a-guest-4-with-a-long-name &lt;- h1"),
+        (sample_plan(), 800, "#2 db-1 -&gt; h3"),
+    ],
+    ids=["crowded-1280", "crowded-800", "plan-800"],
+)
+def test_chart_text_is_readable_at_the_window_width(tmp_path, plan, width, labelled) -> None:
+    page = tmp_path / "plan.html"
+    page.write_text(html.render(plan).replace("</body>", LAYOUT_CHECK + "</body>"))
+    dom = chromium(page, f"--window-size={width},2000", "--dump-dom").stdout
+    layout = re.search(r'data-layout="([^"]*)"', dom)
+    assert layout, dom[-2000:]
+    assert layout.group(1) == "ok"
+    assert labelled in re.findall(r'<text[^>]*class="on-bar"[^>]*>([^<]*)<', dom)  # a long bar says it all
