@@ -1,0 +1,81 @@
+"""`config check` on what the file cannot say by itself: a host that never answers, a state_dir that
+cannot be created."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from virt_rebalance.cli import main
+from virt_rebalance.commands import config_check
+
+
+def _config(tmp_path: Path, state_dir: Path, timeout_s: float = 2.0) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'state_dir = "{state_dir}"\n[collect]\ntimeout_s = {timeout_s}\n'
+        '[[hosts]]\nname = "a"\nuri = "qemu+ssh://a/system"\nmigration_uri = "tcp://a"\n'
+    )
+    return path
+
+
+class _Conn:
+    def getInfo(self) -> list[int]:
+        return [0, 16384, 8, 2400, 1, 1, 4, 2]
+
+    def getHostname(self) -> str:
+        return "a"
+
+    def close(self) -> int:
+        return 0
+
+
+def test_a_host_that_never_answers_is_reported_and_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    release = threading.Event()
+
+    def hang(uri: str) -> _Conn:
+        release.wait(5)
+        return _Conn()
+
+    monkeypatch.setattr(config_check, "open_host", hang)
+    try:
+        result = CliRunner().invoke(
+            main, ["config", "check", "--config", str(_config(tmp_path, tmp_path, 0.6))]
+        )
+    finally:
+        release.set()
+    assert result.exit_code == 1
+    assert "no answer within 1s" in result.output
+    assert "1 of 1 host(s) did not answer" in result.output
+
+
+@pytest.mark.parametrize(
+    ("state_dir", "warned"),
+    [
+        ("state", False),
+        pytest.param(
+            "file/state",
+            True,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="config_check._writable only asks os.access of the nearest existing ancestor: "
+                "a regular file there passes, though the state_dir can never be created",
+            ),
+        ),
+    ],
+    ids=["new-dir-in-writable-parent", "below-a-regular-file"],
+)
+def test_state_dir_that_cannot_be_created_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, state_dir: str, warned: bool
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    monkeypatch.setattr(config_check, "open_host", lambda uri: _Conn())
+    path = _config(tmp_path, tmp_path / state_dir)
+    result = CliRunner().invoke(main, ["config", "check", "--no-connect", "--config", str(path)])
+    assert result.exit_code == 0
+    assert ("is not writable" in result.output) is warned
