@@ -131,14 +131,27 @@ class Runner:
             return False
         if sum(r.destination == m.destination for r in run) >= self.ex.max_incoming_per_host:
             return False
-        bw = {r.m.id: r.call.bandwidth_mibps for r in self.running.values()}
-        out = sum(bw[r.id] for r in run if r.source == m.source)
-        into = sum(bw[r.id] for r in run if r.destination == m.destination)
+        # A migration needs its bandwidth only after its set-up (execute.setup_s), as the schedule counts:
+        # what still sends then holds the links.
+        then = time.monotonic() + self.ex.setup_s
+        held = [r for r in self.running.values() if self._sends_at(r, then)]
+        out = sum(r.call.bandwidth_mibps for r in held if r.m.source == m.source)
+        into = sum(r.call.bandwidth_mibps for r in held if r.m.destination == m.destination)
         need = bandwidth_for(m, self.ex)
         return not (
             (out and out + need > self.nic.get(m.source, 1 << 30))
             or (into and into + need > self.nic.get(m.destination, 1 << 30))
         )
+
+    @staticmethod
+    def _sends_at(r: _Running, t: float) -> bool:
+        """Whether running migration `r` is expected to still send at monotonic time `t`: by QEMU's live ETA
+        once it reports one, else by the plan's estimate; one past its estimate with no ETA counts as sending."""
+        s = r.watch.last
+        if s is not None and s.eta_s is not None:
+            return r.watch.started + s.elapsed_s + s.eta_s > t
+        end = r.watch.started + r.m.estimated_s
+        return r.m.estimated_s <= 0 or end <= time.monotonic() or end > t
 
     def _try_start(self, m: Migration) -> None:
         try:
