@@ -39,4 +39,5 @@ class Budgets:
     downtime_limit_ms: int = 300
     max_rounds: int = 30
     setup_s: float = 0.0
+    auto_converge: bool = True  # the executor throttles a guest that out-writes its bandwidth
     host_nic_mibps: dict[str, int] = field(default_factory=dict)

@@ -202,6 +202,7 @@ class Config(_Strict):
             max_concurrent=e.max_concurrent,
             downtime_limit_ms=e.downtime_limit_ms,
             setup_s=e.setup_s,
+            auto_converge=e.auto_converge,
             host_nic_mibps={h.name: h.nic_mibps or self.defaults.nic_mibps for h in self.hosts},
         )
 

@@ -44,5 +44,6 @@ def links(cluster: Cluster, budgets: Budgets) -> Links:
             downtime_limit_ms=budgets.downtime_limit_ms,
             max_rounds=budgets.max_rounds,
             setup_s=budgets.setup_s,
+            auto_converge=budgets.auto_converge,
         ),
     )

@@ -97,3 +97,16 @@ def test_setup_time_adds_to_every_estimate_but_not_to_bytes() -> None:
     with_setup = estimate(1024, 100, 0, Limits(setup_s=2.0))
     assert with_setup.duration_s == pytest.approx(plain.duration_s + 2.0)
     assert with_setup.sent_mib == plain.sent_mib
+
+
+def test_the_schedule_estimates_with_the_executors_auto_converge_setting() -> None:
+    from planner.policy import Budgets
+    from planner.schedule import schedule
+    from tests.builders import make_cluster, make_host, make_vm
+
+    hot = make_vm("hot", "h1", memory_mib=4096, dirty_rate_mibps=900)
+    cluster = make_cluster([make_host("h1", nic_mibps=1000), make_host("h2", nic_mibps=1000)], [hot])
+    with_ac = schedule(cluster, {hot.uuid: "h2"}, {}, Budgets())
+    without = schedule(cluster, {hot.uuid: "h2"}, {}, Budgets(auto_converge=False))
+    # Without throttling a guest dirtying 90% of the link re-sends until the round limit.
+    assert without.migrations[0].estimated_s > with_ac.migrations[0].estimated_s
