@@ -63,6 +63,21 @@ def domains(cluster: Cluster, rules: Sequence[Rule]) -> Domains:
     return out
 
 
+def blocking_rule(cluster: Cluster, rules: Sequence[Rule], vm: Vm) -> tuple[str, bool]:
+    """The kind of rule that leaves `vm` no host, and whether another move could resolve it: the unary
+    rule ruling out the most other hosts (CPU compatibility, closed hosts, a pin), else capacity."""
+    counts = [
+        (sum(1 for h in cluster.hosts if h.name != vm.host and not r.permits(cluster, vm, h.name)), r)
+        for r in unary(rules)
+        if r.applies_to(vm)
+    ]
+    out, rule = max(counts, key=lambda c: c[0], default=(0, None))
+    if rule is not None and out:
+        return type(rule).__name__, False
+    memory_full = hosts_over(cluster, ("memory",)) - {vm.host}
+    return ("MemoryCapacity" if memory_full else "CpuCapacity"), True
+
+
 def why_stuck(cluster: Cluster, rules: Sequence[Rule], vm: Vm) -> str:
     """Why `vm` has no host at all, naming each rule and how many hosts it rules out."""
     parts = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from planner.candidates import why_stuck
+from planner.candidates import blocking_rule, why_stuck
 from planner.load import host_loads
 from planner.model import Cluster, Vm
 from planner.plan import Stay
@@ -52,7 +52,9 @@ def upfront_stays(
         elif vm.host in evacuated:
             hosts = [h for h in dests[vm.uuid] if h != vm.host]
             if not hosts:
-                out.append(Stay(vm.uuid, vm.name, vm.host, "CpuCompatible", why_stuck(cluster, rules, vm)))
+                rule, resolvable = blocking_rule(cluster, rules, vm)
+                why = why_stuck(cluster, rules, vm)
+                out.append(Stay(vm.uuid, vm.name, vm.host, rule, why, resolvable=resolvable))
             elif not _room(cluster, vm, hosts, free):
                 most = max(free[h][1] for h in hosts)
                 out.append(

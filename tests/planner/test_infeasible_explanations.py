@@ -62,11 +62,6 @@ def test_evacuated_guest_with_no_compatible_host_stays_under_cpu_compatible() ->
     assert "CpuCompatible rules out 1 of 1 other hosts" in stay.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stays.upfront_stays labels every 'no allowed host' stay CpuCompatible (and not resolvable), "
-    "even when every host runs the guest's CPU and the cause is a full host or a pin rule",
-)
 @pytest.mark.parametrize(
     ("hosts", "vms", "rules", "cause"),
     [
