@@ -87,6 +87,8 @@ def _redact(message: str) -> str:
 
 
 def _writable(path: Path) -> bool:
+    """Whether `path` is a writable directory or could be created as one: its nearest existing ancestor
+    must be a writable directory (a regular file there means it can never be created)."""
     while not path.exists():
         path = path.parent
-    return os.access(path, os.W_OK)
+    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)

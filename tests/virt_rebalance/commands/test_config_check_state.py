@@ -58,15 +58,7 @@ def test_a_host_that_never_answers_is_reported_and_fails(
     ("state_dir", "warned"),
     [
         ("state", False),
-        pytest.param(
-            "file/state",
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="config_check._writable only asks os.access of the nearest existing ancestor: "
-                "a regular file there passes, though the state_dir can never be created",
-            ),
-        ),
+        ("file/state", True),
     ],
     ids=["new-dir-in-writable-parent", "below-a-regular-file"],
 )
