@@ -63,27 +63,39 @@ def test_evacuated_guest_with_no_compatible_host_stays_under_cpu_compatible() ->
 
 
 @pytest.mark.parametrize(
-    ("hosts", "vms", "rules", "cause"),
+    ("hosts", "vms", "rules", "cause", "rule", "resolvable"),
     [
         (
             [make_host("h1"), make_host("h2", memory_mib=8192)],
             [make_vm("lonely", host="h1"), make_vm("hog", host="h2", memory_mib=16384)],
             [],
             "hosts are already over capacity",
+            "MemoryCapacity",
+            True,
         ),
         (
             [make_host("h1"), make_host("h2")],
             [make_vm("db", host="h1")],
             [PlacementRule("pin", "db-on-h1", vms=("db",), hosts=("h1",))],
             "Pin(db-on-h1)",
+            "Pin",
+            False,
+        ),
+        (
+            [make_host("h1"), make_host("h2", state=HostState.MAINTENANCE)],
+            [make_vm("web", host="h1")],
+            [],
+            "ClosedHosts rules out 1 of 1 other hosts",
+            "ClosedHosts",
+            False,
         ),
     ],
-    ids=["only-host-over-capacity", "pinned-to-evacuated-host"],
+    ids=["only-host-over-capacity", "pinned-to-evacuated-host", "only-other-host-in-maintenance"],
 )
 def test_evacuation_stay_names_the_rule_that_blocks_it(
-    hosts: list[Any], vms: list[Any], rules: list[PlacementRule], cause: str
+    hosts: list[Any], vms: list[Any], rules: list[PlacementRule], cause: str, rule: str, resolvable: bool
 ) -> None:
     target = optimize(make_cluster(hosts, vms, rules), Policy(**FAST, evacuate=("h1",)))
     (stay,) = target.stays
-    assert cause in stay.reason  # the text is right ...
-    assert stay.rule != "CpuCompatible"  # ... the record is not
+    assert cause in stay.reason
+    assert (stay.rule, stay.resolvable) == (rule, resolvable)
