@@ -81,3 +81,16 @@ def _iso(t: datetime) -> str:
 
 def statuses(report: ApplyReport) -> dict[str, str]:
     return {o.migration_id: o.status for o in report.outcomes}
+
+
+def two_guest_lab(tmp: Path) -> Lab:
+    """Guest a on h1 and guest b on h2."""
+    lab = Lab(tmp)
+    lab.guest("a", "h1")
+    lab.guest("b", "h2")
+    return lab
+
+
+def two_moves(lab: Lab) -> Plan:
+    """a h1 -> h2, then b h2 -> h3 (which waits for it)."""
+    return lab.plan(lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3", depends_on=("m1",)))

@@ -9,19 +9,12 @@ import pytest
 
 from executor.journal import Journal
 from planner.errors import ConfigError, ExecutionError, LockedError, StalePlanError
-from tests.executor.harness import Lab, statuses
+from tests.executor.harness import Lab, statuses, two_guest_lab, two_moves
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Lab:
-    lab = Lab(tmp_path)
-    lab.guest("a", "h1")
-    lab.guest("b", "h2")
-    return lab
-
-
-def two_moves(lab: Lab):
-    return lab.plan(lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3", depends_on=("m1",)))
+    return two_guest_lab(tmp_path)
 
 
 def test_applying_twice_migrates_nobody_twice(lab: Lab) -> None:

@@ -9,21 +9,13 @@ from pathlib import Path
 import pytest
 
 from collectors import constants as c
-from planner.plan import Plan
-from tests.executor.harness import Lab, statuses
+from tests.executor.harness import Lab, statuses, two_guest_lab, two_moves
 from tests.executor.test_journal import crash_during
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Lab:
-    lab = Lab(tmp_path)
-    lab.guest("a", "h1")
-    lab.guest("b", "h2")
-    return lab
-
-
-def two_moves(lab: Lab) -> Plan:
-    return lab.plan(lab.move("m1", "a", "h1", "h2"), lab.move("m2", "b", "h2", "h3", depends_on=("m1",)))
+    return two_guest_lab(tmp_path)
 
 
 def test_resume_with_the_source_unreachable_fails_the_interrupted_move(lab: Lab) -> None:
