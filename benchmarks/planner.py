@@ -19,10 +19,10 @@ import click
 from benchmarks.generator import generate
 from planner.load import balance, host_loads
 from planner.model import Cluster
-from planner.optimizer import optimize
+from planner.optimize.optimizer import optimize
+from planner.optimize.solve import baseline, build_problem
 from planner.policy import Policy
 from planner.rules import rules_for
-from planner.solve import baseline, build_problem
 
 DEFAULT_MOVE_COST = Policy().move_cost_per_gib
 SIZES = ((100, 2000, 1.2), (1000, 20000, 14.0), (5000, 30000, 45.0))

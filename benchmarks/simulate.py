@@ -28,8 +28,8 @@ from planner.load import host_loads
 from planner.model import Cluster, Vm
 from planner.policy import Budgets, Policy
 from planner.schedule import Schedule, schedule
-from planner.schedule.bound import lower_bounds
 from planner.schedule.links import links
+from planner.schedule.makespan_bound import lower_bounds
 from planner.schedule.timeline import timeline
 
 BOUND_TARGET, GAIN_TARGET = 1.25, 0.25
@@ -45,7 +45,7 @@ class Case:
     swaps: bool = False  # exchange same-size guests between the fullest hosts (dependencies, hops)
     dirty_scale: float = 1.0  # multiplies the generated dirty rates (mean ~20 MiB/s)
     fast_nics: float = 0.0  # share of hosts with 25 GbE (2980 MiB/s) instead of 10 GbE
-    optimizer: bool = False  # the target comes from planner.optimizer.optimize (`moves` is ignored)
+    optimizer: bool = False  # the target comes from planner.optimize.optimizer.optimize (`moves` is ignored)
     seed: int = 1
 
 
@@ -142,7 +142,7 @@ def target_for(cluster: Cluster, case: Case) -> dict[str, str]:
 def run_case(case: Case, setup_s: float = 0.0) -> dict[str, object]:
     cluster, budgets = cluster_for(case, setup_s)
     if case.optimizer:
-        from planner.optimizer import optimize
+        from planner.optimize.optimizer import optimize
 
         target = dict(optimize(cluster, Policy(time_limit_s=10, workers=2)).placement)
     else:

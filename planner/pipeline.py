@@ -31,7 +31,7 @@ def make_plan(
     now: str | None = None,
 ) -> Plan:
     """A checked plan that carries `cluster` toward a better placement (or off `policy.evacuate`)."""
-    from planner.optimizer import check_placement, optimize  # the optimizer pulls in the solver
+    from planner.optimize.optimizer import check_placement, optimize  # the optimizer pulls in the solver
 
     if goal == "evacuate" and not policy.evacuate:
         raise InputError("policy", "evacuate", "an evacuation names at least one host to empty")

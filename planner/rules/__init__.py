@@ -1,7 +1,7 @@
 """The placement rules, registered in one explicit tuple (no directory scanning).
 
 Each class builds its instances from the snapshot and the policy; `rules_for` collects them in this
-order. Unary rules (those restricting each guest alone) come first: candidates.py reads them to build
+order. Unary rules (those restricting each guest alone) come first: optimize/candidates.py reads them to build
 every guest's domain before any solving.
 """
 

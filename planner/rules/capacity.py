@@ -1,6 +1,6 @@
 """What the capacity rules share: a host that receives a guest must stay within its capacity.
 
-A host already over capacity in the snapshot receives nothing (candidates.py bars it) and may only shed
+A host already over capacity in the snapshot receives nothing (optimize/candidates.py bars it) and may only shed
 load; the plan is not blamed for a host it did not add to.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from planner.encoding import Encoding, Named, Resource, capacity, demand
 from planner.model import Cluster, Placement
+from planner.optimize.encoding import Encoding, Named, Resource, capacity, demand
 from planner.violation import Violation
 
 

@@ -14,7 +14,7 @@ from planner.policy import Policy
 from planner.rules.rule import UnaryRule
 
 if TYPE_CHECKING:
-    from planner.encoding import Encoding
+    from planner.optimize.encoding import Encoding
 
 
 #: What a guest left on an evacuated host costs, in percentage points of imbalance.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.encoding import Encoding
 from planner.model import Cluster, Placement
+from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.capacity import encode_capacity, over_capacity
 from planner.violation import Violation

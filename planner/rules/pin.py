@@ -15,7 +15,7 @@ from planner.rules.rule import UnaryRule
 from planner.violation import Violation
 
 if TYPE_CHECKING:
-    from planner.encoding import Encoding
+    from planner.optimize.encoding import Encoding
 
 
 @dataclass(frozen=True)

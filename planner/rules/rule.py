@@ -2,7 +2,7 @@
 
 A `UnaryRule` restricts each guest on its own: where it may go (`allowed`, `barred`) and whether it may
 stay where it is (`may_stay`). Its check and encoding follow from those three answers, so they cannot
-drift apart; candidates.py uses the same answers to build each guest's domain before any solving.
+drift apart; optimize/candidates.py uses the same answers to build each guest's domain before any solving.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from planner.model import Cluster, Placement, Vm
 from planner.violation import Violation
 
 if TYPE_CHECKING:
-    from planner.encoding import Encoding
+    from planner.optimize.encoding import Encoding
 
 NOWHERE: frozenset[str] = frozenset()
 

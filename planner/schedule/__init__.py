@@ -7,7 +7,7 @@ timeline (timeline.py)      when each move starts and at what reserved rate, sta
 graph (graph.py)            which move waits for which, read off the timeline; swaps broken by a
                             temporary hop through a host with room, or reported
 continuous (continuous.py)  room on every host at every moment, in any order: else PlannerBugError
-bound (bound.py)            how soon any schedule could finish
+bound (makespan_bound.py)   the makespan's lower bound: how soon any schedule could finish
 room.py, links.py           what a host may hold; the NIC and concurrency budgets
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from planner.model import Cluster
 from planner.plan import Migration, Stay
 from planner.policy import Budgets
-from planner.schedule.bound import lower_bounds
 from planner.schedule.continuous import assert_continuous
 from planner.schedule.graph import Ordering
 from planner.schedule.links import links
+from planner.schedule.makespan_bound import lower_bounds
 from planner.schedule.timeline import Slot, timeline
 
 __all__ = ["Schedule", "schedule"]

@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
-import planner.optimizer
+import planner.optimize.optimizer
 from planner.codec import plan_from_json, plan_to_json
 from planner.errors import InputError
 from planner.load import balance, host_loads
 from planner.model import Cluster
-from planner.optimizer import Target
+from planner.optimize.optimizer import Target
 from planner.pipeline import make_plan
 from planner.policy import Budgets, Policy
 from tests.builders import make_cluster, make_host, make_vm
@@ -95,7 +95,9 @@ def test_a_swap_the_schedule_cannot_order_stays_and_the_plan_says_why(
     hosts = [make_host(n, memory_mib=8 * GIB) for n in ("h1", "h2")]
     a, b = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(hosts, [a, b])
-    monkeypatch.setattr(planner.optimizer, "optimize", lambda c, p: _target(c, {a.uuid: "h2", b.uuid: "h1"}))
+    monkeypatch.setattr(
+        planner.optimize.optimizer, "optimize", lambda c, p: _target(c, {a.uuid: "h2", b.uuid: "h1"})
+    )
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert plan.migrations == ()
     assert dict(plan.target) == cluster.placement
@@ -108,7 +110,7 @@ def test_a_swap_with_a_spare_host_goes_through_it(monkeypatch: pytest.MonkeyPatc
     a, b = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(hosts, [a, b])
     wanted = {a.uuid: "h2", b.uuid: "h1"}
-    monkeypatch.setattr(planner.optimizer, "optimize", lambda c, p: _target(c, wanted))
+    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda c, p: _target(c, wanted))
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert dict(plan.target) == wanted
     assert [m.temporary for m in plan.migrations] == [True, False, False]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from planner.errors import InfeasibleError
 from planner.model import Cluster, PlacementRule
-from planner.optimizer import check_placement, optimize
+from planner.optimize.optimizer import check_placement, optimize
 from planner.policy import Policy
 from tests.builders import make_cluster, make_host, make_vm
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from planner.candidates import classes
 from planner.load import host_loads
 from planner.model import HostState
+from planner.optimize.candidates import classes
+from planner.optimize.stays import crowded_out, upfront_stays
 from planner.policy import Policy
 from planner.reasons import move_reasons
 from planner.rules import rules_for
-from planner.stays import crowded_out, upfront_stays
 from tests.builders import make_cluster, make_host, make_vm
 
 

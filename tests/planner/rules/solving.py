@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planner.model import Cluster
-from planner.optimizer import Target, check_placement, optimize
+from planner.optimize.optimizer import Target, check_placement, optimize
 from planner.policy import Policy
 
 FAST = Policy(time_limit_s=2.0, min_improvement_pct=0.0)

@@ -17,12 +17,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 
-from planner.candidates import Domains
 from planner.load import host_loads, score
 from planner.model import Cluster, Vm
+from planner.optimize.candidates import Domains
+from planner.optimize.solve import Problem, encode, objective_points
 from planner.plan import HostLoad
 from planner.rules import Affinity, AntiAffinity, MigrationBudget, UnaryRule
-from planner.solve import Problem, encode, objective_points
 
 HOT_GUESTS = 60
 HOT_HOSTS = 4

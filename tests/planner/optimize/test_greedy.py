@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.candidates import classes
-from planner.greedy import greedy
 from planner.load import host_loads, score
 from planner.model import Cluster
+from planner.optimize.candidates import classes
+from planner.optimize.greedy import greedy
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm

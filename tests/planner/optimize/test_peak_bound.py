@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner.bound import peak_bound, water_level
-from planner.candidates import classes
 from planner.model import PlacementRule
+from planner.optimize.candidates import classes
+from planner.optimize.peak_bound import peak_bound, water_level
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm

@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner.bound import peak_bound
-from planner.candidates import Domains, classes, restrict
-from planner.eject import eject_peak
-from planner.encoding import BP, Encoding, Resource, Solution, capacity
-from planner.greedy import TARGET_SLACK_PCT, greedy
-from planner.load_state import LoadState, Mover
 from planner.model import Cluster, Vm
+from planner.optimize.candidates import Domains, classes, restrict
+from planner.optimize.eject import eject_peak
+from planner.optimize.encoding import BP, Encoding, Resource, Solution, capacity
+from planner.optimize.greedy import TARGET_SLACK_PCT, greedy
+from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.peak_bound import peak_bound
 from planner.policy import Policy
 from planner.rules import Affinity, AntiAffinity, Pin
 from planner.rules.rule import Rule

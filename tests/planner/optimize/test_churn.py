@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.churn import trim
+from planner.optimize.churn import trim
 from tests.builders import make_cluster, make_host, make_vm
 
 HOSTS = [make_host("h1"), make_host("h2"), make_host("h3")]

@@ -16,17 +16,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.candidates import classes, why_stuck
-from planner.churn import trim
 from planner.errors import InfeasibleError, PlannerBugError
 from planner.load import balance, host_loads, score
 from planner.model import Cluster, Placement
-from planner.plan import Balance, HostLoad, Stay
-from planner.policy import Policy
-from planner.reasons import move_reasons
-from planner.repair import repair
-from planner.rules import Evacuate, rules_for
-from planner.solve import (
+from planner.optimize.candidates import classes, why_stuck
+from planner.optimize.churn import trim
+from planner.optimize.repair import repair
+from planner.optimize.solve import (
     Problem,
     baseline,
     build_problem,
@@ -36,7 +32,11 @@ from planner.solve import (
     solve,
     with_chains,
 )
-from planner.stays import crowded_out, upfront_stays
+from planner.optimize.stays import crowded_out, upfront_stays
+from planner.plan import Balance, HostLoad, Stay
+from planner.policy import Policy
+from planner.reasons import move_reasons
+from planner.rules import Evacuate, rules_for
 from planner.violation import Violation
 
 #: Above this many allowed guest x host pairs one CP-SAT model over the whole cluster cannot load and

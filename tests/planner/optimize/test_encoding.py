@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from planner.encoding import Encoding
 from planner.errors import InfeasibleError
-from planner.optimizer import optimize
+from planner.optimize.encoding import Encoding
+from planner.optimize.optimizer import optimize
 from planner.policy import Policy
 from planner.rules import Evacuate, MemoryCapacity, MigrationBudget
 from tests.builders import make_cluster, make_host, make_vm

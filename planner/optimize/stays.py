@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from planner.candidates import blocking_rule, why_stuck
 from planner.load import host_loads
 from planner.model import Cluster, Vm
+from planner.optimize.candidates import blocking_rule, why_stuck
 from planner.plan import Stay
 from planner.rules.rule import Rule
 from planner.rules.unmigratable import stuck_reason

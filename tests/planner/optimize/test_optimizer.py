@@ -6,7 +6,7 @@ import pytest
 
 from planner.errors import InfeasibleError
 from planner.model import HostState, PlacementRule
-from planner.optimizer import check_placement, optimize
+from planner.optimize.optimizer import check_placement, optimize
 from planner.policy import Policy
 from tests.builders import make_cluster, make_host, make_vm
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from planner.load_state import LoadState, Mover
 from planner.model import Cluster, Vm
+from planner.optimize.load_state import LoadState, Mover
 
 
 def _excess(mover: Mover, host: str, levels: tuple[float, float], vm: Vm | None, sign: int) -> float:

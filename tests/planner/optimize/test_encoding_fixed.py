@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.encoding import Encoding
+from planner.optimize.encoding import Encoding
 from planner.rules import Evacuate
 from tests.builders import make_cluster, make_host, make_vm
 

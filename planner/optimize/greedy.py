@@ -11,9 +11,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Mapping
 
-from planner.eject import eject_peak
-from planner.load_state import LoadState, Mover, by_size
 from planner.model import Cluster, Vm
+from planner.optimize.eject import eject_peak
+from planner.optimize.load_state import LoadState, Mover, by_size
 
 #: How close to the target the smart pass brings the hottest host before it stops moving guests.
 TARGET_SLACK_PCT = 0.5

@@ -9,11 +9,11 @@ import pytest
 from benchmarks.generator import generate
 from planner.load import balance, host_loads
 from planner.model import PlacementRule
-from planner.optimizer import check_placement, optimize
+from planner.optimize.optimizer import check_placement, optimize
+from planner.optimize.repair import repair
+from planner.optimize.solve import baseline, build_problem
 from planner.policy import Policy
-from planner.repair import repair
 from planner.rules import rules_for
-from planner.solve import baseline, build_problem
 from tests.builders import make_cluster, make_host, make_vm
 
 

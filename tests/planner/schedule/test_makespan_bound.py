@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from planner.policy import Budgets
-from planner.schedule.bound import lower_bound, lower_bounds
 from planner.schedule.graph import Leg, Ordering
 from planner.schedule.links import links
+from planner.schedule.makespan_bound import lower_bound, lower_bounds
 from planner.schedule.precopy import estimate
 from tests.builders import make_cluster, make_host, make_vm
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from planner import optimizer
-from planner.encoding import Solution
 from planner.errors import InfeasibleError
 from planner.model import PlacementRule
-from planner.optimizer import check_placement, optimize
+from planner.optimize import optimizer
+from planner.optimize.encoding import Solution
+from planner.optimize.optimizer import check_placement, optimize
 from planner.policy import Policy
 from tests.builders import make_cluster, make_host, make_vm
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from planner.candidates import classes, domains, restrict, why_stuck
 from planner.model import HostState
+from planner.optimize.candidates import classes, domains, restrict, why_stuck
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from planner.eject import eject_peak
-from planner.load_state import LoadState, Mover
+from planner.optimize.eject import eject_peak
+from planner.optimize.load_state import LoadState, Mover
 from tests.builders import make_cluster, make_host, make_vm
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Mapping
 
-from planner.load_state import Mover, by_size
 from planner.model import Vm
+from planner.optimize.load_state import Mover, by_size
 
 MAX_ROUNDS_PER_HOST = 2
 TRIES = 4

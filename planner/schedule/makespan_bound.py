@@ -1,4 +1,6 @@
-"""A lower bound on the makespan: no schedule within the budgets can finish sooner.
+"""The makespan bound: no schedule within the budgets can finish sooner.
+
+(The optimizer's bound, on the best peak, is planner/optimize/peak_bound.py.)
 
 Each term is a floor on its own (every migration at its full path rate sends the least it can and is as
 short as it can be): the longest single migration; per host, the bytes it sends or receives over its NIC

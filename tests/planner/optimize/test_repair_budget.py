@@ -7,11 +7,11 @@ import time
 import pytest
 
 from benchmarks.generator import generate
-from planner.optimizer import check_placement
+from planner.optimize.optimizer import check_placement
+from planner.optimize.repair import repair
+from planner.optimize.solve import baseline, build_problem, objective_points
 from planner.policy import Policy
-from planner.repair import repair
 from planner.rules import rules_for
-from planner.solve import baseline, build_problem, objective_points
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.load_state import LoadState, Mover, by_size
 from planner.model import Vm
+from planner.optimize.load_state import LoadState, Mover, by_size
 from tests.builders import make_cluster, make_host, make_vm
 
 

@@ -1,4 +1,6 @@
-"""A lower bound on the best peak any placement could reach, per resource and overall.
+"""The peak bound: a lower bound on the best peak any placement could reach, per resource and overall.
+
+(The schedule's own bound, on the makespan, is planner/schedule/makespan_bound.py.)
 
 Water-filling relaxation: guests that cannot move are fixed where they are; the movable demand is poured
 over the receiving hosts as if it were liquid (no guest sizes, no compatibility), filling each host to the
@@ -12,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from planner.encoding import Resource, capacity, demand
 from planner.model import Cluster
+from planner.optimize.encoding import Resource, capacity, demand
 
 #: Sets of hosts shared by fewer guests than this are not worth a bound of their own.
 MIN_CLASS_GUESTS = 10

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from planner.model import PlacementRule
-from planner.optimizer import optimize
-from planner.policy import Policy
-from planner.rules import rules_for
-from planner.solve import (
+from planner.optimize.optimizer import optimize
+from planner.optimize.solve import (
     build_problem,
     candidate_domains,
     kept_by_heuristics,
     move_cost_points,
     objective_points,
 )
+from planner.policy import Policy
+from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
 
 
