@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LAB_CONFIG ?= /var/lib/virt-rebalance-lab/demo/cluster.toml
 
 APT_PACKAGES := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 libvirt-dev \
-	pkg-config busybox-static cpio iproute2 gcc python3-dev python3-venv chromium sqlite3
+	pkg-config busybox-static cpio iproute2 qemu-utils gcc python3-dev python3-venv chromium sqlite3
 
 .PHONY: setup system venv lint typecheck unit test demo lab-down clean
 

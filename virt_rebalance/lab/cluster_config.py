@@ -21,6 +21,9 @@ def cluster_toml(lab: str, hosts: Sequence[LabHost], state_dir: Path, nic_mibps:
         "[defaults]",
         f"nic_mibps = {nic_mibps}",
         "reserved_memory_mib = 512",
+        "",
+        "[collect]",
+        "storage_migration = true  # guests with local disks (lab up --disks local|mixed) move with them",
     ]
     for host in hosts:
         lines += [

@@ -23,6 +23,8 @@ from planner.errors import LabError
 from virt_rebalance.lab.system import run
 
 CAPS_CACHE = Path("/var/cache/virt-rebalance/qemu-caps")
+IMAGES_IN_HOST = "/var/lib/libvirt/images"
+POOL_XML = f"<pool type='dir'><name>default</name><target><path>{IMAGES_IN_HOST}</path></target></pool>\n"
 
 #: host dir subdirectory -> where it is mounted inside the host's mount namespace
 PRIVATE_MOUNTS: dict[str, str] = {
@@ -82,6 +84,12 @@ def prepare(host: LabHost) -> None:
     (host.dir / "etc" / "libvirtd.conf").write_text(libvirtd_conf(host.host_uuid, host.dir / "libvirtd.log"))
     (host.dir / "etc" / "qemu.conf").write_text(qemu_conf(host.address))
     (host.dir / "nokvm").touch()
+    # The "default" directory pool over its images directory, defined and autostarted by libvirtd itself.
+    autostart = host.dir / "etc" / "storage" / "autostart"
+    autostart.mkdir(parents=True, exist_ok=True)
+    (host.dir / "etc" / "storage" / "default.xml").write_text(POOL_XML)
+    if not (autostart / "default.xml").is_symlink():
+        (autostart / "default.xml").symlink_to("/etc/libvirt/storage/default.xml")
 
 
 def start_script(host: LabHost) -> str:
@@ -90,6 +98,11 @@ def start_script(host: LabHost) -> str:
     for sub, target in PRIVATE_MOUNTS.items():
         lines.append(f"mkdir -p {target}")
         lines.append(f"mount --bind {shlex.quote(str(host.dir / sub))} {target}")
+    images = host.dir / "images"  # the host's local storage (disks.py), when the lab gave it one
+    lines.append(f"mkdir -p {IMAGES_IN_HOST}")
+    lines.append(
+        f"if mountpoint -q {shlex.quote(str(images))}; then mount --bind {shlex.quote(str(images))} {IMAGES_IN_HOST}; fi"
+    )
     if not host.kvm:
         # Read-only, so that libvirtd also sees /dev/kvm as unusable (access(W_OK) fails even for root)
         # and trusts its cached capabilities; a writable empty file makes it probe QEMU on every call.

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import LabError
+from virt_rebalance.lab import disks as storage
 from virt_rebalance.lab import host as libvirtd
 from virt_rebalance.lab import network, state
 from virt_rebalance.lab.cluster_config import cluster_toml
-from virt_rebalance.lab.guest import GuestSpec, default_guests, domain_xml
+from virt_rebalance.lab.guest import DiskSource, GuestSpec, default_guests, domain_xml
 from virt_rebalance.lab.host import LabHost
 from virt_rebalance.lab.images import READY_MARKER, ensure_images
 from virt_rebalance.lab.naming import LAB_ROOT, LabNames
@@ -30,10 +31,17 @@ DEFAULT_NIC_MIBPS = 256
 class Lab:
     """A named lab on this machine; see the package docstring for the API tour."""
 
-    def __init__(self, name: str = "default", root: Path = LAB_ROOT, nic_mibps: int = DEFAULT_NIC_MIBPS):
+    def __init__(
+        self,
+        name: str = "default",
+        root: Path = LAB_ROOT,
+        nic_mibps: int = DEFAULT_NIC_MIBPS,
+        storage_mib: int = storage.DEFAULT_STORAGE_MIB,
+    ):
         self.names = LabNames(name, root)
         self.name = name
         self.nic_mibps = nic_mibps
+        self.storage_mib = storage_mib  # each host's local storage, for local disks
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
 
     # --- what tests read -------------------------------------------------------------------------
@@ -75,10 +83,17 @@ class Lab:
     # --- the life cycle ------------------------------------------------------------------------
 
     def up(
-        self, hosts: int = 3, guests: int = 0, no_kvm_hosts: int = 0, skewed: bool = False, wait: bool = True
+        self,
+        hosts: int = 3,
+        guests: int = 0,
+        no_kvm_hosts: int = 0,
+        skewed: bool = False,
+        wait: bool = True,
+        disks: str = "none",
     ) -> Lab:
         """Start the lab, or complete it if it is already (partly) up. Idempotent. With wait, returns
-        once every tcg guest has booted (its load is running)."""
+        once every tcg guest has booted (its load is running). disks: what the default guests get
+        ("none", "shared", "local" or "mixed"; see guest.default_guests)."""
         if not 1 <= hosts <= 64 or not 0 <= no_kvm_hosts <= hosts or guests < 0:
             raise LabError(f"bad lab size: {hosts} hosts, {no_kvm_hosts} without KVM, {guests} guests")
         preflight()
@@ -86,7 +101,7 @@ class Lab:
             images = ensure_images()
             current = self._ensure_hosts(hosts, no_kvm_hosts)
             self.names.console_dir.mkdir(exist_ok=True)
-            specs = default_guests(guests, current.host_names, [], skewed)
+            specs = default_guests(guests, current.host_names, [], skewed, disks)
             self._ensure_guests(specs, current, images.kernel, images.initrd)
             self.config_path.write_text(
                 cluster_toml(self.name, self.hosts, self.dir / "state", self.nic_mibps)
@@ -125,6 +140,7 @@ class Lab:
         for record in current.hosts:
             h = record.host
             network.ensure_host_network(current.bridge, h.netns, self.names.veth(h.name), h.address)
+            storage.ensure_host_storage(h, self.storage_mib)
             if record.libvirtd_pid and libvirtd.is_our_libvirtd(h, record.libvirtd_pid):
                 continue
             proc = libvirtd.start_libvirtd(h)
@@ -153,13 +169,16 @@ class Lab:
                     pids.add(record.libvirtd_pid)
                 pids |= self._qemu_pids(record.host)
             netns_names = {r.host.netns for r in records} | set(network.list_netns(self.names.netns_prefix))
-            for ns in netns_names:
+            for ns in [*netns_names, self.names.storage_netns]:
                 pids |= set(network.netns_pids(ns))
             libvirtd.stop(sorted(pids), signal.SIGKILL)
             for ns in sorted(netns_names):
                 host_name = ns.removeprefix(f"vrl-{self.name}-")
                 network.remove_host_network(ns, self.names.veth(host_name))
+            network.remove_host_network(self.names.storage_netns, self.names.storage_veth)
             network.remove_bridge(self.names.bridge)
+            for host_dir in self.dir.glob("h[0-9]*"):
+                storage.remove_host_storage(host_dir)
             shutil.rmtree(self.dir, ignore_errors=True)
         self.names.lock_file.unlink(missing_ok=True)
 
@@ -205,7 +224,9 @@ class Lab:
                 self.names.console_dir.mkdir(parents=True, exist_ok=True)
                 xml_path = self.dir / "guests" / f"{spec.name}.xml"
                 xml_path.parent.mkdir(exist_ok=True)
-                xml_path.write_text(domain_xml(spec, self.name, kernel, initrd, self.names.console_dir))
+                disk, current = self._disk(spec, current.record(host).host, current)
+                xml = domain_xml(spec, self.name, kernel, initrd, self.names.console_dir, disk)
+                xml_path.write_text(xml)
                 commands[host].append(("define", str(xml_path)))
             if spec.name not in running[host]:
                 commands[host].append(("start", spec.name))
@@ -218,6 +239,30 @@ class Lab:
                     done.result()
         state.save(self.names.state_file, current)
         return placed
+
+    def _disk(self, spec: GuestSpec, host: LabHost, current: LabState) -> tuple[DiskSource | None, LabState]:
+        """The guest's disk, created (and for a shared one, served) now; shared disks' NBD ports are
+        kept in lab.json so that a guest keeps its port."""
+        if spec.disk == "local":
+            return storage.local_disk(host, spec), current
+        if spec.disk == "none":
+            return None, current
+        ports: dict[str, int] = dict(current.extra.get("nbd_ports", {}))
+        port = ports.get(spec.name) or max([storage.NBD_FIRST_PORT - 1, *ports.values()]) + 1
+        current = current.with_extra("nbd_ports", {**ports, spec.name: port})
+        state.save(self.names.state_file, current)
+        network.ensure_host_network(
+            current.bridge, self.names.storage_netns, self.names.storage_veth, self.names.storage_address
+        )
+        source = storage.shared_disk(
+            self.names.shared_dir / f"{spec.name}.qcow2",
+            spec,
+            self.names.storage_netns,
+            self.names.storage_address,
+            port,
+            self.names.shared_dir / f"{spec.name}.nbd.pid",
+        )
+        return source, current
 
     def _run_all(self, host: str, commands: list[tuple[str, ...]]) -> None:
         for command in commands:

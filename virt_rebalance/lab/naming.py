@@ -98,6 +98,24 @@ class LabNames:
         """The root-namespace end of the host's veth pair (the other end is eth0 in its namespace)."""
         return f"vrl{self.tag}v{self.host_index(host)}"
 
+    @property
+    def storage_netns(self) -> str:
+        """The namespace of the lab's NBD server (shared disks), on the bridge like a host."""
+        return f"vrl-{self.lab}-nbd"
+
+    @property
+    def storage_veth(self) -> str:
+        return f"vrl{self.tag}vs"
+
+    @property
+    def storage_address(self) -> str:
+        return f"{self.subnet_prefix}.2"
+
+    @property
+    def shared_dir(self) -> Path:
+        """The shared disks' images, served by the NBD server."""
+        return self.dir / "shared"
+
     def address(self, host: str) -> str:
         return f"{self.subnet_prefix}.{FIRST_HOST_OCTET - 1 + self.host_index(host)}"
 

@@ -56,6 +56,9 @@ class LabState:
         hosts = tuple(replace(r, libvirtd_pid=pid) if r.host.name == host else r for r in self.hosts)
         return replace(self, hosts=hosts)
 
+    def with_extra(self, key: str, value: Any) -> LabState:
+        return replace(self, extra={**self.extra, key: value})
+
     def with_guest(self, spec: GuestSpec) -> LabState:
         others = tuple(g for g in self.guests if g.name != spec.name)
         return replace(self, guests=(*others, spec))

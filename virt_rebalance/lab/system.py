@@ -27,6 +27,10 @@ REQUIRED_BINARIES: dict[str, str] = {
     "gzip": "gzip",
     "dpkg-deb": "dpkg",
     "apt-get": "apt",
+    "qemu-img": "qemu-utils",
+    "qemu-io": "qemu-utils",
+    "qemu-nbd": "qemu-utils",
+    "mountpoint": "util-linux",
 }
 
 #: files that only a package provides -> that package

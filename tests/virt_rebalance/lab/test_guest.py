@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner.errors import LabError
-from virt_rebalance.lab.guest import GuestSpec, default_guests, domain_xml, guest_uuid
+from virt_rebalance.lab.guest import DiskSource, GuestSpec, default_guests, disk_kind, domain_xml, guest_uuid
 
 KERNEL, INITRD, CONSOLE = Path("/k/vmlinuz"), Path("/k/initrd.gz"), Path("/lab/console")
 
@@ -57,8 +57,25 @@ def test_guest_uuid_is_stable_per_lab_and_name() -> None:
         ({"memory_mib": 128, "dirty_mib": 64}, "dirty_mib"),
         ({"kind": "xen"}, "kind"),
         ({"kind": "kvm", "cpu_burn": 1}, "kvm guests run no load"),
+        ({"disk": "nfs"}, "disk:"),
+        ({"kind": "kvm", "disk": "local"}, "kvm guests have no disk"),
+        ({"disk": "local", "disk_mib": 8}, "disk_mib"),
+        ({"disk": "local", "disk_fill_mib": 65}, "disk_fill_mib"),
     ],
-    ids=["name", "memory", "vcpus", "burn", "pct", "dirty", "kind", "kvm-load"],
+    ids=[
+        "name",
+        "memory",
+        "vcpus",
+        "burn",
+        "pct",
+        "dirty",
+        "kind",
+        "kvm-load",
+        "disk",
+        "kvm-disk",
+        "size",
+        "fill",
+    ],
 )
 def test_bad_specs_are_refused(fields: dict[str, object], problem: str) -> None:
     with pytest.raises(LabError, match=problem):
@@ -98,3 +115,44 @@ def test_only_skewed_labs_burn_cpu_and_only_on_the_first_host() -> None:
 
 def test_default_guests_keep_memory_modest() -> None:
     assert sum(s.memory_mib for s in default_guests(12, HOSTS, [], skewed=True)) <= 4096
+
+
+def test_a_local_disk_is_a_qcow2_file_and_its_init_writes_to_it() -> None:
+    spec = GuestSpec("d1", disk="local", disk_write_kib=32)
+    source = DiskSource(path="/var/lib/libvirt/images/d1.qcow2")
+    dom = ET.fromstring(domain_xml(spec, "demo", KERNEL, INITRD, CONSOLE, source))
+    disk = dom.find("devices/disk")
+    assert disk is not None and disk.get("type") == "file"
+    assert disk.find("driver").get("type") == "qcow2"  # type: ignore[union-attr]
+    assert disk.find("source").get("file") == "/var/lib/libvirt/images/d1.qcow2"  # type: ignore[union-attr]
+    assert disk.find("target").get("dev") == "vda"  # type: ignore[union-attr]
+    assert "disk=32" in dom.findtext("os/cmdline", "").split()
+
+
+def test_a_shared_disk_is_an_nbd_export_every_host_reaches_alike() -> None:
+    spec = GuestSpec("d2", disk="shared")
+    source = DiskSource(nbd_address="10.1.2.2", nbd_port=10810, nbd_export="d2")
+    disk = ET.fromstring(domain_xml(spec, "demo", KERNEL, INITRD, CONSOLE, source)).find("devices/disk")
+    assert disk is not None and disk.get("type") == "network"
+    src = disk.find("source")
+    assert src is not None and (src.get("protocol"), src.get("name")) == ("nbd", "d2")
+    assert src.find("host").attrib == {"name": "10.1.2.2", "port": "10810"}  # type: ignore[union-attr]
+
+
+def test_a_diskless_guest_does_not_touch_a_disk() -> None:
+    assert "disk=0" in GuestSpec("g").cmdline.split()
+
+
+@pytest.mark.parametrize(
+    ("disks", "kinds"),
+    [
+        ("none", ["none"] * 4),
+        ("local", ["local"] * 4),
+        ("shared", ["shared"] * 4),
+        ("mixed", ["local", "shared", "local", "shared"]),
+    ],
+)
+def test_lab_disks_option_gives_each_default_guest_its_disk(disks: str, kinds: list[str]) -> None:
+    assert [g.disk for g in default_guests(4, ["h1", "h2"], [], False, disks)] == kinds
+    with pytest.raises(LabError, match="bad disks"):
+        disk_kind("nfs", 0)
