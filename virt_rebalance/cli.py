@@ -12,7 +12,7 @@ import click
 
 from planner.errors import InputError, VirtRebalanceError
 from virt_rebalance import output
-from virt_rebalance.commands import apply, collect, config_check, evacuate, lab, plan, run
+from virt_rebalance.commands import apply, collect, config_check, config_init, evacuate, lab, plan, run
 
 
 class _Group(click.Group):
@@ -50,3 +50,4 @@ for command in (
     config_check.config,
 ):
     main.add_command(command)
+config_check.config.add_command(config_init.init)

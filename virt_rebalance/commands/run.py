@@ -3,6 +3,8 @@ scheduler can act on (virt_rebalance.jobs.exitcodes)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from planner.errors import LockedError
@@ -10,18 +12,28 @@ from virt_rebalance import output
 from virt_rebalance.commands.options import config_option, show_plan, show_result
 from virt_rebalance.config import Config
 from virt_rebalance.jobs.exitcodes import ExitCode
-from virt_rebalance.jobs.nightly import run_nightly
+from virt_rebalance.jobs.nightly import not_due, run_nightly
 
 
 @click.command("run")
 @config_option
 @click.option("--ignore-window", is_flag=True, help="Carry out the plan even outside policy.window.")
+@click.option(
+    "--scheduled",
+    is_flag=True,
+    help="For a frequent timer: run only once per policy.window, the first time it fires in the open "
+    "window; otherwise exit at once (6 window closed, 3 already ran in this window).",
+)
 @click.pass_context
-def run(ctx: click.Context, config: Config, ignore_window: bool) -> None:
+def run(ctx: click.Context, config: Config, ignore_window: bool, scheduled: bool) -> None:
     """Collect, plan and carry out a rebalance within the nightly window; record the run.
 
     Exit codes: 0 done, 1 failed, 2 usage, 3 nothing to do, 4 partly done, 5 locked, 6 outside the window.
     """
+    if scheduled and (skip := not_due(config, datetime.now(UTC))):
+        code, reason = skip
+        output.info(f"run not due: {reason}")
+        ctx.exit(code)
     try:
         summary = run_nightly(config, ignore_window=ignore_window, show=show_plan)
     except LockedError as exc:

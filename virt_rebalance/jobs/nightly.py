@@ -8,8 +8,10 @@ Every run leaves its plan, reports, summary and metrics behind (jobs.record), a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from planner.plan import Plan
 from virt_rebalance import output, progress
@@ -19,6 +21,32 @@ from virt_rebalance.jobs.exitcodes import ExitCode, for_status
 from virt_rebalance.jobs.summary import Outcome, RunSummary, outcomes_from
 
 JOB = "run"
+
+
+def not_due(config: Config, now: datetime) -> tuple[ExitCode, str] | None:
+    """Why a scheduled run (`run --scheduled`, started by a frequent timer) does nothing now, or None.
+
+    policy.window is the one source of the schedule: the run starts once, the first time the timer fires
+    in an open window. Neither check touches libvirt or records a run, so the timer may fire often.
+    """
+    try:
+        opened = window.opened_at(config.policy.window, now)
+    except window.OutsideWindow as exc:
+        return ExitCode.OUTSIDE_WINDOW, str(exc)
+    last = _last_started(Path(config.state_dir) / f"last-{JOB}.json")
+    if last is not None and last >= opened:
+        return ExitCode.NOTHING_TO_DO, (
+            f"a run already started in this window (at {last.isoformat(timespec='seconds')}); "
+            "the next one starts when the window opens again"
+        )
+    return None
+
+
+def _last_started(path: Path) -> datetime | None:
+    try:
+        return datetime.fromisoformat(json.loads(path.read_text())["started_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def run_nightly(

@@ -36,6 +36,16 @@ def deadline(window: str | None, now: datetime) -> datetime | None:
     raise OutsideWindow(window, next_start=at(0 if clock < start else 1, start))
 
 
+def opened_at(window: str | None, now: datetime) -> datetime:
+    """When the window `now` is in opened; no window counts as all day from midnight, so a scheduled
+    run happens once a day. Raises OutsideWindow when closed."""
+    end = deadline(window or "00:00-00:00", now)
+    assert end is not None  # a window is given
+    start = time.fromisoformat((window or "00:00-00:00").split("-")[0])
+    opened = datetime.combine(end.date(), start, tzinfo=end.tzinfo)
+    return opened if opened < end else opened - timedelta(days=1)
+
+
 class OutsideWindow(Exception):
     """The nightly window is closed: a condition the job reports, not a program error."""
 
