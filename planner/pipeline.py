@@ -32,6 +32,7 @@ def make_plan(
 ) -> Plan:
     """A checked plan that carries `cluster` toward a better placement (or off `policy.evacuate`)."""
     from planner.optimize.optimizer import check_placement, optimize  # the optimizer pulls in the solver
+    from planner.rules import rules_for
 
     if goal == "evacuate" and not policy.evacuate:
         raise InputError("policy", "evacuate", "an evacuation names at least one host to empty")
@@ -39,7 +40,7 @@ def make_plan(
         raise InputError("policy", "evacuate", "a rebalance evacuates no host; use the evacuate goal")
     began = time.monotonic()
     target = optimize(cluster, policy)
-    timed = schedule(cluster, target.placement, target.reasons, budgets)
+    timed = schedule(cluster, target.placement, target.reasons, budgets, rules_for(cluster, policy))
     final = dict(target.placement)
     for stay in timed.unschedulable:
         final[stay.vm_uuid] = stay.host

@@ -8,6 +8,7 @@ from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.group import GuestGroup
+from planner.rules.rule import Hop
 from planner.violation import Violation
 
 
@@ -30,6 +31,17 @@ class Affinity(GuestGroup):
                 self.name, f"group spans {len(used)} hosts: {spread}", value=len(used), limit=1, unit="hosts"
             )
         ]
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        """A member waits only where its group is or goes: a hop elsewhere would split it further."""
+        if not self.must or hop.vm.name not in self.vms:
+            return []
+        others = [vm for vm in self.members(cluster) if vm.uuid != hop.vm.uuid]
+        together = {p.get(vm.uuid, vm.host) for p in (hop.now, hop.then) for vm in others}
+        if not others or hop.via in together:
+            return []
+        why = f"{hop.vm.name} would wait on {hop.via}, away from its group on {', '.join(sorted(together))}"
+        return [Violation(self.name, why, vm=hop.vm.name, host=hop.via)]
 
     def encode(self, enc: Encoding) -> None:
         uuids = [vm.uuid for vm in self.members(enc.cluster)]

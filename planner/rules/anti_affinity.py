@@ -8,6 +8,7 @@ from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.group import GuestGroup
+from planner.rules.rule import Hop
 from planner.violation import Violation
 
 
@@ -30,6 +31,17 @@ class AntiAffinity(GuestGroup):
             for host, n in sorted(self.hosts_used(cluster, placement).items())
             if n > 1
         ]
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        """No fellow member on the hop's host, now or arriving while the guest waits there."""
+        if not self.must or hop.vm.name not in self.vms:
+            return []
+        return [
+            v
+            for placement in (hop.now, hop.then)
+            for v in self.check(cluster, placement)
+            if v.host == hop.via
+        ][:1]
 
     def encode(self, enc: Encoding) -> None:
         uuids = [vm.uuid for vm in self.members(enc.cluster)]

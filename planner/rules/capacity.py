@@ -44,6 +44,18 @@ def over_capacity(
     ]
 
 
+def over_capacity_on(
+    cluster: Cluster, placement: Placement, host: str, resources: Iterable[tuple[Resource, str]], rule: str
+) -> list[Violation]:
+    """`host` over its capacity under `placement` (it receives a guest there), per (resource, unit)."""
+    return [
+        v
+        for resource, unit in resources
+        for v in over_capacity(cluster, placement, resource, rule, unit)
+        if v.host == host
+    ]
+
+
 def hosts_over(cluster: Cluster, resources: Iterable[Resource]) -> frozenset[str]:
     """Hosts already over capacity in the snapshot for any of `resources`."""
     out: set[str] = set()

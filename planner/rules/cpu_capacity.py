@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
-from planner.rules.capacity import encode_capacity, over_capacity
+from planner.rules.capacity import encode_capacity, over_capacity, over_capacity_on
+from planner.rules.rule import Hop
 from planner.violation import Violation
 
 
@@ -22,6 +23,11 @@ class CpuCapacity:
     def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
         return over_capacity(cluster, placement, "vcpus", self.name, "vCPUs") + over_capacity(
             cluster, placement, "cpu", self.name, "millicores"
+        )
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        return over_capacity_on(
+            cluster, hop.now, hop.via, (("vcpus", "vCPUs"), ("cpu", "millicores")), self.name
         )
 
     def encode(self, enc: Encoding) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
+from planner.rules.rule import Hop
 from planner.violation import Violation
 
 
@@ -27,14 +28,20 @@ class MigrationBudget:
 
     def check(self, cluster: Cluster, placement: Placement) -> list[Violation]:
         moved = [vm for vm in cluster.vms if placement.get(vm.uuid, vm.host) != vm.host]
-        mib = sum(vm.memory_mib for vm in moved)
+        return self._over(len(moved), sum(vm.memory_mib for vm in moved))
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        """A hop is one more migration, and its guest's memory moves once more."""
+        return self._over(hop.migrations, hop.moved_mib)
+
+    def _over(self, migrations: int, mib: int) -> list[Violation]:
         out = []
-        if self.max_migrations is not None and len(moved) > self.max_migrations:
+        if self.max_migrations is not None and migrations > self.max_migrations:
             out.append(
                 Violation(
                     self.name,
                     "too many migrations",
-                    value=len(moved),
+                    value=migrations,
                     limit=self.max_migrations,
                     unit="migrations",
                 )

@@ -20,6 +20,23 @@ if TYPE_CHECKING:
 NOWHERE: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Hop:
+    """A temporary hop a schedule considers: `vm` waits on `via` on its way to its target.
+
+    `now` is where every guest is when it gets there (itself on `via`), `then` where every guest is once
+    every other planned move is done while it still waits there; `migrations` and `moved_mib` count the
+    whole schedule's migrations with this hop's extra one.
+    """
+
+    vm: Vm
+    via: str
+    now: Placement
+    then: Placement
+    migrations: int
+    moved_mib: int
+
+
 class Rule(Protocol):
     """A placement rule. `hard` rules must hold; soft ones only cost in the objective."""
 
@@ -36,6 +53,10 @@ class Rule(Protocol):
     def check(self, cluster: Cluster, placement: Placement) -> list[Violation]: ...
 
     def encode(self, enc: Encoding) -> None: ...
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        """What this rule says against `hop`: a schedule's temporary stop is a placement too."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,12 @@ class UnaryRule:
                     )
                 )
         return out
+
+    def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
+        if not self.hard or not self.applies_to(hop.vm) or self.permits(cluster, hop.vm, hop.via):
+            return []
+        why = self.why_not(cluster, hop.vm, hop.via)
+        return [Violation(self.name, why, vm=hop.vm.name, host=hop.via, resolvable=False)]
 
     def encode(self, enc: Encoding) -> None:
         for vm in self.subjects(enc.cluster):

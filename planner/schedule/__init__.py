@@ -13,8 +13,9 @@ room.py, links.py           what a host may hold; the NIC and concurrency budget
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from planner.model import Cluster
 from planner.plan import Migration, Stay
@@ -24,6 +25,9 @@ from planner.schedule.graph import Ordering
 from planner.schedule.links import links
 from planner.schedule.makespan_bound import lower_bounds
 from planner.schedule.timeline import Slot, timeline
+
+if TYPE_CHECKING:
+    from planner.rules.rule import Rule
 
 __all__ = ["Schedule", "schedule"]
 
@@ -40,16 +44,21 @@ class Schedule:
 
 
 def schedule(
-    cluster: Cluster, target: Mapping[str, str], reasons: Mapping[str, str], budgets: Budgets
+    cluster: Cluster,
+    target: Mapping[str, str],
+    reasons: Mapping[str, str],
+    budgets: Budgets,
+    rules: Sequence[Rule] = (),
 ) -> Schedule:
     """Order, time and check the moves that carry `cluster` to `target` (guest UUID -> host name).
 
     `reasons` (guest UUID -> why it moves) is copied onto its migrations. Moves that cannot be ordered
     safely come back in `unschedulable`; the rest are guaranteed to keep every host within its memory and
-    vCPU limits at every moment, in any run that respects `depends_on`.
+    vCPU limits at every moment, in any run that respects `depends_on`; a temporary hop is taken only
+    where its guest may wait under every hard rule of `rules` (the plan's rules; none: room only).
     """
     net = links(cluster, budgets)
-    ordering, slots = timeline(cluster, target, net)
+    ordering, slots = timeline(cluster, target, net, rules)
     assert_continuous(cluster, ordering, slots)
     migrations = _migrations(ordering, slots, reasons)
     bounds = lower_bounds(ordering, net, cluster)

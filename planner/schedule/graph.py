@@ -14,15 +14,20 @@ planned departure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import networkx as nx
 
 from planner.model import Cluster, Vm
 from planner.plan import Stay
 from planner.schedule.room import Need, limits, need, usage
+from planner.violation import Violation
+
+if TYPE_CHECKING:
+    from planner.rules.rule import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +72,10 @@ def first_legs(cluster: Cluster, target: Mapping[str, str]) -> tuple[list[Leg], 
 
 
 def with_hops(
-    cluster: Cluster, legs: list[Leg], stays: list[Stay], notes: list[str]
+    cluster: Cluster, legs: list[Leg], stays: list[Stay], notes: list[str], rules: Sequence[Rule]
 ) -> tuple[list[Leg], dict[int, int]]:
-    """Plan the temporary hops up front, one leg at a time (sequential feasibility).
+    """Plan the temporary hops up front, one leg at a time (sequential feasibility); a hop keeps every
+    hard rule of `rules`.
 
     Returns the legs with each hopped guest's leg split in two, and for each onward leg the index of
     the leg it follows. Legs that must stay are dropped and recorded in `stays`.
@@ -86,7 +92,9 @@ def with_hops(
         pending = [i for i in pending if i not in done]
         if taken or not pending:
             continue
-        way = unblock(cluster, [work[i] for i in free], held, hops, stays)
+        live = [i for i in range(len(work)) if i not in dropped]
+        now = progress(work, done, live)
+        way = unblock(cluster, [work[i] for i in free], held, hops, stays, rules, now)
         i = next(i for i in free if work[i] is way.leg)
         if way.via is None:
             assert way.stay is not None
@@ -160,8 +168,11 @@ def unblock(
     held: Mapping[str, Need],
     hops: Mapping[str, int],
     stays: Sequence[Stay],
+    rules: Sequence[Rule],
+    now: Progress,
 ) -> Unblock:
-    """When nothing runs and no pending leg fits: a temporary hop that breaks a cycle, else one leg stays."""
+    """When nothing runs and no pending leg fits: a temporary hop that breaks a cycle (through a host
+    with room where waiting keeps every hard rule of `rules`), else one leg stays."""
     cycle = _waiting_cycle(pending)
     if len(cycle) == 1:  # it waits for room nobody will free: the target does not fit without it
         (leg,) = cycle
@@ -175,12 +186,15 @@ def unblock(
     names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)
     for leg in sorted(cycle, key=lambda g: (g.vm.memory_mib, g.vm.name)):
         tried = leg.temporary or hops.get(leg.vm.uuid, 0) >= 2
-        via = None if tried else _host_with_room(cluster, leg, held, pending)
+        via = None if tried else _host_with_room(cluster, leg, held, rules, now)
         if via is not None:
             return Unblock(leg, via=via, note=f"{leg.vm.name} goes through {via} to break a cycle: {names}")
     # Keep a guest where it is; one already on a temporary host only when no other can stay.
     leg = min(cycle, key=lambda g: (g.vm.uuid in hops, g.vm.memory_mib, g.vm.name))
-    why = f"these moves wait for each other and no host has room for a temporary hop: {names}"
+    why = (
+        "these moves wait for each other and no host has room for a temporary hop where waiting keeps "
+        f"every hard rule: {names}"
+    )
     return Unblock(leg, stay=stay(leg.vm, why, leg.source))
 
 
@@ -199,39 +213,57 @@ def _waiting_cycle(pending: Sequence[Leg]) -> list[Leg]:
         return [pending[max(stuck, key=lambda i: (pending[i].vm.memory_mib, pending[i].vm.name))]]
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a schedule stands when it looks for a temporary hop: each guest's host now and once every
+    live leg is done (UUID -> host; guests not named are where they run), and the legs that will run."""
+
+    now: dict[str, str]
+    then: dict[str, str]
+    migrations: int = 0
+    moved_mib: int = 0
+
+
+def progress(legs: Sequence[Leg], done: Collection[int], live: Collection[int]) -> Progress:
+    """The progress of a schedule whose legs `done` ended and whose legs `live` (done ones included)
+    will run. A guest's later legs have higher indices (a hop's onward leg is appended)."""
+    now = {legs[i].vm.uuid: legs[i].destination for i in sorted(done)}
+    then = {legs[i].vm.uuid: legs[i].destination for i in sorted(live)}
+    return Progress(now, then, len(live), sum(legs[i].vm.memory_mib for i in live))
+
+
 def _host_with_room(
-    cluster: Cluster, leg: Leg, held: Mapping[str, Need], pending: Sequence[Leg]
+    cluster: Cluster, leg: Leg, held: Mapping[str, Need], rules: Sequence[Rule], now: Progress
 ) -> str | None:
-    """The roomiest host that can take `leg`'s guest now and keeps its hard rules."""
+    """The roomiest host that can take `leg`'s guest now and where waiting keeps every hard rule."""
     cap = limits(cluster)
-    best: tuple[int, str] | None = None
-    for host in cluster.hosts:
+    roomy: list[tuple[int, int, str]] = []
+    for n, host in enumerate(cluster.hosts):
         if host.name in (leg.source, leg.destination) or not host.accepts_guests:
             continue
-        if not cluster.can_run(leg.vm, host) or not _rules_allow(cluster, leg.vm, host.name, pending):
+        if not cluster.can_run(leg.vm, host):
             continue
         left = cap[host.name] - held[host.name] - need(leg.vm)
-        if left.memory_mib >= 0 and left.vcpus >= 0 and (best is None or left.memory_mib > best[0]):
-            best = (left.memory_mib, host.name)
-    return best[1] if best else None
+        if left.memory_mib >= 0 and left.vcpus >= 0:
+            roomy.append((-left.memory_mib, n, host.name))
+    return next((h for _, _, h in sorted(roomy) if not hop_violations(cluster, leg.vm, h, rules, now)), None)
 
 
-def _rules_allow(cluster: Cluster, vm: Vm, host: str, pending: Sequence[Leg]) -> bool:
-    """Whether a short stay on `host` keeps `vm`'s hard pin, avoid and anti-affinity rules."""
-    for rule in cluster.rules:
-        if not rule.hard or vm.name not in rule.vms:
-            continue
-        if rule.kind == "pin" and host not in rule.hosts:
-            return False
-        if rule.kind == "avoid" and host in rule.hosts:
-            return False
-        if rule.kind == "anti-affinity":
-            others = {n for n in rule.vms if n != vm.name}
-            there = {cluster.vm_by_name[n].host for n in others if n in cluster.vm_by_name}
-            there |= {h for leg in pending if leg.vm.name in others for h in (leg.source, leg.destination)}
-            if host in there:
-                return False
-    return True
+def hop_violations(
+    cluster: Cluster, vm: Vm, via: str, rules: Sequence[Rule], now: Progress
+) -> list[Violation]:
+    """What the hard rules say against `vm` waiting on `via` (one more migration) at `now`."""
+    from planner.rules.rule import Hop  # the rules pull in the solver; the executor needs none of them
+
+    hop = Hop(
+        vm=vm,
+        via=via,
+        now=ChainMap({vm.uuid: via}, now.now, cluster.placement),
+        then=ChainMap({vm.uuid: via}, now.then, cluster.placement),
+        migrations=now.migrations + 1,
+        moved_mib=now.moved_mib + vm.memory_mib,
+    )
+    return [v for rule in rules if rule.hard for v in rule.check_hop(cluster, hop)]
 
 
 def dependents(ordering: Ordering) -> list[list[int]]:

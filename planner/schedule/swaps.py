@@ -11,21 +11,28 @@ and keeps it where the plan ends sooner.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from planner.model import Cluster
-from planner.schedule.graph import Leg, _host_with_room
+from planner.schedule.graph import Leg, _host_with_room, progress
 from planner.schedule.room import limits, need, usage
 
+if TYPE_CHECKING:
+    from planner.rules.rule import Rule
 
-def swap_hops(cluster: Cluster, legs: Sequence[Leg], follows: Mapping[int, int]) -> list[tuple[str, str]]:
+
+def swap_hops(
+    cluster: Cluster, legs: Sequence[Leg], follows: Mapping[int, int], rules: Sequence[Rule]
+) -> list[tuple[str, str]]:
     """(guest UUID, host to go through first) for one guest of each swapped pair, the biggest first.
 
     A pair is two legs that exchange guests between two hosts, each lacking room on arrival when the plan
     starts (the host's limit minus every guest placed there); of the two, the smaller guest (else the
-    other) goes through the roomiest host that can take it and keeps its hard rules, as graph.unblock
-    would choose.
+    other) goes through the roomiest host that can take it and where waiting keeps every hard rule of
+    `rules`, as graph.unblock would choose.
     """
     held, cap = usage(cluster), limits(cluster)
+    start = progress(legs, (), range(len(legs)))
     routes: dict[tuple[str, str], list[int]] = {}
     for i, leg in enumerate(legs):
         if leg.temporary or i in follows:
@@ -45,7 +52,7 @@ def swap_hops(cluster: Cluster, legs: Sequence[Leg], follows: Mapping[int, int])
     out = []
     for pair in sorted(pairs, key=lambda p: -max(leg.vm.memory_mib for leg in p)):
         for leg in sorted(pair, key=lambda g: (g.vm.memory_mib, g.vm.name)):
-            via = _host_with_room(cluster, leg, held, legs)
+            via = _host_with_room(cluster, leg, held, rules, start)
             if via is not None:
                 held[via] = held[via] + need(leg.vm)
                 out.append((leg.vm.uuid, via))

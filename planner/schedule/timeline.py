@@ -11,13 +11,27 @@ legs behind them) are tried up front and kept where the plan ends sooner (swaps.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from planner.model import Cluster
-from planner.schedule.graph import Leg, Ordering, dependents, first_legs, topological, unblock, with_hops
+from planner.schedule.graph import (
+    Leg,
+    Ordering,
+    dependents,
+    first_legs,
+    hop_violations,
+    progress,
+    topological,
+    unblock,
+    with_hops,
+)
 from planner.schedule.links import Links
 from planner.schedule.run import Run
 from planner.schedule.slot import Slot, cost_at, full_cost
 from planner.schedule.swaps import swap_hops
+
+if TYPE_CHECKING:
+    from planner.rules.rule import Rule
 
 __all__ = ["MAX_TRIES", "NEAR", "Slot", "chain_tails", "cost_at", "full_cost", "timeline"]
 
@@ -37,27 +51,29 @@ MAX_TRIES = 8
 NEAR = 0.02
 
 
-def timeline(cluster: Cluster, target: Mapping[str, str], net: Links) -> tuple[Ordering, tuple[Slot, ...]]:
+def timeline(
+    cluster: Cluster, target: Mapping[str, str], net: Links, rules: Sequence[Rule] = ()
+) -> tuple[Ordering, tuple[Slot, ...]]:
     """Legs carrying `cluster` to `target`, their dependencies, and when each starts at what rate.
 
     A first pass plans hops only where the moves get stuck; then each candidate hop (the ones that pass
     needed, then swaps.swap_hops) is tried up front on top of those kept so far, and kept where the plan
     ends sooner. No hop beats the busiest NIC or the cluster-wide budget: none is tried when the first
-    pass is that close to them.
+    pass is that close to them. Every hop keeps the hard rules of `rules` while its guest waits.
     """
     learned: dict[str, str] = {}
-    best = _timeline(cluster, target, net, {}, learned)
+    best = _timeline(cluster, target, net, {}, learned, rules)
     legs, stays = first_legs(cluster, target)
-    legs, follows = with_hops(cluster, legs, stays, [])
+    legs, follows = with_hops(cluster, legs, stays, [], rules)
     if _makespan(best) <= (1 + NEAR) * _budget_floor(legs, net):
         return best
     early: dict[str, str] = {}
     tried: set[str] = set()
-    for uuid, via in [*learned.items(), *swap_hops(cluster, legs, follows)]:
+    for uuid, via in [*learned.items(), *swap_hops(cluster, legs, follows, rules)]:
         if uuid in tried or len(tried) >= MAX_TRIES:
             continue
         tried.add(uuid)
-        other = _timeline(cluster, target, net, {**early, uuid: via}, {})
+        other = _timeline(cluster, target, net, {**early, uuid: via}, {}, rules)
         if _makespan(other) < _makespan(best) - 1e-6:
             best, early = other, {**early, uuid: via}
     return best
@@ -80,16 +96,24 @@ def _makespan(result: tuple[Ordering, tuple[Slot, ...]]) -> float:
 
 
 def _timeline(
-    cluster: Cluster, target: Mapping[str, str], net: Links, early: Mapping[str, str], learned: dict[str, str]
+    cluster: Cluster,
+    target: Mapping[str, str],
+    net: Links,
+    early: Mapping[str, str],
+    learned: dict[str, str],
+    rules: Sequence[Rule],
 ) -> tuple[Ordering, tuple[Slot, ...]]:
     """One pass: the guests in `early` (UUID -> host) go through that host from the start; the hops this
     pass needed because nothing ran and nothing fitted are added to `learned`."""
     notes: list[str] = []
     legs, stays = first_legs(cluster, target)
-    legs, follows = with_hops(cluster, legs, stays, notes)
+    legs, follows = with_hops(cluster, legs, stays, notes, rules)
     run = Run(cluster, legs, follows, net)
     for i, leg in enumerate(list(legs)):
         if leg.vm.uuid in early and not leg.temporary and i not in follows:
+            at_start = progress(legs, (), range(len(legs)))
+            if hop_violations(cluster, leg.vm, early[leg.vm.uuid], rules, at_start):
+                continue
             run.hop(i, early[leg.vm.uuid])
             notes.append(
                 f"{leg.vm.name} goes through {early[leg.vm.uuid]} from the start: the plan ends sooner"
@@ -112,7 +136,9 @@ def _timeline(
         if straight:
             notes.append(straight)
             continue
-        way = unblock(cluster, [legs[i] for i in ready], run.held, hops, stays)
+        live = {*run.done, *run.pending, *(i for _, i in run.running)}
+        now = progress(legs, run.done, live)
+        way = unblock(cluster, [legs[i] for i in ready], run.held, hops, stays, rules, now)
         i = next(i for i in ready if legs[i] is way.leg)
         if way.via is None:
             assert way.stay is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from planner.model import PlacementRule
-from planner.policy import Budgets
+from planner.policy import Budgets, Policy
+from planner.rules import rules_for
 from planner.schedule import schedule
 from tests.builders import make_cluster, make_host, make_vm
 
@@ -83,7 +84,7 @@ def test_a_swap_without_a_host_with_room_is_reported(hosts: list, rules: tuple, 
     b = make_vm("b", "h2", memory_mib=7 * GIB)
     c = make_vm("c", hosts[-1].name, memory_mib=512)
     cluster = make_cluster(hosts, [a, b, c], rules)
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(), rules_for(cluster, Policy()))
     assert plan.migrations == ()
     assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
     assert all(s.rule == "schedule" for s in plan.unschedulable)
@@ -96,7 +97,7 @@ def test_a_soft_rule_does_not_stop_a_hop() -> None:
     b = make_vm("b", "h2", memory_mib=7 * GIB)
     rules = [PlacementRule("avoid", "rather-not-h3", ("a", "b"), hosts=("h3",), hard=False)]
     cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b], rules)
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(), rules_for(cluster, Policy()))
     assert [m.destination for m in plan.migrations if m.temporary] == ["h3"]
 
 

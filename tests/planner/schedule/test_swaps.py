@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from planner.model import PlacementRule
+from planner.policy import Policy
+from planner.rules import rules_for
 from planner.schedule.graph import Leg
 from planner.schedule.swaps import swap_hops
 from tests.builders import make_cluster, make_host, make_vm
@@ -40,4 +42,6 @@ def test_swap_hops(h2_gib: int, spare: bool, rules: tuple, hops: list[tuple[str,
     cluster = make_cluster(hosts, [a, b, c, *filler], rules=rules)
     legs = [Leg(a, "h1", "h2"), Leg(c, "h2", "h1")]
     by_uuid = {vm.uuid: vm.name for vm in cluster.vms}
-    assert [(by_uuid[uuid], via) for uuid, via in swap_hops(cluster, legs, {})] == hops
+    assert [
+        (by_uuid[uuid], via) for uuid, via in swap_hops(cluster, legs, {}, rules_for(cluster, Policy()))
+    ] == hops
