@@ -20,6 +20,7 @@ from typing import IO
 from planner.codec import plan_to_json
 from planner.errors import ExecutionError, LockedError
 from planner.plan import Migration, Plan
+from virt_rebalance.safe_write import make_directory, write_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS migrations (
@@ -51,6 +52,11 @@ class Entry:
     actual_mib: float | None
 
 
+def _create_private(path: Path, flags: int = os.O_RDONLY) -> int:
+    """Open `path`, created with mode 0600 if missing; never through a symlink (root must not follow one)."""
+    return os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+
 class Journal:
     """One plan's rows in the journal database at `state_dir/journal.sqlite`."""
 
@@ -58,17 +64,24 @@ class Journal:
         self.dir = Path(state_dir)
         self.plan_id = plan_id(plan)
         self._lock: IO[str] | None = None
+        make_directory(self.dir)
+        path = self.dir / "journal.sqlite"
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.dir / "journal.sqlite", isolation_level=None, timeout=30)
+            os.close(_create_private(path))
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ExecutionError(f"cannot open the journal in {self.dir}: {exc}") from None
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        except sqlite3.Error as exc:
+            raise ExecutionError(f"cannot open the journal {path}: {exc}") from None
 
     def lock(self) -> None:
         """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""
         path = self.dir / "apply.lock"
-        f = path.open("a+")
+        try:
+            f = os.fdopen(_create_private(path, os.O_RDWR), "r+")
+        except OSError as exc:
+            raise write_error(path, exc) from None
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

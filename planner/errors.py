@@ -12,6 +12,8 @@ codes (click: 1 failure, 2 usage).
     │   ├── InfeasibleError     the hard rules cannot all hold (conflicts, in words)
     │   └── PlannerBugError     a solved placement or schedule broke a rule (violations)
     ├── CollectError            no host answered (per-host failures live in the snapshot)
+    ├── FileWriteError          a file of ours could not be written (path, why, the free space)
+    │   └── UnsafeDirectoryError  a directory others may write to, refused (path, why)
     ├── ExecutionError          carrying out a plan went wrong
     │   ├── StalePlanError      the plan is older than allowed
     │   ├── LockedError         another run holds the lock
@@ -91,6 +93,23 @@ class CollectError(VirtRebalanceError):
         self.failures = dict(failures)
         shown = "; ".join(f"{h}: {e}" for h, e in self.failures.items())
         super().__init__(f"no host answered: {shown}")
+
+
+class FileWriteError(VirtRebalanceError):
+    """A file we write (state, journal, lock, summary, metrics, plan) could not be written."""
+
+    action = "cannot write"
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{self.action} {path}: {problem}")
+
+
+class UnsafeDirectoryError(FileWriteError):
+    """A directory we would write into as root, refused because others may write there."""
+
+    action = "refusing to write into"
 
 
 class ExecutionError(VirtRebalanceError):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from executor.journal import Journal
-from planner.errors import ConfigError, ExecutionError, LockedError, StalePlanError
+from planner.errors import ConfigError, ExecutionError, FileWriteError, LockedError, StalePlanError
 from tests.executor.harness import Lab, statuses, two_guest_lab, two_moves
 
 
@@ -125,5 +125,5 @@ def test_journal_records_states_and_actuals(lab: Lab) -> None:
 
 def test_unusable_state_dir_is_an_error_not_a_traceback(lab: Lab) -> None:
     (lab.tmp / "state").write_text("a file where the directory should be")
-    with pytest.raises(ExecutionError, match="cannot open the journal"):
+    with pytest.raises(FileWriteError, match="state: not a directory"):
         lab.apply(two_moves(lab))

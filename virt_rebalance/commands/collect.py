@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
@@ -12,6 +11,7 @@ from planner.codec import cluster_to_json
 from planner.model import HostState
 from virt_rebalance import output
 from virt_rebalance.config import load_config
+from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("collect")
@@ -66,7 +66,7 @@ def collect(config_path: str, out: str | None, record: bool, window_hours: float
     if out == "-":
         sys.stdout.write(cluster_to_json(cluster, indent=2) + "\n")
     elif out is not None:
-        Path(out).write_text(cluster_to_json(cluster, indent=2) + "\n")
+        write_atomically(out, cluster_to_json(cluster, indent=2) + "\n", kind="output")
     answered = sum(1 for h in cluster.hosts if h.state is not HostState.UNREACHABLE)
     output.info(
         f"collected {answered} of {len(cluster.hosts)} hosts, {len(cluster.vms)} guests, "

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from planner.errors import UnsafeDirectoryError
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config, HostConfig, redact_uri
+from virt_rebalance.safe_write import Kind, check_directory
 
 if TYPE_CHECKING:
     from collectors.seam import Connection
@@ -47,6 +49,7 @@ def check(ctx: click.Context, config: Config, no_connect: bool) -> None:
         output.warning(
             f"state_dir {config.state_dir} is not writable: runs, locks and maintenance marks need it"
         )
+    _check_directories(config)
     for h in config.hosts:
         if not h.migration_uri:
             output.warning(f"{h.name}: no migration_uri; migrations to it use the libvirt URI's host name")
@@ -84,6 +87,19 @@ def _try(host: HostConfig) -> str:
 def _redact(message: str) -> str:
     """Any password in a URI inside an error message (scheme://user:secret@host) dropped."""
     return re.sub(r"(\w[\w+.-]*://[^\s/:@'\"]*):[^\s/@'\"]*@", r"\1@", message)
+
+
+def _check_directories(config: Config) -> None:
+    """Warn about a state or metrics directory others may write to (runs refuse or warn the same way)."""
+    state = Path(config.state_dir)
+    dirs: list[tuple[Path, Kind]] = [(state, "state")]
+    dirs.append((Path(config.metrics_dir) if config.metrics_dir else state / "metrics", "metrics"))
+    for path, kind in dirs:
+        if path.is_dir():
+            try:
+                check_directory(path, kind)  # a risky one is warned about there
+            except UnsafeDirectoryError as exc:
+                output.warning(f"{kind} directory: {exc}; runs will stop there")
 
 
 def _writable(path: Path) -> bool:

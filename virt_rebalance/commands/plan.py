@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from planner.codec import plan_to_json
@@ -13,6 +11,7 @@ from virt_rebalance.commands.options import PLAIN_WIDTH, config_option, show_pla
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import steps
 from virt_rebalance.report import html, text
+from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("plan")
@@ -73,7 +72,7 @@ def plan(
         show_plan(result, even_if_quiet=True)
         return
     if out:
-        Path(out).write_text(rendered)
+        write_atomically(out, rendered, kind="output")
         output.info(f"wrote the {fmt} plan to {out}: {text.headline(result).splitlines()[0]}")
     else:
         click.echo(rendered, nl=False)

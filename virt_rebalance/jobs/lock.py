@@ -6,6 +6,7 @@ crash never leaves a stale lock behind. The file holds who took it, for the erro
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from planner.errors import LockedError
+from virt_rebalance.safe_write import make_directory, write_error
 
 LOCK_NAME = "virt-rebalance.lock"
 
@@ -23,8 +25,11 @@ LOCK_NAME = "virt-rebalance.lock"
 def hold(state_dir: str | Path, job: str) -> Iterator[Path]:
     """Take the lock for `job` or raise LockedError naming the holder; released on exit."""
     path = Path(state_dir) / LOCK_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    make_directory(path.parent)
+    try:  # never through a symlink planted at the lock's name
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -32,12 +37,18 @@ def hold(state_dir: str | Path, job: str) -> Iterator[Path]:
             holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "unknown holder"
             raise LockedError(str(path), holder) from None
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{job}, pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(
+                fd, f"{job}, pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0
+            )
+        except OSError as exc:
+            raise write_error(path, exc) from None
         try:
             yield path
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

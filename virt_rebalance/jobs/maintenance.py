@@ -8,7 +8,6 @@ HostState.MAINTENANCE, so the planner moves nothing onto them and does not bring
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from planner.errors import InputError
 from planner.model import Cluster, HostState
+from virt_rebalance.safe_write import write_atomically
 
 FILE_NAME = "maintenance.json"
 
@@ -76,9 +76,5 @@ def apply_to(cluster: Cluster, marks: Mapping[str, Mark]) -> Cluster:
 
 
 def _save(state_dir: str | Path, marks: Mapping[str, Mark]) -> None:
-    path = path_in(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"hosts": {m.host: {"since": m.since, "reason": m.reason} for m in marks.values()}}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path_in(state_dir), json.dumps(data, indent=2) + "\n")

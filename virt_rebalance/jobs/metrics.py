@@ -1,13 +1,15 @@
 """Prometheus textfile metrics of the last run, for node_exporter's textfile collector.
 
-Written atomically (temp file + rename) so the collector never reads half a file.
+Written atomically (virt_rebalance.safe_write: 0640, the directory's group) so the collector never reads
+half a file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from virt_rebalance.jobs.summary import RunSummary, write_atomically
+from virt_rebalance.jobs.summary import RunSummary
+from virt_rebalance.safe_write import write_atomically
 
 OUTCOMES = ("done", "failed", "skipped", "not-started")
 
@@ -66,4 +68,4 @@ def _number(value: float) -> str:
 
 
 def write(path: Path, summary: RunSummary, timestamp: float) -> None:
-    write_atomically(path, render(summary, timestamp))
+    write_atomically(path, render(summary, timestamp), kind="metrics")

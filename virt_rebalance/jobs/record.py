@@ -23,8 +23,9 @@ from planner.plan import Plan
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import metrics
 from virt_rebalance.jobs.exitcodes import ExitCode
-from virt_rebalance.jobs.summary import RunSummary, build, write_atomically
+from virt_rebalance.jobs.summary import RunSummary, build
 from virt_rebalance.report import html, text
+from virt_rebalance.safe_write import make_directory, write_atomically
 
 
 @dataclass
@@ -65,7 +66,8 @@ def recorded(config: Config, job: str, started: datetime) -> Iterator[Run]:
 def run_dir(config: Config, job: str, started: datetime) -> Path:
     stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = Path(config.state_dir) / "runs" / f"{stamp}-{job}"
-    path.mkdir(parents=True, exist_ok=True)
+    make_directory(Path(config.state_dir))
+    make_directory(path)
     return path
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from planner.model import HostState
@@ -88,13 +86,6 @@ def plan_fields(plan: Plan) -> dict[str, Any]:
             {"guest": s.vm_name, "host": s.host, "rule": s.rule, "reason": s.reason} for s in plan.stays
         ),
     }
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def outcomes_from(report: Any, plan: Plan) -> tuple[Outcome, ...]:

@@ -4,7 +4,6 @@ that `lab status` and `lab down` act on exactly that and nothing else."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from planner.errors import LabError
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.host import LabHost
+from virt_rebalance.safe_write import write_atomically
 
 SCHEMA_VERSION = 1
 
@@ -95,6 +95,4 @@ def load(path: Path) -> LabState | None:
 
 def save(path: Path, state: LabState) -> None:
     """Atomic: a reader never sees half a file."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(state.to_json(), indent=2) + "\n")

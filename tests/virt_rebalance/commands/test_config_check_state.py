@@ -71,3 +71,14 @@ def test_state_dir_that_cannot_be_created_is_warned_about(
     result = CliRunner().invoke(main, ["config", "check", "--no-connect", "--config", str(path)])
     assert result.exit_code == 0
     assert ("is not writable" in result.output) is warned
+
+
+def test_a_state_dir_every_user_may_write_is_named_with_the_reason(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o777)
+    path = _config(tmp_path, state)
+    result = CliRunner().invoke(main, ["config", "check", "--no-connect", "--config", str(path)])
+    assert result.exit_code == 0
+    assert "writable by every user (mode 0777)" in result.output
+    assert "runs will stop there" in result.output
