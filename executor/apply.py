@@ -75,6 +75,11 @@ def apply_plan(
             plan, config, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline, progress=progress
         )
         outcomes = tuple(runner.run(todo, earlier))
+        if runner.journal_error is not None:
+            warnings.append(
+                f"{runner.journal_error}: no migration started after that, and the outcomes since are not "
+                "in the journal; once the state directory has room, `apply --resume` reconciles them"
+            )
     finally:
         conns.close()
         journal.close()

@@ -12,15 +12,16 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from planner.codec import plan_to_json
-from planner.errors import ExecutionError, LockedError
+from planner.errors import ExecutionError, FileWriteError, LockedError
 from planner.plan import Migration, Plan
-from virt_rebalance.safe_write import make_directory, write_error
+from virt_rebalance.safe_write import free_space, make_directory, write_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS migrations (
@@ -65,15 +66,15 @@ class Journal:
         self.plan_id = plan_id(plan)
         self._lock: IO[str] | None = None
         make_directory(self.dir)
-        path = self.dir / "journal.sqlite"
+        self.path = self.dir / "journal.sqlite"
         try:
-            os.close(_create_private(path))
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self._db.executescript(_SCHEMA)
+            os.close(_create_private(self.path))
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except OSError as exc:
-            raise write_error(path, exc) from None
+            raise write_error(self.path, exc) from None
         except sqlite3.Error as exc:
-            raise ExecutionError(f"cannot open the journal {path}: {exc}") from None
+            raise ExecutionError(f"cannot open the journal {self.path}: {exc}") from None
+        self._write(lambda: self._db.executescript(_SCHEMA))
 
     def lock(self) -> None:
         """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""
@@ -106,9 +107,12 @@ class Journal:
         return row.fetchone() is not None
 
     def add(self, migrations: tuple[Migration, ...]) -> None:
-        """Record every migration as planned, keeping rows an earlier run already wrote."""
+        """Record every migration as planned, keeping rows an earlier run already wrote.
+
+        Every write raises FileWriteError (the path, the reason and the free space) when the database
+        cannot be written: a full disk, a read-only file system."""
         for m in migrations:
-            cur = self._db.execute(
+            cur = self._execute(
                 "INSERT OR IGNORE INTO migrations (plan_id, migration_id, vm_uuid, vm_name, source, "
                 "destination, state) VALUES (?, ?, ?, ?, ?, ?, 'planned')",
                 (self.plan_id, m.id, m.vm_uuid, m.vm_name, m.source, m.destination),
@@ -135,7 +139,7 @@ class Journal:
         now = _now()
         started = now if state == "started" else None
         ended = now if state in ("done", "failed", "aborted", "skipped") else None
-        self._db.execute(
+        self._execute(
             "UPDATE migrations SET state = ?, reason = ?, started_at = COALESCE(?, started_at), "
             "ended_at = ?, actual_s = COALESCE(?, actual_s), actual_mib = COALESCE(?, actual_mib) "
             "WHERE plan_id = ? AND migration_id = ?",
@@ -144,7 +148,16 @@ class Journal:
         self._event(migration_id, state, reason)
 
     def _event(self, migration_id: str, state: str, reason: str) -> None:
-        self._db.execute(
+        self._execute(
             "INSERT INTO events (plan_id, migration_id, state, reason, at) VALUES (?, ?, ?, ?, ?)",
             (self.plan_id, migration_id, state, reason, _now()),
         )
+
+    def _execute(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
+        return self._write(lambda: self._db.execute(sql, params))
+
+    def _write(self, change: Callable[[], sqlite3.Cursor]) -> sqlite3.Cursor:
+        try:
+            return change()
+        except sqlite3.OperationalError as exc:  # "database or disk is full", "readonly database", I/O
+            raise FileWriteError(str(self.path), f"{exc} ({free_space(self.path)})") from None

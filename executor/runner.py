@@ -28,6 +28,7 @@ from executor.preflight import InFlight, check_move
 from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
 from executor.verify import MIB, Verdict, completed_mib, verify_moved
 from executor.watch import Watch
+from planner.errors import FileWriteError
 from planner.plan import Migration, Plan
 from virt_rebalance.config import Config
 
@@ -66,6 +67,7 @@ class Runner:
         self.running: dict[str, _Running] = {}
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
         self.stop_reason: str | None = None
+        self.journal_error: str | None = None
 
     def run(self, todo: list[Migration], earlier: Mapping[str, MigrationOutcome]) -> list[MigrationOutcome]:
         """Carry out `todo` (in plan order) given the outcomes of earlier runs; every one gets an outcome."""
@@ -172,8 +174,13 @@ class Runner:
         )
         after = self.ex.postcopy_after_rounds if self.ex.postcopy else None
         watch = Watch(time.monotonic(), self.ex.stall_timeout_s, limit, after)
+        try:  # written before acting: a migration the journal cannot record does not start
+            self.journal.set(m.id, "started")
+        except FileWriteError as exc:
+            self._journal_failed(exc)
+            self._close(m, "not-started", self.stop_reason or str(exc))
+            return
         self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])
-        self.journal.set(m.id, "started")
         cap = f"{call.bandwidth_mibps} MiB/s" if call.bandwidth_mibps else "unlimited"
         self._emit("started", m, message=f"bandwidth {cap}")
         threading.Thread(target=self._migrate, args=(m.id,), name=f"migrate-{m.id}", daemon=True).start()
@@ -270,9 +277,18 @@ class Runner:
             m.estimated_s, actual_s, m.estimated_mib, actual_mib,
         )  # fmt: skip
         if status != "not-started":
-            self.journal.set(m.id, status, reason, actual_s, actual_mib)
+            try:
+                self.journal.set(m.id, status, reason, actual_s, actual_mib)
+            except FileWriteError as exc:
+                self._journal_failed(exc)
         kind: EventKind = status
         self._emit(kind, m, elapsed_s=actual_s or 0.0, message=reason)
+
+    def _journal_failed(self, exc: FileWriteError) -> None:
+        """No new migration starts once the journal cannot be written; running ones finish and are reported."""
+        self.journal_error = str(exc)
+        if self.stop_reason is None:
+            self.stop_reason = f"the journal cannot be written ({exc})"
 
     def _emit(self, kind: EventKind, m: Migration, **numbers: object) -> None:
         if self.progress is None:

@@ -56,6 +56,7 @@ class FakeSteps:
     collected: list[float | None] = field(default_factory=list)
     planned: list[Cluster] = field(default_factory=list)
     applied: list[dict[str, Any]] = field(default_factory=list)
+    apply_hook: Callable[[], object] = lambda: None  # what happens on the side while migrations run
 
     def collect(self, config: Config, *, window_hours: float | None = None) -> Cluster:
         self.collected.append(window_hours)
@@ -69,6 +70,7 @@ class FakeSteps:
 
     def apply(self, plan: Plan, config: Config, *, deadline=None, progress=None) -> SimpleNamespace:
         self.applied.append({"plan": plan, "deadline": deadline})
+        self.apply_hook()
         outcomes = []
         for m in plan.migrations:
             status, reason = self.outcome(m.id)
@@ -87,7 +89,7 @@ class FakeSteps:
             )
         done = sum(o.status == "done" for o in outcomes)
         status = "done" if done == len(outcomes) else "failed" if done == 0 else "partial"
-        return SimpleNamespace(status=status, outcomes=tuple(outcomes))
+        return SimpleNamespace(status=status, outcomes=tuple(outcomes), warnings=())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from planner.errors import InputError
 from planner.plan import Plan, Stay
-from virt_rebalance import progress
+from virt_rebalance import output, progress
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import lock, maintenance, record, steps
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
@@ -63,6 +63,8 @@ def run_evacuation(
         if not plan.is_empty:
             with progress.show(len(plan.migrations)) as on_event:
                 report = steps.apply(plan, config, progress=on_event)
+            for warning in report.warnings:
+                output.warning(warning)
             status, outcomes = report.status, outcomes_from(report, plan)
         code = for_status(status)
         stays = staying_behind(plan, hosts)

@@ -82,6 +82,8 @@ def run_nightly(
             )
         with progress.show(len(plan.migrations)) as on_event:
             report = steps.apply(plan, config, deadline=deadline, progress=on_event)
+        for warning in report.warnings:
+            output.warning(warning)
         outcomes = outcomes_from(report, plan)
         return run.finish(
             run.summary(report.status, for_status(report.status), outcomes=outcomes, deadline=deadline)

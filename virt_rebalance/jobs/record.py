@@ -12,14 +12,15 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from planner.codec import plan_to_json
-from planner.errors import VirtRebalanceError
+from planner.errors import FileWriteError, VirtRebalanceError
 from planner.plan import Plan
+from virt_rebalance import output
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import metrics
 from virt_rebalance.jobs.exitcodes import ExitCode
@@ -48,7 +49,14 @@ class Run:
         return build(self.job, self.plan, status, code, self.started, files=self.files, **details)
 
     def finish(self, summary: RunSummary) -> RunSummary:
-        finish(self.config, self.directory, summary)
+        """Record the summary; one that cannot be written (a full disk) is said, and a run that would have
+        counted as a success (0, 3, 6) exits 1 so the scheduler sees it, as the metrics are missing too."""
+        try:
+            finish(self.config, self.directory, summary)
+        except FileWriteError as exc:
+            output.error(f"{exc}; this run's summary and metrics are not written")
+            code = ExitCode.FAILED if summary.exit_code in (0, 3, 6) else summary.exit_code
+            return replace(summary, exit_code=int(code), message=f"{summary.message} {exc}".strip())
         return summary
 
 
