@@ -31,21 +31,22 @@ def make_plan(
     now: str | None = None,
 ) -> Plan:
     """A checked plan that carries `cluster` toward a better placement (or off `policy.evacuate`)."""
-    from planner.optimize.optimizer import check_placement, optimize  # the optimizer pulls in the solver
-    from planner.rules import rules_for
+    from planner.optimize.optimizer import optimize  # the optimizer pulls in the solver
+    from planner.rules import check_all, rules_for
 
     if goal == "evacuate" and not policy.evacuate:
         raise InputError("policy", "evacuate", "an evacuation names at least one host to empty")
     if goal == "rebalance" and policy.evacuate:
         raise InputError("policy", "evacuate", "a rebalance evacuates no host; use the evacuate goal")
     began = time.monotonic()
-    target = optimize(cluster, policy)
-    timed = schedule(cluster, target.placement, target.reasons, budgets, rules_for(cluster, policy))
+    rules = rules_for(cluster, policy)  # once per plan: every stage asks the same rules
+    target = optimize(cluster, policy, rules)
+    timed = schedule(cluster, target.placement, target.reasons, budgets, rules)
     final = dict(target.placement)
     for stay in timed.unschedulable:
         final[stay.vm_uuid] = stay.host
     stays = (*target.stays, *timed.unschedulable)
-    broken = check_placement(cluster, final, policy, frozenset(s.vm_uuid for s in stays))
+    broken = check_all(rules, cluster, final, frozenset(s.vm_uuid for s in stays))
     if broken:
         raise PlannerBugError("final placement", broken)
     after, balance_after = target.after, target.balance_after

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from planner.model import Cluster, Vm
+from planner.rules import capacity_rule
 from planner.rules.capacity import hosts_over
-from planner.rules.rule import Rule, UnaryRule
+from planner.rules.rule import Rule, UnaryRule, unary
 
 Domains = dict[str, tuple[str, ...]]
-
-
-def unary(rules: Sequence[Rule]) -> list[UnaryRule]:
-    return [r for r in rules if isinstance(r, UnaryRule) and r.hard]
 
 
 def classes(cluster: Cluster, rules: Sequence[Rule]) -> tuple[dict[str, bool], dict[str, tuple[str, ...]]]:
@@ -73,9 +70,9 @@ def blocking_rule(cluster: Cluster, rules: Sequence[Rule], vm: Vm) -> tuple[str,
     ]
     out, rule = max(counts, key=lambda c: c[0], default=(0, None))
     if rule is not None and out:
-        return type(rule).__name__, False
+        return rule.kind, False
     memory_full = hosts_over(cluster, ("memory",)) - {vm.host}
-    return ("MemoryCapacity" if memory_full else "CpuCapacity"), True
+    return capacity_rule("memory" if memory_full else "cpu"), True
 
 
 def why_stuck(cluster: Cluster, rules: Sequence[Rule], vm: Vm) -> str:

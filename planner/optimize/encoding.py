@@ -61,8 +61,15 @@ class Solution:
 class Encoding:
     """Assignment variables over candidate pairs, load expressions, penalties and guards."""
 
-    def __init__(self, cluster: Cluster, domains: Mapping[str, Sequence[str]], explain: bool = False):
+    def __init__(
+        self,
+        cluster: Cluster,
+        domains: Mapping[str, Sequence[str]],
+        explain: bool = False,
+        stays: frozenset[str] = frozenset(),
+    ):
         self.cluster = cluster
+        self.stays = stays  # guests (UUIDs) a hard rule would move but that may stay, at a cost
         self.model = cp_model.CpModel()
         self.explain = explain
         self.domains = domains

@@ -36,7 +36,7 @@ from planner.optimize.stays import crowded_out, upfront_stays
 from planner.plan import Balance, HostLoad, Stay
 from planner.policy import Policy
 from planner.reasons import move_reasons
-from planner.rules import Evacuate, rules_for
+from planner.rules import Rule, check_all, rules_for
 from planner.violation import Violation
 
 #: Above this many allowed guest x host pairs one CP-SAT model over the whole cluster cannot load and
@@ -67,25 +67,26 @@ class Target:
 def check_placement(
     cluster: Cluster, placement: Placement, policy: Policy, stays: frozenset[str] | None = None
 ) -> list[Violation]:
-    """Every hard rule's check on `placement`. Evacuated guests that cannot leave at all are allowed
-    to stay (computed here unless the optimizer passes the `stays` it reported)."""
+    """Every hard rule's check on `placement`, the rules built from `policy`. Evacuated guests that
+    cannot leave at all are allowed to stay (computed here unless the caller passes the `stays`)."""
+    rules = rules_for(cluster, policy)
     if stays is None:
-        rules0 = rules_for(cluster, policy)
         stays = frozenset(
-            s.vm_uuid for s in upfront_stays(cluster, policy.evacuate, rules0, classes(cluster, rules0)[1])
+            s.vm_uuid for s in upfront_stays(cluster, policy.evacuate, rules, classes(cluster, rules)[1])
         )
-    return [v for r in rules_for(cluster, policy, stays) if r.hard for v in r.check(cluster, placement)]
+    return check_all(rules, cluster, placement, stays)
 
 
-def optimize(cluster: Cluster, policy: Policy) -> Target:
-    """The target placement for `cluster` under `policy`; raises InfeasibleError with the conflicts."""
+def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = None) -> Target:
+    """The target placement for `cluster` under `policy` and its `rules` (the plan's, built once; by
+    default from `policy`); raises InfeasibleError with the conflicts."""
     start = time.monotonic()
-    rules0 = rules_for(cluster, policy)
-    may_stay, dests = classes(cluster, rules0)
-    stays = upfront_stays(cluster, policy.evacuate, rules0, dests)
-    rules = rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays))
-    # The rules differ from rules0 only in letting the stays stay.
-    p = build_problem(cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests))
+    rules = rules_for(cluster, policy) if rules is None else rules
+    may_stay, dests = classes(cluster, rules)
+    stays = upfront_stays(cluster, policy.evacuate, rules, dests)
+    p = build_problem(
+        cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests), _ids(stays)
+    )
     for vm in cluster.vms:
         if not p.may_stay[vm.uuid] and not any(h != vm.host for h in p.dests[vm.uuid]):
             raise InfeasibleError([why_stuck(cluster, rules, vm)])
@@ -96,20 +97,18 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
     notes: list[str] = []
     if policy.evacuate and policy.max_migrations is None and policy.max_moved_mib is None:
         # Guests the greedy pass could not fit stay (room ran out once the others moved); the solver
-        # may still find them room, and Evacuate rewards it. (Under a budget, a guest left behind may
+        # may still find them room, and what a stay costs rewards it. (Under a budget, a guest left behind may
         # be the budget's doing: the solver then says which rules conflict.)
         extra = crowded_out(cluster, policy.evacuate, hint, stays)
         if extra:
             stays += extra
             known = ({**p.may_stay, **{s.vm_uuid: True for s in extra}}, dict(p.dests))
-            p = build_problem(
-                cluster, policy, rules_for(cluster, policy, frozenset(s.vm_uuid for s in stays)), known
-            )
+            p = build_problem(cluster, policy, rules, known, _ids(stays))
     sol_status, placement = _solve(p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes)
-    current_ok = not policy.evacuate and not check_placement(
-        cluster, cluster.placement, policy, frozenset(s.vm_uuid for s in stays)
+    current_ok = not policy.evacuate and not check_all(rules, cluster, cluster.placement, _ids(stays))
+    found = _finish(
+        cluster, policy, rules, stays, placement, before, p.levels_pct["peak"], sol_status, start, notes
     )
-    found = _finish(cluster, policy, stays, placement, before, p.levels_pct["peak"], sol_status, start, notes)
     if current_ok and not _improves(found.balance_before, found.balance_after, policy.min_improvement_pct):
         gain = found.balance_before.peak_pct - found.balance_after.peak_pct
         notes.append(
@@ -119,6 +118,7 @@ def optimize(cluster: Cluster, policy: Policy) -> Target:
         return _finish(
             cluster,
             policy,
+            rules,
             stays,
             dict(cluster.placement),
             before,
@@ -134,7 +134,7 @@ def _solve(
     p: Problem, hint: dict[str, str], scores: dict[str, float], left: float, notes: list[str]
 ) -> tuple[str, dict[str, str]]:
     pairs = sum(len(d) for d in p.dests.values())
-    if pairs > LARGE_PAIRS and not check_placement(p.cluster, hint, p.policy, _stays_of(p)):
+    if pairs > LARGE_PAIRS and not check_all(p.rules, p.cluster, hint, p.stays):
         repaired = with_chains(p, repair(p, dict(hint), time.monotonic() + left, notes))
         costs = {vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms}
         weights = (p.policy.cpu_weight, p.policy.memory_weight)
@@ -156,7 +156,7 @@ def _solve(
             raise InfeasibleError([r.describe() for r in sol.conflicts])
         raise InfeasibleError([])
     if sol.status == "unknown":
-        broken = check_placement(p.cluster, hint, p.policy, _stays_of(p))
+        broken = check_all(p.rules, p.cluster, hint, p.stays)
         if broken:
             raise InfeasibleError(
                 [
@@ -169,8 +169,8 @@ def _solve(
     return sol.status, sol.placement
 
 
-def _stays_of(p: Problem) -> frozenset[str]:
-    return next((r.stays for r in p.rules if isinstance(r, Evacuate)), frozenset())
+def _ids(stays: tuple[Stay, ...]) -> frozenset[str]:
+    return frozenset(s.vm_uuid for s in stays)
 
 
 def _improves(old: Balance, new: Balance, margin: float) -> bool:
@@ -180,6 +180,7 @@ def _improves(old: Balance, new: Balance, margin: float) -> bool:
 def _finish(
     cluster: Cluster,
     policy: Policy,
+    rules: tuple[Rule, ...],
     stays: tuple[Stay, ...],
     placement: Mapping[str, str],
     before: tuple[HostLoad, ...],
@@ -190,7 +191,7 @@ def _finish(
 ) -> Target:
     stay_ids = frozenset(s.vm_uuid for s in stays)
     stays = tuple(s for s in stays if placement.get(s.vm_uuid) == s.host)  # the solver found room for some
-    broken = check_placement(cluster, placement, policy, stay_ids)
+    broken = check_all(rules, cluster, placement, stay_ids)
     if broken:
         raise PlannerBugError("target placement", broken)
     after = host_loads(cluster, placement)

@@ -22,7 +22,6 @@ from planner.model import Cluster, Vm
 from planner.optimize.candidates import Domains
 from planner.optimize.solve import Problem, encode, objective_points
 from planner.plan import HostLoad
-from planner.rules import Affinity, AntiAffinity, MigrationBudget, UnaryRule
 
 HOT_GUESTS = 60
 HOT_HOSTS = 4
@@ -73,15 +72,14 @@ def _neighbourhood(
 def _movable_units(p: Problem, guests: list[Vm]) -> list[tuple[Vm, list[Vm]]]:
     """The guests of a host as units that move together (a hard affinity group, or one guest), each
     with a stand-in guest carrying the unit's whole demand; biggest first."""
-    by_name = {vm.name: vm for vm in guests}
+    here = {vm.uuid for vm in guests}
     grouped: set[str] = set()
     units: list[tuple[Vm, list[Vm]]] = []
-    for rule in p.rules:
-        if isinstance(rule, Affinity) and rule.hard and all(n in by_name for n in rule.vms):
-            members = [by_name[n] for n in rule.vms]
-            grouped.update(rule.vms)
-            units.append((_whole(members), members))
-    units += [(vm, [vm]) for vm in guests if vm.name not in grouped]
+    for group in _units(p):
+        if all(m.uuid in here for m in group):
+            grouped.update(m.uuid for m in group)
+            units.append((_whole(list(group)), list(group)))
+    units += [(vm, [vm]) for vm in guests if vm.uuid not in grouped]
     return sorted(units, key=lambda u: (-u[0].memory_mib, -u[0].cpu_demand_millicores, u[0].uuid))
 
 
@@ -104,24 +102,12 @@ def neighbourhood_problem(
         vms=tuple(vm for vm in cluster.vms if placement[vm.uuid] in names),
         compatibility=cluster.compatibility,
     )
-    inside = {vm.uuid for vm in sub.vms}
-    rules = []
-    for rule in p.rules:
-        if isinstance(rule, UnaryRule) and rule.hard:
-            continue  # already applied: every candidate comes from the guest's allowed hosts
-        if isinstance(rule, MigrationBudget):
-            outside = [vm for vm in cluster.vms if vm.uuid not in inside and placement[vm.uuid] != vm.host]
-            count = rule.max_migrations
-            mib = rule.max_moved_mib
-            rule = MigrationBudget(
-                None if count is None else count - len(outside),
-                None if mib is None else mib - sum(vm.memory_mib for vm in outside),
-            )
-        rules.append(rule)
+    inside = frozenset(vm.uuid for vm in sub.vms)
+    seen = (rule.within(cluster, placement, inside) for rule in p.rules)
     return replace(
         p,
         cluster=sub,
-        rules=tuple(rules),
+        rules=tuple(rule for rule in seen if rule is not None),
         receivers=tuple(h for h in hosts if h in p.receivers),
         peak_weight=p.peak_weight or len(p.receivers),
         outside_peak_pct={
@@ -179,15 +165,12 @@ def neighbourhood_domains(
 
 
 def _apart(p: Problem, placement: Mapping[str, str]) -> dict[str, frozenset[str]]:
-    """For each guest of a hard anti-affinity group, the hosts its fellow members are on now: a
-    neighbourhood may not see those members, so it may not send the guest there."""
+    """Per guest, the hosts the rules keep it off given where other guests are now (a hard anti-affinity
+    group's fellow members): a neighbourhood may not see those guests, so it may not send it there."""
     out: dict[str, frozenset[str]] = {}
     for rule in p.rules:
-        if isinstance(rule, AntiAffinity) and rule.hard:
-            members = [p.cluster.vm_by_name[n] for n in rule.vms if n in p.cluster.vm_by_name]
-            for vm in members:
-                others = frozenset(placement[m.uuid] for m in members if m is not vm)
-                out[vm.uuid] = out.get(vm.uuid, frozenset()) | others
+        for uuid, hosts in rule.keep_off(p.cluster, placement).items():
+            out[uuid] = out.get(uuid, frozenset()) | hosts
     return out
 
 
@@ -196,13 +179,13 @@ def _groups_inside(
 ) -> Domains:
     """Hard affinity groups wholly inside the neighbourhood move as one: every member gets the same
     candidates, ranked by what the whole group would leave of each host."""
-    inside = sub.cluster.vm_by_name
+    inside = sub.cluster.vm_by_uuid
     w = (p.policy.cpu_weight > 0, p.policy.memory_weight > 0)
     out: Domains = {}
-    for rule in p.rules:
-        if not isinstance(rule, Affinity) or not rule.hard or not all(n in inside for n in rule.vms):
+    for group in _units(p):
+        if not all(m.uuid in inside for m in group):
             continue
-        members = [inside[n] for n in rule.vms]
+        members = [inside[m.uuid] for m in group]
         now = placement[members[0].uuid]
         allowed = frozenset.intersection(*(frozenset(p.dests[m.uuid]) for m in members))
         whole = _whole(members)
@@ -220,10 +203,14 @@ def _groups_inside(
     return out
 
 
+def _units(p: Problem) -> list[tuple[Vm, ...]]:
+    """The groups of guests that move only as one (hard affinity groups), as the rules say."""
+    return [group for group in (r.moves_as_one(p.cluster) for r in p.rules) if group]
+
+
 def _together(p: Problem) -> frozenset[str]:
-    """Members of hard affinity groups: they move only as a whole group (_groups_inside)."""
-    names = {n for r in p.rules if isinstance(r, Affinity) and r.hard for n in r.vms}
-    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+    """Guests that move only as a whole group (_groups_inside)."""
+    return frozenset(vm.uuid for group in _units(p) for vm in group)
 
 
 def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[str]) -> dict[str, str]:

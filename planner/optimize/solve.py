@@ -21,7 +21,6 @@ from planner.optimize.greedy import TARGET_SLACK_PCT, greedy
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.peak_bound import peak_bound
 from planner.policy import Policy
-from planner.rules import Affinity, AntiAffinity, Pin
 from planner.rules.rule import Rule
 
 #: Up to this many guest x host pairs every guest may go anywhere it is allowed.
@@ -41,6 +40,9 @@ class Problem:
     peak_weight: int = 0
     #: Per resource, the peak share (percent) of receiving hosts outside a neighbourhood.
     outside_peak_pct: Mapping[str, float] = field(default_factory=dict)
+    #: Guests (UUIDs) known up front to be unable to leave where a hard rule says they must: they may
+    #: stay, at a cost, and their checks excuse it.
+    stays: frozenset[str] = frozenset()
 
 
 def move_cost_points(vm: Vm, policy: Policy) -> float:
@@ -60,27 +62,14 @@ def full_domains(p: Problem, home: bool = False) -> Domains:
 
 
 def grouped(p: Problem) -> frozenset[str]:
-    """Guests named by a rule that ties guests together or to hosts: they keep all their candidates."""
-    names = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity, Pin)) for n in r.vms}
-    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
-
-
-def tied(p: Problem) -> frozenset[str]:
-    """Members of hard affinity and anti-affinity groups: heuristics leave them where they are."""
-    names = {n for r in p.rules if isinstance(r, (Affinity, AntiAffinity)) and r.hard for n in r.vms}
-    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+    """Guests a rule ties to other guests or to hosts: they keep all their candidates."""
+    return frozenset().union(*(r.needs_every_candidate(p.cluster) for r in p.rules))
 
 
 def kept_by_heuristics(p: Problem) -> frozenset[str]:
-    """Guests the heuristics leave where they are: members of affinity and anti-affinity groups (hard
-    or soft) and of soft pins, whose costs only the solver weighs."""
-    names = {
-        n
-        for r in p.rules
-        if isinstance(r, (Affinity, AntiAffinity)) or (isinstance(r, Pin) and not r.hard)
-        for n in r.vms
-    }
-    return frozenset(p.cluster.vm_by_name[n].uuid for n in names if n in p.cluster.vm_by_name)
+    """Guests the heuristics leave where they are: the rules say whose moves only the solver weighs
+    (members of affinity and anti-affinity groups, guests of soft pins)."""
+    return frozenset().union(*(r.kept_by_heuristics(p.cluster) for r in p.rules))
 
 
 def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
@@ -135,7 +124,7 @@ def candidate_domains(p: Problem, hint: Mapping[str, str], scores: Mapping[str, 
 
 
 def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
-    enc = Encoding(p.cluster, domains, explain=explain)
+    enc = Encoding(p.cluster, domains, explain=explain, stays=p.stays)
     for rule in p.rules:
         rule.encode(enc)
     hosts = p.peak_weight or len(p.receivers)
@@ -213,6 +202,7 @@ def build_problem(
     policy: Policy,
     rules: tuple[Rule, ...],
     known: tuple[dict[str, bool], dict[str, tuple[str, ...]]] | None = None,
+    stays: frozenset[str] = frozenset(),
 ) -> Problem:
     """The problem `optimize` solves: each guest's allowed hosts (`known` when already computed), the
     receiving hosts and the levels and bound of the peak."""
@@ -223,4 +213,4 @@ def build_problem(
     levels = peak_bound(
         cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests, may_stay
     )
-    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels)
+    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels, stays=stays)

@@ -13,7 +13,8 @@ from planner.load import host_loads
 from planner.model import Cluster, Vm
 from planner.optimize.candidates import blocking_rule, why_stuck
 from planner.plan import Stay
-from planner.rules.rule import Rule
+from planner.rules import capacity_rule
+from planner.rules.rule import NOWHERE, Rule, unary
 from planner.rules.unmigratable import stuck_reason
 
 
@@ -48,7 +49,8 @@ def upfront_stays(
     for vm in cluster.vms:
         reason = stuck_reason(cluster, vm)
         if reason is not None:
-            out.append(Stay(vm.uuid, vm.name, vm.host, "Unmigratable", f"{vm.name} stays: {reason}"))
+            rule = next((r.name for r in unary(rules) if r.allowed(cluster, vm) == NOWHERE), "")
+            out.append(Stay(vm.uuid, vm.name, vm.host, rule, f"{vm.name} stays: {reason}"))
         elif vm.host in evacuated:
             hosts = [h for h in dests[vm.uuid] if h != vm.host]
             if not hosts:
@@ -62,7 +64,7 @@ def upfront_stays(
                         vm.uuid,
                         vm.name,
                         vm.host,
-                        "MemoryCapacity",
+                        capacity_rule("memory"),
                         f"no allowed host has room for {vm.name} ({vm.memory_mib} MiB, {vm.vcpus} vCPUs, "
                         f"{vm.cpu_demand_millicores} millicores) among {len(hosts)} hosts; the most free "
                         f"memory is {most} MiB",
@@ -83,7 +85,7 @@ def crowded_out(
             vm.uuid,
             vm.name,
             vm.host,
-            "MemoryCapacity",
+            capacity_rule("memory"),
             f"no room left for {vm.name} ({vm.memory_mib} MiB) once the other guests of {vm.host} moved",
             resolvable=True,
         )

@@ -7,7 +7,10 @@ every guest's domain before any solving.
 
 from __future__ import annotations
 
-from planner.model import Cluster
+from collections.abc import Sequence
+
+from planner.model import Cluster, Placement
+from planner.optimize.encoding import Resource
 from planner.policy import Policy
 from planner.rules.affinity import Affinity
 from planner.rules.anti_affinity import AntiAffinity
@@ -20,6 +23,7 @@ from planner.rules.migration_budget import MigrationBudget
 from planner.rules.pin import Pin
 from planner.rules.rule import Rule, UnaryRule
 from planner.rules.unmigratable import Unmigratable
+from planner.violation import Violation
 
 RULES = (
     Unmigratable,
@@ -35,10 +39,25 @@ RULES = (
 )
 
 
-def rules_for(cluster: Cluster, policy: Policy, stays: frozenset[str] = frozenset()) -> tuple[Rule, ...]:
-    """Every rule that applies to `cluster` under `policy`; `stays` are guests allowed to stay on
-    an evacuated host (known up front to be unable to leave)."""
-    return tuple(rule for kind in RULES for rule in kind.instances(cluster, policy, stays))
+def rules_for(cluster: Cluster, policy: Policy) -> tuple[Rule, ...]:
+    """Every rule that applies to `cluster` under `policy` (built once per plan)."""
+    return tuple(rule for kind in RULES for rule in kind.instances(cluster, policy))
+
+
+def capacity_rule(resource: Resource) -> str:
+    """The name of the rule that keeps each host within `resource`: what a guest without room waits for."""
+    return MemoryCapacity().name if resource == "memory" else CpuCapacity().name
+
+
+def check_all(
+    rules: Sequence[Rule], cluster: Cluster, placement: Placement, stays: frozenset[str] = frozenset()
+) -> list[Violation]:
+    """Every hard rule's check on `placement`. A guest of `stays` (UUIDs: known up front to be unable
+    to leave, reported with its reason) is excused for staying where it is."""
+    excused = {cluster.vm_by_uuid[u].name for u in stays if placement.get(u) == cluster.vm_by_uuid[u].host}
+    return [
+        v for r in rules if r.hard for v in r.check(cluster, placement) if v.vm is None or v.vm not in excused
+    ]
 
 
 __all__ = [
@@ -55,5 +74,7 @@ __all__ = [
     "Rule",
     "UnaryRule",
     "Unmigratable",
+    "capacity_rule",
+    "check_all",
     "rules_for",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.model import Cluster, Placement
+from planner.model import Cluster, Placement, Vm
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.group import GuestGroup
@@ -32,6 +32,9 @@ class Affinity(GuestGroup):
             )
         ]
 
+    def moves_as_one(self, cluster: Cluster) -> tuple[Vm, ...]:
+        return tuple(self.members(cluster)) if self.must else ()
+
     def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
         """A member waits only where its group is or goes: a hop elsewhere would split it further."""
         if not self.must or hop.vm.name not in self.vms:
@@ -56,7 +59,7 @@ class Affinity(GuestGroup):
         enc.penalize(self.weight, sum(used) - 1)
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[Affinity, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[Affinity, ...]:
         return tuple(
             cls(rule=r.name, vms=tuple(r.vms), must=r.hard, weight=r.weight)
             for r in cluster.rules

@@ -32,6 +32,13 @@ class AntiAffinity(GuestGroup):
             if n > 1
         ]
 
+    def keep_off(self, cluster: Cluster, placement: Placement) -> dict[str, frozenset[str]]:
+        """Each member keeps off the hosts its fellows are on."""
+        if not self.must:
+            return {}
+        where = {vm.uuid: placement.get(vm.uuid, vm.host) for vm in self.members(cluster)}
+        return {u: frozenset(h for other, h in where.items() if other != u) for u in where}
+
     def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
         """No fellow member on the hop's host, now or arriving while the guest waits there."""
         if not self.must or hop.vm.name not in self.vms:
@@ -55,7 +62,7 @@ class AntiAffinity(GuestGroup):
                 enc.penalize(self.weight, extra)
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[AntiAffinity, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[AntiAffinity, ...]:
         return tuple(
             cls(rule=r.name, vms=tuple(r.vms), must=r.hard, weight=r.weight)
             for r in cluster.rules

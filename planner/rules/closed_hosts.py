@@ -42,5 +42,5 @@ class ClosedHosts(UnaryRule):
         return f"{host} receives no guest ({state}), yet {vm.name} would move there"
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[ClosedHosts, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[ClosedHosts, ...]:
         return (cls(excluded=tuple(policy.exclude)),)

@@ -8,12 +8,12 @@ from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.capacity import encode_capacity, over_capacity, over_capacity_on
-from planner.rules.rule import Hop
+from planner.rules.rule import Hop, Rule
 from planner.violation import Violation
 
 
 @dataclass(frozen=True)
-class CpuCapacity:
+class CpuCapacity(Rule):
     name: str = "CpuCapacity"
     hard: bool = True
 
@@ -35,5 +35,5 @@ class CpuCapacity:
         encode_capacity(enc, self, "cpu")
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[CpuCapacity, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[CpuCapacity, ...]:
         return (cls(),)

@@ -33,5 +33,5 @@ class CpuCompatible(UnaryRule):
         return f"{host} cannot run the CPU of {vm.name} (signature {vm.cpu_signature or 'unknown'})"
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[CpuCompatible, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[CpuCompatible, ...]:
         return (cls(),)

@@ -8,12 +8,12 @@ from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
 from planner.rules.capacity import encode_capacity, over_capacity, over_capacity_on
-from planner.rules.rule import Hop
+from planner.rules.rule import Hop, Rule
 from planner.violation import Violation
 
 
 @dataclass(frozen=True)
-class MemoryCapacity:
+class MemoryCapacity(Rule):
     name: str = "MemoryCapacity"
     hard: bool = True
 
@@ -30,5 +30,5 @@ class MemoryCapacity:
         encode_capacity(enc, self, "memory")
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[MemoryCapacity, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[MemoryCapacity, ...]:
         return (cls(),)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from planner.model import Cluster, Placement
 from planner.optimize.encoding import Encoding
 from planner.policy import Policy
-from planner.rules.rule import Hop
+from planner.rules.rule import Hop, Rule
 from planner.violation import Violation
 
 
 @dataclass(frozen=True)
-class MigrationBudget:
+class MigrationBudget(Rule):
     max_migrations: int | None = None
     max_moved_mib: int | None = None
     name: str = "MigrationBudget"
@@ -52,6 +52,15 @@ class MigrationBudget:
             )
         return out
 
+    def within(self, cluster: Cluster, placement: Placement, inside: frozenset[str]) -> MigrationBudget:
+        """What the moves outside the neighbourhood leave of the budget."""
+        outside = [vm for vm in cluster.vms if vm.uuid not in inside and placement[vm.uuid] != vm.host]
+        count, mib = self.max_migrations, self.max_moved_mib
+        return MigrationBudget(
+            None if count is None else count - len(outside),
+            None if mib is None else mib - sum(vm.memory_mib for vm in outside),
+        )
+
     def encode(self, enc: Encoding) -> None:
         movers = [vm for vm in enc.cluster.vms if any(h != vm.host for h in enc.domains[vm.uuid])]
         if self.max_migrations is not None:
@@ -60,9 +69,7 @@ class MigrationBudget:
             enc.require(self, sum(vm.memory_mib * enc.moved(vm) for vm in movers) <= self.max_moved_mib)
 
     @classmethod
-    def instances(
-        cls, cluster: Cluster, policy: Policy, stays: frozenset[str]
-    ) -> tuple[MigrationBudget, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[MigrationBudget, ...]:
         if policy.max_migrations is None and policy.max_moved_mib is None:
             return ()
         return (cls(max_migrations=policy.max_migrations, max_moved_mib=policy.max_moved_mib),)

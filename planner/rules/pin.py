@@ -6,12 +6,12 @@ Hard: a unary restriction. Soft: each guest off its pinned hosts (or on an avoid
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from planner.model import Cluster, Placement, Vm
 from planner.policy import Policy
-from planner.rules.rule import UnaryRule
+from planner.rules.rule import NOWHERE, UnaryRule
 from planner.violation import Violation
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ class Pin(UnaryRule):
     avoid: bool = False
     must: bool = True
     weight: int = 10
-    _uuids: dict[int, tuple[Cluster, frozenset[str]]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -49,6 +48,13 @@ class Pin(UnaryRule):
 
     def subjects(self, cluster: Cluster) -> Sequence[Vm]:
         return [cluster.vm_by_name[n] for n in sorted(self.vms) if n in cluster.vm_by_name]
+
+    def needs_every_candidate(self, cluster: Cluster) -> frozenset[str]:
+        return frozenset(vm.uuid for vm in self.subjects(cluster))
+
+    def kept_by_heuristics(self, cluster: Cluster) -> frozenset[str]:
+        """A soft pin only costs: whether moving its guests pays is the solver's call."""
+        return NOWHERE if self.must else self.needs_every_candidate(cluster)
 
     def allowed(self, cluster: Cluster, vm: Vm) -> frozenset[str] | None:
         return self.hosts if self.must and not self.avoid and vm.name in self.vms else None
@@ -76,7 +82,7 @@ class Pin(UnaryRule):
             enc.penalize(self.weight, on if self.avoid else 1 - on)
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[Pin, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[Pin, ...]:
         return tuple(
             cls(
                 rule=r.name,

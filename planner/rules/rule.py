@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 NOWHERE: frozenset[str] = frozenset()
 
+#: What a guest staying against a hard rule costs when it is a known Stay (it found no room up front),
+#: in percentage points of imbalance: it still leaves if the solver finds room.
+STAY_PENALTY = 1000
+
 
 @dataclass(frozen=True)
 class Hop:
@@ -38,7 +42,13 @@ class Hop:
 
 
 class Rule(Protocol):
-    """A placement rule. `hard` rules must hold; soft ones only cost in the objective."""
+    """A placement rule. `hard` rules must hold; soft ones only cost in the objective.
+
+    Beyond its two faces, a rule answers for itself wherever the planner is not the solver: what the
+    heuristics must leave alone, what a neighbourhood must keep together or apart or see, and where a
+    schedule's temporary hop may wait. Rules subclass this protocol to inherit the answers of a rule
+    that asks nothing of them.
+    """
 
     @property
     def name(self) -> str: ...
@@ -56,11 +66,35 @@ class Rule(Protocol):
 
     def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
         """What this rule says against `hop`: a schedule's temporary stop is a placement too."""
-        ...
+        return []
+
+    def kept_by_heuristics(self, cluster: Cluster) -> frozenset[str]:
+        """Guests (UUIDs) the heuristics (greedy, ejection chains, anti-churn) leave where they are,
+        because only the solver weighs what moving them does to this rule."""
+        return NOWHERE
+
+    def needs_every_candidate(self, cluster: Cluster) -> frozenset[str]:
+        """Guests (UUIDs) the solver must see with every allowed host: the rule ties them to other
+        guests or to hosts, so a short list of the coolest hosts could miss the only good answer."""
+        return NOWHERE
+
+    def moves_as_one(self, cluster: Cluster) -> tuple[Vm, ...]:
+        """Guests that move only together, as one unit (none: each guest moves alone)."""
+        return ()
+
+    def keep_off(self, cluster: Cluster, placement: Placement) -> dict[str, frozenset[str]]:
+        """Per guest (UUID), the hosts it may not go to because of where other guests are under
+        `placement` (a neighbourhood that does not see those guests must not send it there)."""
+        return {}
+
+    def within(self, cluster: Cluster, placement: Placement, inside: frozenset[str]) -> Rule | None:
+        """This rule as a neighbourhood sees it, where the guests `inside` (UUIDs) may move and every
+        other guest stays at `placement`; None when the neighbourhood's candidates already carry it."""
+        return self
 
 
 @dataclass(frozen=True)
-class UnaryRule:
+class UnaryRule(Rule):
     """A rule about each guest alone. Subclasses override `allowed`, `barred` and/or `may_stay`."""
 
     kind: ClassVar[str] = "UnaryRule"
@@ -120,6 +154,9 @@ class UnaryRule:
                 )
         return out
 
+    def within(self, cluster: Cluster, placement: Placement, inside: frozenset[str]) -> Rule | None:
+        return None if self.hard else self  # hard: every candidate comes from the allowed hosts
+
     def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
         if not self.hard or not self.applies_to(hop.vm) or self.permits(cluster, hop.vm, hop.via):
             return []
@@ -129,5 +166,14 @@ class UnaryRule:
     def encode(self, enc: Encoding) -> None:
         for vm in self.subjects(enc.cluster):
             for host in enc.domains[vm.uuid]:
-                if not self.permits(enc.cluster, vm, host):
+                if self.permits(enc.cluster, vm, host):
+                    continue
+                if host == vm.host and vm.uuid in enc.stays:
+                    enc.penalize(STAY_PENALTY, enc.on(vm.uuid, host))
+                else:
                     enc.forbid(self, vm.uuid, host)
+
+
+def unary(rules: Sequence[Rule]) -> list[UnaryRule]:
+    """The hard rules about each guest alone: what every guest's domain is built from."""
+    return [r for r in rules if isinstance(r, UnaryRule) and r.hard]

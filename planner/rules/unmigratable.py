@@ -36,5 +36,5 @@ class Unmigratable(UnaryRule):
         return f"{vm.name} must stay on {vm.host}: {stuck_reason(cluster, vm)}"
 
     @classmethod
-    def instances(cls, cluster: Cluster, policy: Policy, stays: frozenset[str]) -> tuple[Unmigratable, ...]:
+    def instances(cls, cluster: Cluster, policy: Policy) -> tuple[Unmigratable, ...]:
         return (cls(),)

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from planner.policy import Policy
-from planner.rules import Evacuate
+from planner.rules import Evacuate, check_all
 from tests.builders import make_cluster, make_host, make_vm
 from tests.planner.rules.solving import solved
 
 
-def test_check_flags_guests_left_behind_and_guests_moved_in() -> None:
+def test_check_flags_guests_left_behind_and_guests_moved_in_except_known_stays() -> None:
     a, b, c = make_vm(host="h1"), make_vm(host="h1"), make_vm(host="h2")
     cluster = make_cluster([make_host("h1"), make_host("h2")], [a, b, c])
-    rule = Evacuate(hosts=frozenset({"h1"}), stays=frozenset({b.uuid}))
-    found = rule.check(cluster, {a.uuid: "h1", b.uuid: "h1", c.uuid: "h1"})
+    rule = Evacuate(hosts=frozenset({"h1"}))
+    placement = {a.uuid: "h1", b.uuid: "h1", c.uuid: "h1"}
+    assert len(rule.check(cluster, placement)) == 3
+    found = check_all([rule], cluster, placement, stays=frozenset({b.uuid}))
     assert sorted(v.message for v in found) == [
         f"{a.name} is still on h1, which is being evacuated",
         f"{c.name} would move onto h1, which is being evacuated",

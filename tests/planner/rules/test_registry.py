@@ -45,9 +45,9 @@ def test_rules_for_builds_one_instance_per_operator_rule_and_policy_knob() -> No
         Affinity,
         AntiAffinity,
     ]
-    full = rules_for(cluster, Policy(evacuate=("h1",), max_migrations=2, exclude=("h9",)), frozenset({"s"}))
+    full = rules_for(cluster, Policy(evacuate=("h1",), max_migrations=2, exclude=("h9",)))
     evac = next(r for r in full if isinstance(r, Evacuate))
-    assert evac.hosts == {"h1"} and evac.stays == {"s"}
+    assert evac.hosts == {"h1"}
     assert next(r for r in full if isinstance(r, ClosedHosts)).excluded == ("h9",)
     assert isinstance(full[-1], MigrationBudget) and full[-1].max_migrations == 2
     soft = next(r for r in plain if isinstance(r, AntiAffinity))
