@@ -282,7 +282,7 @@ class Runner:
             except FileWriteError as exc:
                 self._journal_failed(exc)
         kind: EventKind = status
-        self._emit(kind, m, elapsed_s=actual_s or 0.0, message=reason)
+        self._emit(kind, m, elapsed_s=actual_s or 0.0, processed_mib=actual_mib or 0.0, message=reason)
 
     def _journal_failed(self, exc: FileWriteError) -> None:
         """No new migration starts once the journal cannot be written; running ones finish and are reported."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from executor.report import ProgressEvent
 from planner.model import Cluster
 from planner.plan import Plan
 from tests.virt_rebalance.sample import empty_plan, plan_for, sample_cluster
@@ -72,8 +73,14 @@ class FakeSteps:
         self.applied.append({"plan": plan, "deadline": deadline})
         self.apply_hook()
         outcomes = []
-        for m in plan.migrations:
+        for n, m in enumerate(plan.migrations, start=1):
             status, reason = self.outcome(m.id)
+            if progress is not None:
+                head = (m.id, m.vm_name, m.source, m.destination)
+                sent = m.memory_mib * 1.1 if status == "done" else 0.0
+                progress(ProgressEvent("started", *head, total=len(plan.migrations), finished=n - 1))
+                progress(ProgressEvent(status, *head, elapsed_s=m.estimated_s, processed_mib=sent,
+                                       message=reason, total=len(plan.migrations), finished=n))  # fmt: skip
             outcomes.append(
                 SimpleNamespace(
                     migration_id=m.id,

@@ -161,7 +161,7 @@ def test_run_rebalances_the_skewed_lab(lab: Lab) -> None:
     assert summary["status"] == "done" and summary["planned"] >= 1
     assert {o["status"] for o in summary["outcomes"]} == {"done"}
     assert (
-        'virt_rebalance_migration_failures{job="run"} 0'
+        'virt_rebalance_migration_failures{command="run"} 0.0'
         in (state / "metrics" / "virt-rebalance-run.prom").read_text()
     )
 

@@ -6,11 +6,16 @@ Exit codes as for `run` (virt_rebalance.jobs.exitcodes): 0 done, 1 failed, 2 bad
 
 from __future__ import annotations
 
+import io
+import json
 import sys
+from dataclasses import asdict
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import click
+from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from executor.options import bandwidth_for, check_options
@@ -20,7 +25,7 @@ from planner.codec import plan_from_json
 from planner.errors import LockedError, PlanFileError
 from planner.plan import Plan
 from virt_rebalance import output, progress
-from virt_rebalance.commands.options import config_option
+from virt_rebalance.commands.options import PLAIN_WIDTH, config_option
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import lock
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
@@ -83,7 +88,11 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
     ex = config.execute
     for warning in check_options(ex):
         output.warning(warning)
-    table = Table(title=f"{len(plan.migrations)} migration(s), in start order", title_justify="left")
+    terminal = output.is_terminal()
+    title = f"{len(plan.migrations)} migration(s), in start order"
+    table = Table(
+        title=title if terminal else None, box=box.SIMPLE_HEAD if terminal else None, pad_edge=False
+    )
     for column in ("id", "guest", "from -> to", "MiB", "MiB/s", "after", "start s", "est s", "est MiB"):
         table.add_column(column, justify="right" if column in ("MiB", "MiB/s", "start s") else "left")
     for m in sorted(plan.migrations, key=lambda m: m.start_s):
@@ -92,13 +101,13 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
             str(bandwidth_for(m, ex) or "unlimited"), ", ".join(m.depends_on) or "-",
             f"{m.start_s:.1f}", f"{m.estimated_s:.1f}", str(m.estimated_mib),
         )  # fmt: skip
-    console = output.console if output.is_terminal() else None
-    if console is not None:
-        console.print(table)
-    else:
-        from rich.console import Console
-
-        Console(file=sys.stdout, width=160, no_color=True, highlight=False).print(table)
+    if terminal:
+        output.console.print(table)
+    else:  # plain aligned lines for pipes and logs
+        click.echo(title)
+        buffer = io.StringIO()
+        Console(file=buffer, width=PLAIN_WIDTH, no_color=True, highlight=False).print(table)
+        click.echo("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
     per_migration = (
         f"the schedule's, at most {ex.per_migration_mibps} MiB/s"
         if ex.per_migration_mibps
@@ -124,6 +133,9 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
 
 
 def show_report(report: ApplyReport) -> None:
+    if output.is_log_json():
+        click.echo(json.dumps(asdict(report), default=str))
+        return
     done = report.count("done")
     click.echo(
         f"apply {report.status}: {done} of {len(report.outcomes)} migration(s) done in {report.elapsed_s:.0f}s "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 import click
@@ -50,7 +52,11 @@ def show_plan(plan: Plan, *, even_if_quiet: bool = False) -> None:
 
 
 def show_result(summary: RunSummary) -> None:
-    """The outcome of a run: one line, then a line per migration that did not finish (always shown)."""
+    """The outcome of a run: one line, then a line per migration that did not finish (always shown);
+    with --log-json the whole summary as one JSON object on one line."""
+    if output.is_log_json():
+        click.echo(json.dumps(asdict(summary), default=str))
+        return
     moved = sum(1 for o in summary.outcomes if o.status == "done")
     took = f"in {summary.duration_s:.0f}s"
     if summary.planned:

@@ -22,7 +22,7 @@ from planner.errors import FileWriteError, VirtRebalanceError
 from planner.plan import Plan
 from virt_rebalance import output
 from virt_rebalance.config import Config
-from virt_rebalance.jobs import metrics
+from virt_rebalance.jobs import maintenance, metrics
 from virt_rebalance.jobs.exitcodes import ExitCode
 from virt_rebalance.jobs.summary import RunSummary, build
 from virt_rebalance.report import html, text
@@ -52,7 +52,7 @@ class Run:
         """Record the summary; one that cannot be written (a full disk) is said, and a run that would have
         counted as a success (0, 3, 6) exits 1 so the scheduler sees it, as the metrics are missing too."""
         try:
-            finish(self.config, self.directory, summary)
+            finish(self.config, self.directory, summary, self.plan)
         except FileWriteError as exc:
             output.error(f"{exc}; this run's summary and metrics are not written")
             code = ExitCode.FAILED if summary.exit_code in (0, 3, 6) else summary.exit_code
@@ -92,13 +92,19 @@ def write_plan(directory: Path, plan: Plan) -> dict[str, str]:
     return {kind: str(path) for kind, path in files.items()}
 
 
-def finish(config: Config, directory: Path, summary: RunSummary) -> None:
+def finish(config: Config, directory: Path, summary: RunSummary, plan: Plan | None = None) -> None:
     """Write the summary (run directory and last-<job>.json) and the metrics; prune old run directories."""
     state = Path(config.state_dir)
     write_atomically(directory / "summary.json", summary.to_json())
     write_atomically(state / f"last-{summary.job}.json", summary.to_json())
     metrics_dir = Path(config.metrics_dir) if config.metrics_dir else state / "metrics"
-    metrics.write(metrics_dir / f"virt-rebalance-{summary.job}.prom", summary, time.time())
+    metrics.write(
+        metrics_dir / f"virt-rebalance-{summary.job}.prom",
+        summary,
+        time.time(),
+        plan,
+        maintenance=set(maintenance.load(state)),
+    )
     runs = sorted(p for p in (state / "runs").iterdir() if p.is_dir())
     for old in runs[: max(0, len(runs) - config.keep_runs)]:
         shutil.rmtree(old, ignore_errors=True)

@@ -44,6 +44,7 @@ def test_dry_run_prints_order_and_touches_nothing(lab: Lab) -> None:
     assert "m2" in result.output and "h2 -> h3" in result.output and "budgets: 2 out" in result.output
     assert "nothing was touched" in result.output and "plan made 0 min ago" in result.output
     assert lab.world.migrations == [] and not (lab.tmp / "state").exists()
+    assert not set("│┃─━┏┡└") & set(result.output)  # piped: plain aligned lines, no box drawing
 
 
 def test_apply_runs_then_reports_nothing_to_do(lab: Lab) -> None:

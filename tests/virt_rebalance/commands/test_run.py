@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -47,7 +49,15 @@ def test_quiet_shows_only_the_result(fake_steps, config_path) -> None:
 
 
 def test_log_json_logs_lines_as_json(fake_steps, config_path) -> None:
-    fake_steps.outcome = lambda mid: ("failed", "stalled")
+    fake_steps.outcome = lambda mid: ("done", "") if mid == "m1" else ("failed", "stalled")
     result = CliRunner().invoke(main, ["--log-json", "run", "--config", str(config_path)])
-    assert result.exit_code == 1
-    assert "run failed" in result.output
+    assert result.exit_code == 4
+    final = json.loads(result.stdout.splitlines()[-1])  # the result: one JSON object
+    assert (final["status"], final["exit_code"], final["planned"]) == ("partial", 4, 2)
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    ends = {line["migration"]: line for line in lines if "outcome" in line}
+    assert ends["m1"]["outcome"] == "done" and ends["m1"]["level"] == "info"
+    assert ends["m1"]["bytes"] == int(4096 * 1.1 * 2**20)
+    assert ends["m2"]["outcome"] == "failed" and ends["m2"]["level"] == "warning"
+    for line in ends.values():
+        assert {"guest", "source", "destination", "duration_s", "ts", "msg"} <= set(line)

@@ -53,7 +53,7 @@ def test_records_plan_reports_summary_and_metrics(fake_steps, config) -> None:
         "summary.json",
     ]
     assert "web-1" in (run_dir / "report.txt").read_text()
-    assert 'outcome="done"} 2' in (state / "metrics" / "virt-rebalance-run.prom").read_text()
+    assert 'outcome="done"} 2.0' in (state / "metrics" / "virt-rebalance-run.prom").read_text()
 
 
 def test_collects_with_the_history_window(fake_steps, tmp_path) -> None:
