@@ -6,6 +6,8 @@ person can read, with the URI's credentials removed wherever they appear.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from urllib.parse import urlsplit
 
 import libvirt
@@ -17,10 +19,42 @@ from virt_rebalance.config import redact_uri
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 
+#: A peer that answers no keepalive probe for INTERVAL * (COUNT + 1) seconds is gone: libvirt closes the
+#: connection and every call waiting on it fails, instead of waiting forever on a hung or cut-off host.
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_COUNT = 3
+
+_event_loop_lock = threading.Lock()
+_event_loop_started = False
+
+
 def open_connection(uri: str) -> Connection:
-    """A read-write connection to `uri` (compareHypervisorCPU and migrations need read-write)."""
-    conn: Connection = libvirt.open(uri)
-    return conn
+    """A read-write connection to `uri` (compareHypervisorCPU and migrations need read-write), with
+    keepalive probes so a dead peer is noticed. Opening itself can hang on a host that accepts and never
+    answers: callers bound it (collectors.parallel, executor.deadline)."""
+    _start_event_loop()
+    conn = libvirt.open(uri)
+    with contextlib.suppress(libvirt.libvirtError):  # drivers without keepalive (test:///) refuse it
+        conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+    result: Connection = conn
+    return result
+
+
+def _start_event_loop() -> None:
+    """libvirt sends keepalive probes only when the client runs an event loop, registered before the first
+    connection opens: one daemon thread for the whole process."""
+    global _event_loop_started
+    with _event_loop_lock:
+        if _event_loop_started:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+        threading.Thread(target=_run_events, name="libvirt-events", daemon=True).start()
+        _event_loop_started = True
+
+
+def _run_events() -> None:
+    while True:
+        libvirt.virEventRunDefaultImpl()
 
 
 def describe_error(exc: BaseException, uri: str) -> str:

@@ -110,4 +110,6 @@ def _connections(config: Config, opener: Opener | None) -> Connections:
     from collectors.connect import describe_error, open_connection
 
     uris = {h.name: h.uri for h in config.hosts}
-    return Connections(uris, opener or open_connection, describe_error)
+    return Connections(
+        uris, opener or open_connection, describe_error, timeout_s=config.execute.call_timeout_s
+    )

@@ -117,6 +117,9 @@ class ExecuteConfig(_Strict):
     destination_name: str | None = Field(None, description="new name on the destination; {name} = old name")
     postcopy_after_rounds: int = Field(3, ge=1, description="switch to post-copy after this many rounds")
     poll_interval_s: float = Field(1.0, gt=0, description="seconds between jobStats polls")
+    call_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="longest wait for one libvirt call; then the host counts as hung"
+    )
 
 
 class Config(_Strict):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor, TimeoutError
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,20 +54,20 @@ def check(ctx: click.Context, config: Config, no_connect: bool) -> None:
             output.warning(f"{h.name}: no migration_uri; migrations to it use the libvirt URI's host name")
     if no_connect:
         return
+    from collectors.parallel import run_each
+
+    # Daemon threads, each host within collect.timeout_s: a host that never answers is abandoned, and
+    # cannot keep the command from ending.
     timeout = config.collect.timeout_s
-    pool = ThreadPoolExecutor(max_workers=min(8, len(config.hosts)))
-    futures = {h.name: pool.submit(_try, h) for h in config.hosts}
-    for h in config.hosts:
-        try:
-            line = futures[h.name].result(timeout=timeout)
-        except TimeoutError:
-            line = f"no answer within {timeout:.0f}s"
-            problems += 1
-        except Exception as exc:  # any failure to connect is reported per host
-            line = f"FAILED: {_redact(str(exc))}"
-            problems += 1
+    for h, outcome in zip(config.hosts, run_each(config.hosts, _try, timeout), strict=True):
+        if outcome.timed_out:
+            line = f"no answer within {timeout:g}s"
+        elif outcome.error is not None:
+            line = f"FAILED: {_redact(str(outcome.error))}"
+        else:
+            line = str(outcome.value)
+        problems += not outcome.ok
         click.echo(f"  {h.name:<16} {redact_uri(h.uri):<60} {line}")
-    pool.shutdown(wait=False, cancel_futures=True)
     if problems:
         output.error(f"{problems} of {len(config.hosts)} host(s) did not answer")
         ctx.exit(1)

@@ -3,14 +3,20 @@ cannot be created."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.tarpit import tarpit
 from virt_rebalance.cli import main
 from virt_rebalance.commands import config_check
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _config(tmp_path: Path, state_dir: Path, timeout_s: float = 2.0) -> Path:
@@ -50,8 +56,26 @@ def test_a_host_that_never_answers_is_reported_and_fails(
     finally:
         release.set()
     assert result.exit_code == 1
-    assert "no answer within 1s" in result.output
+    assert "no answer within 0.6s" in result.output
     assert "1 of 1 host(s) did not answer" in result.output
+
+
+def test_the_command_ends_within_its_timeout_on_a_host_that_accepts_and_never_answers(
+    tmp_path: Path,
+) -> None:
+    with tarpit() as port:
+        path = tmp_path / "c.toml"
+        path.write_text(
+            f'state_dir = "{tmp_path}"\n[collect]\ntimeout_s = 1\n[[hosts]]\nname = "a"\n'
+            f'uri = "qemu+tcp://127.0.0.1:{port}/system"\nmigration_uri = "tcp://a"\n'
+        )
+        t0 = time.monotonic()
+        cmd = [sys.executable, "-m", "virt_rebalance", "config", "check", "--config", str(path)]
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=30)
+        took = time.monotonic() - t0
+    print(f"config check against a tarpit (timeout 1 s): exit {done.returncode} after {took:.1f}s")
+    assert done.returncode == 1 and "no answer within 1s" in done.stdout, done.stdout + done.stderr
+    assert took < 8
 
 
 @pytest.mark.parametrize(
