@@ -61,8 +61,8 @@ def test_streams_instead_of_batch_and_wait(lab: Lab) -> None:
 )
 def test_concurrency_caps_hold(lab: Lab, budget: dict, key) -> None:
     moves = []
-    for i in range(6):
-        lab.guest(f"g{i}", "h1", memory_mib=60)
+    for i in range(6):  # long enough that a busy machine starts the next before the first ends
+        lab.guest(f"g{i}", "h1", memory_mib=150)
         moves.append(lab.move(f"m{i}", f"g{i}", "h1", f"h{2 + i % 3}", bandwidth_mibps=150))
     report = lab.apply(lab.plan(*moves), lab.config(**{"max_incoming_per_host": 6, **budget}))
     assert report.status == "done"
