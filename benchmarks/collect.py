@@ -21,9 +21,9 @@ from typing import Any
 
 from collectors.collect import collect_cluster
 from collectors.connect import open_connection
-from collectors.fake import FakeWorld
 from collectors.seam import Connection, Opener
 from planner.model import Cluster
+from tests.fakes.world import FakeWorld
 from virt_rebalance.config import Config, load_config
 
 SECONDS: Counter[str] = Counter()  # time spent in each real libvirt method (Counting)

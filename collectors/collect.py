@@ -29,9 +29,10 @@ from collectors.host_reader import HostFacts, read_host
 from collectors.last_seen import stand_ins
 from collectors.parallel import Outcome, run_each
 from collectors.seam import Connection, Opener
+from collectors.uri import redact_uri
 from planner.errors import CollectError
 from planner.model import Cluster, Host, HostState, Vm, VmState
-from virt_rebalance.config import Config, HostConfig, redact_uri
+from virt_rebalance.config import Config, HostConfig
 
 T = TypeVar("T")
 

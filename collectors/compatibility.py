@@ -17,7 +17,7 @@ from collectors import constants as c
 from collectors.domain_xml import GuestCpu
 from collectors.host_reader import HostCpu
 from collectors.parallel import run_each
-from collectors.seam import Connection
+from collectors.seam import Connection, VirtError
 from planner.model import CpuSignature
 
 
@@ -87,7 +87,7 @@ def _runs(host: Reachable, case: SignatureCase) -> bool:
         verdict = host.conn.compareHypervisorCPU(
             None, host.cpu.arch, None, sig.domain_type, case.compare_xml or "", 0
         )
-    except Exception:  # e.g. "the accel 'kvm' is not supported": this host cannot run it
+    except VirtError:  # e.g. "the accel 'kvm' is not supported": this host cannot run it
         return False
     return verdict in (c.VIR_CPU_COMPARE_IDENTICAL, c.VIR_CPU_COMPARE_SUPERSET)
 
@@ -105,5 +105,5 @@ def baseline(hosts: Sequence[Reachable]) -> str | None:
     virttype = "kvm" if all("kvm" in h.domain_types for h in hosts) else "qemu"
     try:
         return hosts[0].conn.baselineHypervisorCPU(None, hosts[0].cpu.arch, None, virttype, xmls, 0).strip()
-    except Exception:  # an old libvirt or mixed architectures: no baseline to report
+    except VirtError:  # an old libvirt or mixed architectures: no baseline to report
         return None

@@ -1,6 +1,8 @@
-"""Opening real libvirt connections: the only module in collectors/ that imports libvirt.
+"""Opening real libvirt connections: the only module in collectors/ and executor/ that imports libvirt.
 
-`open_connection(uri)` is the real Opener. `describe_error(exc, uri)` turns any failure into one line a
+`open_connection(uri)` is the real Opener. The connection and every domain it hands out are libvirt-python's
+own objects behind `_Guarded`, which turns libvirt.libvirtError into the seam's `VirtError` (code and
+message kept, the original as its cause). `describe_error(exc, uri)` turns any failure into one line a
 person can read, with the URI's credentials removed wherever they appear.
 """
 
@@ -8,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from typing import Any, cast
 
 import libvirt
 
-from collectors.seam import Connection
-from virt_rebalance.config import redact_uri
+from collectors.seam import Connection, VirtError
+from collectors.uri import scrub
 
 # libvirt prints failures to stderr itself unless an error handler is registered; we report them instead.
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
@@ -33,11 +36,10 @@ def open_connection(uri: str) -> Connection:
     keepalive probes so a dead peer is noticed. Opening itself can hang on a host that accepts and never
     answers: callers bound it (collectors.parallel, executor.deadline)."""
     _start_event_loop()
-    conn = libvirt.open(uri)
-    with contextlib.suppress(libvirt.libvirtError):  # drivers without keepalive (test:///) refuse it
+    conn = _guard(libvirt.open)(uri)
+    with contextlib.suppress(VirtError):  # drivers without keepalive (test:///) refuse it
         conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-    result: Connection = conn
-    return result
+    return cast(Connection, conn)
 
 
 def _start_event_loop() -> None:
@@ -58,22 +60,50 @@ def _run_events() -> None:
 
 
 def describe_error(exc: BaseException, uri: str) -> str:
-    """The error's message (libvirt's own text when it is a libvirtError), free of the URI's password."""
-    if isinstance(exc, libvirt.libvirtError):
+    """The error's message (libvirt's own text for a VirtError), free of the URI's password."""
+    if isinstance(exc, VirtError):
         message = exc.get_error_message() or str(exc)
     else:
         message = str(exc) or type(exc).__name__
     return scrub(message, uri)
 
 
-def scrub(text: str, uri: str) -> str:
-    """Replace `uri` by its redacted form and any password it carries by '***' in `text`."""
-    safe = redact_uri(uri)
-    text = text.replace(uri, safe)
-    try:
-        password = urlsplit(uri).password
-    except ValueError:
-        password = None
-    if password:
-        text = text.replace(password, "***")
-    return text
+class _Guarded:
+    """A virConnect or virDomain whose calls raise VirtError; the libvirt objects they return are guarded
+    too, and guarded arguments (the destination connection of `migrate`) are unwrapped on the way in."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        return _guard(attr) if callable(attr) else attr
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_unwrap(a) for a in args)
+        kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
+        try:
+            return _wrap(fn(*args, **kwargs))
+        except libvirt.libvirtError as exc:
+            code = exc.get_error_code()
+            raise VirtError(exc.get_error_message() or str(exc), code or 0) from exc
+
+    return call
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, libvirt.virDomain | libvirt.virConnect):
+        return _Guarded(value)
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_wrap(v) for v in value)
+    return value
+
+
+def _unwrap(value: Any) -> Any:
+    return value._target if isinstance(value, _Guarded) else value

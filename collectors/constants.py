@@ -1,4 +1,4 @@
-"""libvirt's numeric constants that collectors/ uses, so only `collectors.connect` imports libvirt.
+"""libvirt's constants that collectors/ and executor/ use, so only `collectors.connect` imports libvirt.
 
 These are libvirt's stable ABI values (include/libvirt/libvirt-*.h); tests/collectors/test_constants.py
 checks each one against libvirt-python.
@@ -46,3 +46,33 @@ VIR_CPU_COMPARE_SUPERSET = 2
 
 # virNodeGetMemoryStats cellNum meaning "all cells"
 VIR_NODE_MEMORY_STATS_ALL_CELLS = -1
+
+# virDomainGetJobStatsFlags
+VIR_DOMAIN_JOB_STATS_COMPLETED = 1
+
+# virErrorNumber: the codes callers tell apart
+VIR_ERR_SYSTEM_ERROR = 38
+VIR_ERR_NO_DOMAIN = 42
+VIR_ERR_OPERATION_INVALID = 55
+VIR_ERR_CONFIG_UNSUPPORTED = 67
+VIR_ERR_OPERATION_ABORTED = 78
+
+# virDomainMigrateFlags
+VIR_MIGRATE_LIVE = 1
+VIR_MIGRATE_PEER2PEER = 2
+VIR_MIGRATE_TUNNELLED = 4
+VIR_MIGRATE_PERSIST_DEST = 8
+VIR_MIGRATE_UNDEFINE_SOURCE = 16
+VIR_MIGRATE_PAUSED = 32
+VIR_MIGRATE_CHANGE_PROTECTION = 256
+VIR_MIGRATE_UNSAFE = 512
+VIR_MIGRATE_COMPRESSED = 2048
+VIR_MIGRATE_AUTO_CONVERGE = 8192
+VIR_MIGRATE_POSTCOPY = 32768
+VIR_MIGRATE_PARALLEL = 131072
+
+# virDomainMigrate typed parameters
+VIR_MIGRATE_PARAM_URI = "migrate_uri"
+VIR_MIGRATE_PARAM_DEST_NAME = "destination_name"
+VIR_MIGRATE_PARAM_BANDWIDTH = "bandwidth"
+VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS = "parallel.connections"

@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from collectors import constants as c
 from collectors import usage
 from collectors.compatibility import SignatureCase, signature_of
 from collectors.domain_xml import DomainDef, parse_domain
 from collectors.host_reader import HostCpu
-from collectors.seam import Connection, Domain
+from collectors.seam import Connection, Domain, VirtError
 from planner.model import Vm, VmState
 from virt_rebalance.config import CollectConfig
 
@@ -76,7 +77,7 @@ def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseExceptio
                 notes.setdefault(uuid, []).append(
                     "a job is already in progress (a migration, save or backup)"
                 )
-        except Exception as exc:  # one guest's failure is that guest's, not the host's
+        except (VirtError, ET.ParseError, ValueError) as exc:  # one guest's failure is that guest's
             notes.setdefault(uuid, []).append(f"could not be read: {describe(exc)}")
     return Pending(first, t1, transient, dirty_until, defs, notes)
 
@@ -154,7 +155,7 @@ def _start_dirty_rate(running: list[Domain], seconds: int) -> bool:
         try:
             dom.startDirtyRateCalc(seconds, 0)
             started = True
-        except Exception:  # older QEMU or a guest that just stopped: its dirty rate stays unknown
+        except VirtError:  # older QEMU or a guest that just stopped: its dirty rate stays unknown
             continue
     return started
 

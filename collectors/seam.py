@@ -1,15 +1,35 @@
-"""The narrow seam to libvirt: the few calls collectors/ and executor/ make, as Protocols.
+"""The narrow seam to libvirt: the few calls collectors/ and executor/ make, as Protocols, and their error.
 
-The real implementation is libvirt-python's own virConnect/virDomain objects (see `collectors.connect`);
-`collectors.fake` implements the same methods in memory for unit tests and simulated clusters of thousands
-of hosts. Method names and signatures are libvirt-python's, so nothing is translated at the seam. Keep this
-list short: every method added here must be added to the fake and exercised against the lab.
+The real implementation is libvirt-python's own virConnect/virDomain objects behind a thin guard (see
+`collectors.connect`) that turns libvirt.libvirtError into `VirtError`; the tests' in-memory fake
+(tests/fakes/) implements the same methods for unit tests and simulated clusters of thousands of hosts and
+raises `VirtError` too. So callers catch `VirtError`, never bare `Exception`. Method names and signatures
+are libvirt-python's, so nothing else is translated at the seam. Keep this list short: every method added
+here must be added to the fake and exercised against the lab. The constants the callers need are in
+`collectors.constants`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from collectors.constants import VIR_ERR_SYSTEM_ERROR
+
+
+class VirtError(Exception):
+    """A libvirt call through the seam failed: libvirt's error code and message (libvirtError's data)."""
+
+    def __init__(self, message: str, code: int = VIR_ERR_SYSTEM_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def get_error_code(self) -> int:
+        return self.code
+
+    def get_error_message(self) -> str:
+        return self.message
 
 
 class Domain(Protocol):

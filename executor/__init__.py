@@ -11,6 +11,7 @@
     locate.py     where a guest is, looked up by UUID through the seam
     report.py     ProgressEvent, MigrationOutcome, ApplyReport
 
-Only this package and collectors/ import libvirt. We never undefine or destroy a guest ourselves: libvirt's
+Only collectors/connect.py imports libvirt: executor/ uses the seam (collectors.seam: protocols and
+VirtError) and its constants (collectors.constants). We never undefine or destroy a guest ourselves: libvirt's
 UNDEFINE_SOURCE after a successful migration is the only removal, so a guest runs exactly once, somewhere known.
 """

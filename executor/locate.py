@@ -1,7 +1,6 @@
 """Where a guest is right now: looked up by UUID on hosts through the seam.
 
-A seam call fails with libvirt.libvirtError, or with the fake's look-alike (not a subclass): both carry
-get_error_code(). So the executor catches `Exception` around seam calls and asks `error_code(exc)`.
+A seam call fails with the seam's VirtError (libvirt's code and message), which callers catch.
 """
 
 from __future__ import annotations
@@ -9,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import libvirt
-
-from collectors.seam import Connection, Domain
+from collectors import constants as c
+from collectors.seam import Connection, Domain, VirtError
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +27,12 @@ class Sighting:
         return f"{self.host} ({state}{', transient' if not self.persistent else ''})"
 
 
-def error_code(exc: BaseException) -> int | None:
-    get = getattr(exc, "get_error_code", None)
-    return get() if callable(get) else None
-
-
 def find_domain(conn: Connection, uuid: str) -> Domain | None:
     """The domain with `uuid` on `conn`, or None when the host has no such domain."""
     try:
         return conn.lookupByUUIDString(uuid)
-    except Exception as exc:
-        if error_code(exc) == libvirt.VIR_ERR_NO_DOMAIN or "no domain with matching" in str(exc):
+    except VirtError as exc:
+        if exc.code == c.VIR_ERR_NO_DOMAIN or "no domain with matching" in str(exc):
             return None
         raise
 
@@ -47,12 +40,12 @@ def find_domain(conn: Connection, uuid: str) -> Domain | None:
 def sight(host: str, dom: Domain) -> Sighting:
     state = dom.state()[0]
     try:
-        job = dom.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE
-    except Exception:  # a job query can race with the job's end
+        job = dom.jobInfo()[0] != c.VIR_DOMAIN_JOB_NONE
+    except VirtError:  # a job query can race with the job's end
         job = False
     return Sighting(
         host=host,
-        running=state == libvirt.VIR_DOMAIN_RUNNING,
+        running=state == c.VIR_DOMAIN_RUNNING,
         persistent=bool(dom.isPersistent()),
         active=bool(dom.isActive()),
         job=job,
@@ -68,7 +61,7 @@ def where_is(uuid: str, conns: Mapping[str, Connection]) -> dict[str, Sighting]:
             continue
         try:
             out[host] = sight(host, dom)
-        except Exception as exc:  # gone between the lookup and the question
-            if error_code(exc) != libvirt.VIR_ERR_NO_DOMAIN:
+        except VirtError as exc:  # gone between the lookup and the question
+            if exc.code != c.VIR_ERR_NO_DOMAIN:
                 raise
     return out

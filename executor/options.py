@@ -10,26 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import libvirt
-
+from collectors import constants as c
 from planner.errors import ConfigError
 from planner.plan import Migration
 from virt_rebalance.config import ExecuteConfig, HostConfig
 
-_ALWAYS: int = (
-    libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
-)
+_ALWAYS: int = c.VIR_MIGRATE_LIVE | c.VIR_MIGRATE_PERSIST_DEST | c.VIR_MIGRATE_UNDEFINE_SOURCE
 
 #: (config key, flag): a true boolean in [execute] sets the flag.
 FLAG_OPTIONS: tuple[tuple[str, int], ...] = (
-    ("peer2peer", libvirt.VIR_MIGRATE_PEER2PEER),
-    ("auto_converge", libvirt.VIR_MIGRATE_AUTO_CONVERGE),
-    ("postcopy", libvirt.VIR_MIGRATE_POSTCOPY),
-    ("tunnelled", libvirt.VIR_MIGRATE_TUNNELLED),
-    ("paused", libvirt.VIR_MIGRATE_PAUSED),
-    ("change_protection", libvirt.VIR_MIGRATE_CHANGE_PROTECTION),
-    ("unsafe", libvirt.VIR_MIGRATE_UNSAFE),
-    ("compressed", libvirt.VIR_MIGRATE_COMPRESSED),
+    ("peer2peer", c.VIR_MIGRATE_PEER2PEER),
+    ("auto_converge", c.VIR_MIGRATE_AUTO_CONVERGE),
+    ("postcopy", c.VIR_MIGRATE_POSTCOPY),
+    ("tunnelled", c.VIR_MIGRATE_TUNNELLED),
+    ("paused", c.VIR_MIGRATE_PAUSED),
+    ("change_protection", c.VIR_MIGRATE_CHANGE_PROTECTION),
+    ("unsafe", c.VIR_MIGRATE_UNSAFE),
+    ("compressed", c.VIR_MIGRATE_COMPRESSED),
 )
 
 
@@ -45,15 +42,15 @@ class MigrateCall:
 
     @property
     def uri(self) -> str | None:
-        return self.params.get(libvirt.VIR_MIGRATE_PARAM_URI)
+        return self.params.get(c.VIR_MIGRATE_PARAM_URI)
 
     @property
     def dname(self) -> str | None:
-        return self.params.get(libvirt.VIR_MIGRATE_PARAM_DEST_NAME)
+        return self.params.get(c.VIR_MIGRATE_PARAM_DEST_NAME)
 
     @property
     def bandwidth_mibps(self) -> int:
-        return int(self.params.get(libvirt.VIR_MIGRATE_PARAM_BANDWIDTH, 0))
+        return int(self.params.get(c.VIR_MIGRATE_PARAM_BANDWIDTH, 0))
 
 
 def check_options(execute: ExecuteConfig) -> list[str]:
@@ -85,9 +82,9 @@ def migration_flags(execute: ExecuteConfig) -> int:
         if getattr(execute, key):
             flags |= flag
     if execute.managed == "client":
-        flags &= ~libvirt.VIR_MIGRATE_PEER2PEER
+        flags &= ~c.VIR_MIGRATE_PEER2PEER
     if execute.parallel_connections:
-        flags |= libvirt.VIR_MIGRATE_PARALLEL
+        flags |= c.VIR_MIGRATE_PARALLEL
     return flags
 
 
@@ -108,11 +105,11 @@ def migrate_call(migration: Migration, execute: ExecuteConfig, destination: Host
                 f"hosts[{destination.name}].migration_uri",
                 "needed to migrate to this host (where its QEMU listens, e.g. tcp://10.0.0.5)",
             )
-        params[libvirt.VIR_MIGRATE_PARAM_URI] = destination.migration_uri
+        params[c.VIR_MIGRATE_PARAM_URI] = destination.migration_uri
     if bandwidth := bandwidth_for(migration, execute):
-        params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth
+        params[c.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth
     if execute.destination_name:
-        params[libvirt.VIR_MIGRATE_PARAM_DEST_NAME] = execute.destination_name.format(name=migration.vm_name)
+        params[c.VIR_MIGRATE_PARAM_DEST_NAME] = execute.destination_name.format(name=migration.vm_name)
     if execute.parallel_connections:
-        params[libvirt.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = execute.parallel_connections
+        params[c.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = execute.parallel_connections
     return MigrateCall(execute.managed, destination.uri, flags, params)

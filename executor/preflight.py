@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import libvirt
-
+from collectors import constants as c
 from collectors.seam import Connection
 from executor.locate import find_domain, where_is
 from planner.errors import PlanFileError, StalePlanError
@@ -63,9 +62,9 @@ def check_move(
         where = ", ".join(s.describe() for s in seen.values()) or "no known host"
         return f"{m.vm_name} is no longer on {m.source} (moved after planning; now on {where})"
     state = dom.state()[0]
-    if state != libvirt.VIR_DOMAIN_RUNNING:
+    if state != c.VIR_DOMAIN_RUNNING:
         return f"{m.vm_name} is not running on {m.source} (libvirt state {state})"
-    if dom.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE:
+    if dom.jobInfo()[0] != c.VIR_DOMAIN_JOB_NONE:
         return f"{m.vm_name} already has a job running on {m.source}"
     info = dom.info()
     need_mib, need_vcpus = info[1] // 1024, info[3]
@@ -80,7 +79,7 @@ def _room(
         return f"{m.destination} is not in the plan's snapshot"
     used_mib = (in_flight.memory_mib or {}).get(m.destination, 0)
     used_vcpus = (in_flight.vcpus or {}).get(m.destination, 0)
-    for d in dest.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+    for d in dest.listAllDomains(c.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
         if d.UUIDString() in in_flight.uuids:
             continue
         info = d.info()

@@ -18,9 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import libvirt
-
-from collectors.seam import Connection, Domain
+from collectors import constants as c
+from collectors.seam import Connection, Domain, VirtError
 from executor.journal import Journal
 from executor.locate import find_domain, where_is
 from executor.options import MigrateCall, bandwidth_for, migrate_call
@@ -160,7 +159,7 @@ class Runner:
             reason = check_move(m, self.plan.snapshot, self.conns, self._in_flight())
             dom = find_domain(self.conns[m.source], m.vm_uuid)
             info = dom.info() if dom is not None else []
-        except Exception as exc:  # a seam call failed
+        except (VirtError, KeyError) as exc:  # a seam call failed, or a host could not be opened
             reason, dom = f"cannot check the hosts: {exc}", None
         if reason is not None or dom is None:
             self._close(m, "skipped", reason or f"{m.vm_name} vanished from {m.source}")
@@ -216,14 +215,14 @@ class Runner:
         for r in list(self.running.values()):
             try:
                 stats = r.dom.jobStats()
-            except Exception:  # a seam call failed
+            except VirtError:
                 continue
             s, decision = r.watch.observe(time.monotonic(), stats)
             if s is not None and not r.downtime_set:  # settable only while the job runs
                 r.downtime_set = True
                 try:
                     r.dom.migrateSetMaxDowntime(self.ex.downtime_limit_ms)
-                except Exception as exc:  # a seam call failed
+                except VirtError as exc:
                     self._emit("progress", r.m, message=f"cannot set the downtime limit: {exc}")
             if s is not None:
                 self._emit(
@@ -240,7 +239,7 @@ class Runner:
                 else:
                     r.dom.migrateStartPostCopy()
                     self._emit("postcopy", r.m, message=decision.reason)
-            except Exception as exc:  # a seam call failed
+            except VirtError as exc:
                 self._emit("progress", r.m, message=f"{decision.action} failed: {exc}")
 
     # -- finishing ------------------------------------------------------------------------------------
@@ -304,8 +303,8 @@ class Runner:
 def _reachable(conns: Mapping[str, Connection], m: Migration) -> bool:
     try:
         for host in (m.source, m.destination):
-            conns[host].listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
-    except Exception:  # a seam call failed
+            conns[host].listAllDomains(c.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    except (VirtError, KeyError):  # a seam call failed, or a host could not be opened
         return False
     return True
 
@@ -315,7 +314,7 @@ def _whereabouts(m: Migration, conns: Mapping[str, Connection]) -> str:
     for host in (m.source, m.destination):
         try:
             seen = where_is(m.vm_uuid, {host: conns[host]})
-        except Exception as exc:  # a seam call failed
+        except (VirtError, KeyError) as exc:  # a seam call failed, or a host could not be opened
             parts.append(f"{host} unreachable ({exc})")
             continue
         parts.extend(s.describe() for s in seen.values())

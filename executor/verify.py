@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import libvirt
-
-from collectors.seam import Connection, Domain
+from collectors import constants as c
+from collectors.seam import Connection, Domain, VirtError
 from executor.locate import find_domain
 from planner.plan import Migration
 
@@ -39,7 +38,7 @@ def verify_moved(
         problems.append(f"{m.vm_name} is not on {m.destination}")
     else:
         state = dom.state()[0]
-        if expect_running and state != libvirt.VIR_DOMAIN_RUNNING:
+        if expect_running and state != c.VIR_DOMAIN_RUNNING:
             problems.append(f"{m.vm_name} is not running on {m.destination} (libvirt state {state})")
         if not dom.isPersistent():
             problems.append(f"{m.vm_name} is not persistent on {m.destination}")
@@ -59,8 +58,8 @@ def completed_mib(dom: Domain | None) -> float | None:
     if dom is None:
         return None
     try:
-        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
-    except Exception:  # a seam call failed
+        stats = dom.jobStats(c.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    except VirtError:
         return None
     sent = stats.get("memory_processed") or stats.get("data_processed")
     return sent / MIB if sent else None

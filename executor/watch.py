@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import libvirt
+from collectors import constants as c
 
 MIB = 1024 * 1024
 
@@ -38,7 +38,7 @@ class Decision:
 
 def sample(stats: dict[str, Any], elapsed_s: float) -> Sample | None:
     """The numbers of one jobStats reading; None when no job is running (not started yet, or over)."""
-    if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
+    if stats.get("type", c.VIR_DOMAIN_JOB_NONE) == c.VIR_DOMAIN_JOB_NONE:
         return None
     page = stats.get("memory_page_size", 4096) or 4096
     remaining = stats.get("memory_remaining", 0) / MIB

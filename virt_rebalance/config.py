@@ -10,7 +10,6 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -272,17 +271,3 @@ def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
         if pattern.match(lines[n]):
             return n + 1
     return start + 1 if found else None
-
-
-def redact_uri(uri: str) -> str:
-    """Drop any password from a URI (qemu+ssh://user:secret@host/system -> qemu+ssh://user@host/system)."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "<unparseable uri>"
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit(parts._replace(netloc=netloc))

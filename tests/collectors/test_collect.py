@@ -13,11 +13,11 @@ import pytest
 
 from collectors import constants as c
 from collectors.collect import collect_cluster
-from collectors.fake import FakeConnection, FakeWorld
 from collectors.seam import Domain
 from planner.codec import cluster_to_json
 from planner.errors import CollectError
 from planner.model import HostState, VmState
+from tests.fakes.world import FakeConnection, FakeWorld
 from virt_rebalance.config import Config
 
 FAST = {"interval_s": 0.2, "timeout_s": 2.0, "dirty_rate_s": 0}

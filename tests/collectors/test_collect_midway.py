@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from collectors.collect import collect_cluster
-from collectors.fake import FakeConnection, FakeWorld
 from planner.model import HostState
 from tests.collectors.test_collect import config_for
+from tests.fakes.world import FakeConnection, FakeWorld
 
 
 class DiesAt(FakeConnection):

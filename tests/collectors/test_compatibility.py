@@ -6,9 +6,9 @@ import pytest
 
 from collectors.compatibility import Reachable, baseline, decide, signature_of
 from collectors.domain_xml import GuestCpu
-from collectors.fake import FakeWorld
 from collectors.host_reader import HostCpu, parse_capabilities, parse_host_model
 from tests.collectors.recorded import DATA, capabilities
+from tests.fakes.world import FakeWorld
 
 HASWELL = HostCpu("x86_64", "Intel", "Haswell-v2", ("abm", "vmx"))
 ROME = HostCpu("x86_64", "AMD", "EPYC-Rome", ("ibrs", "svm"))

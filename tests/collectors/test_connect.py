@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import libvirt
 import pytest
 
-from collectors.connect import describe_error, open_connection, scrub
+from collectors.connect import describe_error, open_connection
+from collectors.seam import VirtError
+from collectors.uri import scrub
 
 URI = "qemu+ssh://admin:pa55word@h1.example/system"
 
@@ -25,7 +26,7 @@ def test_scrub(text: str, expected: str) -> None:
 
 def test_a_real_libvirt_failure_is_described_without_the_password() -> None:
     uri = "qemu+unix://u:topsecret@/system?socket=/nonexistent/libvirt-sock"
-    with pytest.raises(libvirt.libvirtError) as info:
+    with pytest.raises(VirtError) as info:
         open_connection(uri)
     message = describe_error(info.value, uri)
     assert "topsecret" not in message and "/nonexistent/libvirt-sock" in message

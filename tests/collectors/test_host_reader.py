@@ -6,9 +6,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from collectors.fake import FakeWorld
 from collectors.host_reader import parse_capabilities, parse_host_model, read_host
 from tests.collectors.recorded import DATA, capabilities
+from tests.fakes.world import FakeWorld
 
 
 @pytest.mark.parametrize(

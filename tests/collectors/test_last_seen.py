@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from collectors.collect import collect_cluster
-from collectors.fake import FakeWorld
 from collectors.history import History
 from collectors.last_seen import Reading, stand_ins
 from planner.codec import cluster_from_json, cluster_to_json
 from planner.model import Cluster, HostState, VmState
 from tests.builders import make_vm
 from tests.collectors.test_collect import config_for
+from tests.fakes.world import FakeWorld
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)

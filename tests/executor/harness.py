@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from collectors.fake import FakeDomain, FakeWorld
 from executor.apply import apply_plan
 from executor.report import ApplyReport, ProgressEvent
 from planner.model import Cluster
 from planner.plan import Balance, Migration, Plan
 from tests.builders import make_cluster, make_host, make_vm
+from tests.fakes.world import FakeDomain, FakeWorld
 from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 
 FAST = {"poll_interval_s": 0.01, "stall_timeout_s": 2.0}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.fake_migration import Fault
 from tests.executor.harness import Lab, statuses
+from tests.fakes.migration import Fault
 
 
 def overlap(jobs: list) -> int:

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from collectors import constants as c
-from collectors.fake import FakeConnection, FakeLibvirtError, FakeWorld
+from collectors.seam import VirtError
 from executor.locate import find_domain, sight, where_is
 from executor.verify import completed_mib, verify_moved
 from planner.plan import Migration
+from tests.fakes.world import FakeConnection, FakeWorld
 
 UUID = "11111111-2222-3333-4444-555555555555"
 
@@ -74,9 +75,9 @@ def test_find_domain_raises_when_the_host_is_dead_but_not_when_the_guest_is_abse
     c2 = conns(w)
     assert find_domain(c2["h2"], UUID) is None
     w.hosts["h1"].alive = False
-    with pytest.raises(FakeLibvirtError, match="Connection reset"):
+    with pytest.raises(VirtError, match="Connection reset"):
         find_domain(c2["h1"], UUID)
-    with pytest.raises(FakeLibvirtError):
+    with pytest.raises(VirtError):
         where_is(UUID, c2)
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from collectors.uri import redact_uri
 from planner.errors import ConfigError
-from virt_rebalance.config import load_config, parse_config, redact_uri
+from virt_rebalance.config import load_config, parse_config
 
 HOSTS = """\
 state_dir = "/tmp/state"

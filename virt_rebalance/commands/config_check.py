@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from collectors.uri import redact_uri
 from planner.errors import UnsafeDirectoryError
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
-from virt_rebalance.config import Config, HostConfig, redact_uri
+from virt_rebalance.config import Config, HostConfig
 from virt_rebalance.safe_write import Kind, check_directory
 
 if TYPE_CHECKING:

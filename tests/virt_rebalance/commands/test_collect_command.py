@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collectors.fake import FakeWorld
 from planner.codec import cluster_from_json
+from tests.fakes.world import FakeWorld
 from virt_rebalance.cli import main
 
 

@@ -1,4 +1,4 @@
-"""Live migration for the fake (collectors.fake): a pre-copy simulation in the calling thread.
+"""Live migration for the fake (tests.fakes.world): a pre-copy simulation in the calling thread.
 
 `migrateToURI3` / `migrate` on a FakeDomain block while memory is sent at the migration's bandwidth (or
 `LINK_MIBPS`) and the guest dirties `dirty_rate_mibps`; jobStats shows the numbers libvirt shows; the
@@ -14,23 +14,20 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from collectors import constants as c
-from collectors.fake import FakeLibvirtError
+from collectors.seam import VirtError
 
-if TYPE_CHECKING:
-    from collectors.fake import FakeDomain, FakeHost
+# The guest and hosts are tests.fakes.world's FakeDomain and FakeHost, which import this module: typed
+# loosely here so the import runs one way.
+FakeDomain = Any
+FakeHost = Any
 
 MIB = 1024 * 1024
 LINK_MIBPS = 2048  # an unlimited migration's speed
 DOWNTIME_S = 0.3
 STEP_S = 0.005
-VIR_ERR_OPERATION_ABORTED = 78
-
-# libvirt's virDomainMigrateFlags (stable ABI values)
-LIVE, PEER2PEER, TUNNELLED, PERSIST_DEST, UNDEFINE_SOURCE, PAUSED = 1, 2, 4, 8, 16, 32
-AUTO_CONVERGE, POSTCOPY = 8192, 32768
 JOB_COMPLETED = 3
 
 
@@ -73,7 +70,7 @@ class FakeMigration:
                 self._check()
                 self._step(total)
                 time.sleep(STEP_S)
-        except FakeLibvirtError:
+        except VirtError:
             self._end(ok=False)
             raise
         self._end(ok=True)
@@ -84,18 +81,18 @@ class FakeMigration:
 
     def _check(self) -> None:
         if self.aborted.is_set():
-            raise FakeLibvirtError(
-                "operation aborted: migration out job: canceled by client", VIR_ERR_OPERATION_ABORTED
+            raise VirtError(
+                "operation aborted: migration out job: canceled by client", c.VIR_ERR_OPERATION_ABORTED
             )
         for host in (self.source, self.destination):
             if not host.alive:
-                raise FakeLibvirtError(f"Cannot recv data: {host.name}: Connection reset by peer")
+                raise VirtError(f"Cannot recv data: {host.name}: Connection reset by peer")
 
     def _step(self, total: float) -> None:
         fault = self.dom.migrate_fault
         if fault is not None and self.processed_mib >= fault.at * total:
             if fault.kind == "fail":
-                raise FakeLibvirtError(fault.message)
+                raise VirtError(fault.message)
             self.rate_mibps = 0.0
             return
         self.rate_mibps = float(self.bandwidth_mibps)
@@ -106,7 +103,7 @@ class FakeMigration:
         self.remaining_mib = min(total, max(0.0, self.remaining_mib - sent) + dirty)
         if int(self.processed_mib // total) > int(before // total):  # crude: a round per guest's worth
             self.iteration += 1
-            if self.flags & AUTO_CONVERGE:
+            if self.flags & c.VIR_MIGRATE_AUTO_CONVERGE:
                 self.throttle = min(0.99, self.throttle + 0.1 if self.throttle else 0.2)
 
     def _end(self, ok: bool) -> None:
@@ -118,14 +115,14 @@ class FakeMigration:
 
     def _switch_over(self) -> None:
         dom, world = self.dom, self.source.world
-        if not self.flags & UNDEFINE_SOURCE and dom.persistent:
+        if not self.flags & c.VIR_MIGRATE_UNDEFINE_SOURCE and dom.persistent:
             left = dataclasses.replace(dom, run_state=c.VIR_DOMAIN_SHUTOFF, migration=None)
             world.place(dom, self.destination)
             world.place(left, self.source)
         else:
             world.place(dom, self.destination)
-        dom.persistent = bool(self.flags & PERSIST_DEST) or dom.persistent
-        dom.run_state = c.VIR_DOMAIN_PAUSED if self.flags & PAUSED else c.VIR_DOMAIN_RUNNING
+        dom.persistent = bool(self.flags & c.VIR_MIGRATE_PERSIST_DEST) or dom.persistent
+        dom.run_state = c.VIR_DOMAIN_PAUSED if self.flags & c.VIR_MIGRATE_PAUSED else c.VIR_DOMAIN_RUNNING
         if self.dname:
             dom.vm_name = self.dname
 
@@ -149,20 +146,20 @@ def migrate(
     dom: FakeDomain, destination: FakeHost, flags: int, params: dict[str, Any], client: bool = False
 ) -> FakeDomain:
     """Carry out one migration of `dom` to `destination`, as libvirt would; returns the moved domain."""
-    if flags & TUNNELLED and not flags & PEER2PEER:
-        raise FakeLibvirtError("invalid argument: tunnelled migration requires peer2peer")
-    if not client and not flags & PEER2PEER:
-        raise FakeLibvirtError("this function is not supported by the connection driver: direct migration")
-    if not flags & TUNNELLED and "migrate_uri" not in params:
-        raise FakeLibvirtError(f"unable to resolve '{destination.name}': Name or service not known")
+    if flags & c.VIR_MIGRATE_TUNNELLED and not flags & c.VIR_MIGRATE_PEER2PEER:
+        raise VirtError("invalid argument: tunnelled migration requires peer2peer")
+    if not client and not flags & c.VIR_MIGRATE_PEER2PEER:
+        raise VirtError("this function is not supported by the connection driver: direct migration")
+    if not flags & c.VIR_MIGRATE_TUNNELLED and "migrate_uri" not in params:
+        raise VirtError(f"unable to resolve '{destination.name}': Name or service not known")
     if dom.job_type != c.VIR_DOMAIN_JOB_NONE:
-        raise FakeLibvirtError("Timed out during operation: cannot acquire state change lock")
+        raise VirtError("Timed out during operation: cannot acquire state change lock")
     if dom.run_state != c.VIR_DOMAIN_RUNNING:
-        raise FakeLibvirtError("Requested operation is not valid: domain is not running")
+        raise VirtError("Requested operation is not valid: domain is not running")
     source = dom.host
     assert source is not None
     if destination is source:
-        raise FakeLibvirtError("internal error: Attempt to migrate guest to the same host")
+        raise VirtError("internal error: Attempt to migrate guest to the same host")
     bandwidth = int(params.get("bandwidth", 0)) or LINK_MIBPS
     job = FakeMigration(dom, source, destination, flags, bandwidth, params.get("destination_name"))
     dom.migration = job

@@ -10,8 +10,9 @@ Every call on a FakeConnection or FakeDomain sleeps its host's latency, fails wh
 libvirt round trips). Guests burn CPU at a constant rate (`cpu_millicores`), so two readings of cpu.time
 an interval apart give that rate back, and measure their dirty rate with startDirtyRateCalc as libvirt does.
 
-Deliberately small and open to extension: FakeHost and FakeDomain are plain dataclasses; methods the
-collectors do not use (migrations) raise FakeLibvirtError until someone gives them behaviour.
+Every failure is the seam's own `VirtError` with libvirt's code, as the real connection raises it. Live
+migration (migrateToURI3, migrate, jobStats, abortJob, post-copy) is simulated by tests.fakes.migration.
+Deliberately small and open to extension: FakeHost and FakeDomain are plain dataclasses.
 """
 
 from __future__ import annotations
@@ -25,27 +26,16 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from collectors import constants as c
-from collectors.seam import Connection, Domain, Opener
+from collectors.constants import (
+    VIR_ERR_CONFIG_UNSUPPORTED,
+    VIR_ERR_NO_DOMAIN,
+    VIR_ERR_OPERATION_INVALID,
+    VIR_ERR_SYSTEM_ERROR,
+)
+from collectors.seam import Connection, Domain, Opener, VirtError
+from tests.fakes.migration import FakeMigration, Fault, migrate
 
 QEMU64 = "<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>"
-VIR_ERR_NO_DOMAIN = 42
-VIR_ERR_OPERATION_INVALID = 55
-VIR_ERR_SYSTEM_ERROR = 38
-VIR_ERR_CONFIG_UNSUPPORTED = 67
-
-
-class FakeLibvirtError(Exception):
-    """Shaped like libvirt.libvirtError: a message and an error code."""
-
-    def __init__(self, message: str, code: int = VIR_ERR_SYSTEM_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-    def get_error_code(self) -> int:
-        return self.code
-
-    def get_error_message(self) -> str:
-        return str(self)
 
 
 @dataclass(eq=False)
@@ -65,18 +55,18 @@ class FakeDomain:
     memory_used_mib: int | None = None
     dirty_rate_mibps: int = 0
     job_type: int = c.VIR_DOMAIN_JOB_NONE
-    fail: set[str] = field(default_factory=set)  # method names that raise FakeLibvirtError
+    fail: set[str] = field(default_factory=set)  # method names that raise VirtError
     host: FakeHost | None = None
     started_at: float = field(default_factory=time.monotonic)
     dirty_calc: tuple[float, int] | None = None  # (started at, seconds)
-    migration: Any = None  # collectors.fake_migration.FakeMigration: running or last finished
-    migrate_fault: Any = None  # collectors.fake_migration.Fault to inject
+    migration: FakeMigration | None = None  # running or last finished
+    migrate_fault: Fault | None = None  # to inject
 
     def _call(self, method: str) -> None:
         assert self.host is not None, f"{self.vm_name} is on no host"
         self.host.call(f"Domain.{method}")
         if method in self.fail:
-            raise FakeLibvirtError(f"internal error: {method} failed on {self.vm_name}")
+            raise VirtError(f"internal error: {method} failed on {self.vm_name}")
 
     @property
     def active(self) -> bool:
@@ -160,7 +150,7 @@ class FakeDomain:
 
     def jobStats(self, flags: int = 0) -> dict[str, Any]:
         self._call("jobStats")
-        if flags & 1:  # VIR_DOMAIN_JOB_STATS_COMPLETED
+        if flags & c.VIR_DOMAIN_JOB_STATS_COMPLETED:
             done = self.migration.completed if self.migration is not None else None
             return dict(done) if done else {"type": c.VIR_DOMAIN_JOB_NONE}
         if self.migration is not None and self.job_type != c.VIR_DOMAIN_JOB_NONE:
@@ -170,21 +160,17 @@ class FakeDomain:
     def abortJob(self) -> int:
         self._call("abortJob")
         if self.migration is None or self.job_type == c.VIR_DOMAIN_JOB_NONE:
-            raise FakeLibvirtError(
-                "Requested operation is not valid: no job is active", VIR_ERR_OPERATION_INVALID
-            )
+            raise VirtError("Requested operation is not valid: no job is active", VIR_ERR_OPERATION_INVALID)
         self.migration.aborted.set()
         return 0
 
     def startDirtyRateCalc(self, seconds: int, flags: int = 0) -> None:
         self._call("startDirtyRateCalc")
         if not self.active:
-            raise FakeLibvirtError("Requested operation is not valid: domain is not running")
+            raise VirtError("Requested operation is not valid: domain is not running")
         self.dirty_calc = (time.monotonic(), seconds)
 
     def migrateToURI3(self, dconnuri: str, params: dict[str, Any], flags: int = 0) -> int:
-        from collectors.fake_migration import migrate
-
         self._call("migrateToURI3")
         assert self.host is not None
         migrate(self, self.host.world.host_for(dconnuri), flags, params)
@@ -198,11 +184,9 @@ class FakeDomain:
         uri: str | None = None,
         bandwidth: int = 0,
     ) -> Domain:
-        from collectors.fake_migration import migrate
-
         self._call("migrate")
         if not isinstance(dconn, FakeConnection):
-            raise FakeLibvirtError("invalid argument: not a fake connection")
+            raise VirtError("invalid argument: not a fake connection")
         params: dict[str, Any] = {"bandwidth": bandwidth}
         if uri:
             params["migrate_uri"] = uri
@@ -225,8 +209,8 @@ class FakeDomain:
     def migrateStartPostCopy(self, flags: int = 0) -> None:
         self._call("migrateStartPostCopy")
         job = self.migration
-        if job is None or self.job_type == c.VIR_DOMAIN_JOB_NONE or not job.flags & 32768:
-            raise FakeLibvirtError("Requested operation is not valid: post-copy was not enabled")
+        if job is None or self.job_type == c.VIR_DOMAIN_JOB_NONE or not job.flags & c.VIR_MIGRATE_POSTCOPY:
+            raise VirtError("Requested operation is not valid: post-copy was not enabled")
         job.postcopy = True
 
 
@@ -267,7 +251,7 @@ class FakeHost:
         elif latency:
             time.sleep(latency)
         if not self.alive:
-            raise FakeLibvirtError("Cannot recv data: Connection reset by peer", VIR_ERR_SYSTEM_ERROR)
+            raise VirtError("Cannot recv data: Connection reset by peer", VIR_ERR_SYSTEM_ERROR)
 
     def cpu_element(self) -> str:
         feats = "".join(f"<feature name='{f}'/>" for f in self.cpu_features)
@@ -289,7 +273,7 @@ class FakeHost:
 
     def domain_capabilities(self, virttype: str) -> str:
         if virttype not in self.domain_types:
-            raise FakeLibvirtError(
+            raise VirtError(
                 "invalid argument: KVM is not supported by '/usr/bin/qemu-system-x86_64' on this host"
                 if virttype == "kvm"
                 else f"invalid argument: unknown virttype: {virttype}",
@@ -310,7 +294,7 @@ class FakeHost:
 
     def compare(self, virttype: str | None, xml_cpu: str) -> int:
         if virttype and virttype not in self.domain_types:
-            raise FakeLibvirtError(f"unsupported configuration: the accel '{virttype}' is not supported")
+            raise VirtError(f"unsupported configuration: the accel '{virttype}' is not supported")
         cpu = ET.fromstring(xml_cpu)
         model = cpu.findtext("model")
         required = {
@@ -332,7 +316,7 @@ class FakeConnection:
 
     def _call(self, method: str) -> None:
         if self.closed:
-            raise FakeLibvirtError("internal error: client socket is closed")
+            raise VirtError("internal error: client socket is closed")
         self.host.call(f"Connection.{method}")
 
     def getInfo(self) -> list[Any]:
@@ -380,14 +364,14 @@ class FakeConnection:
         self._call("lookupByUUIDString")
         if uuid in self.host.domains:
             return self.host.domains[uuid]
-        raise FakeLibvirtError(f"Domain not found: no domain with matching uuid '{uuid}'", VIR_ERR_NO_DOMAIN)
+        raise VirtError(f"Domain not found: no domain with matching uuid '{uuid}'", VIR_ERR_NO_DOMAIN)
 
     def lookupByName(self, name: str) -> FakeDomain:
         self._call("lookupByName")
         for d in self.host.domains.values():
             if d.vm_name == name:
                 return d
-        raise FakeLibvirtError(f"Domain not found: no domain with matching name '{name}'", VIR_ERR_NO_DOMAIN)
+        raise VirtError(f"Domain not found: no domain with matching name '{name}'", VIR_ERR_NO_DOMAIN)
 
     def getAllDomainStats(self, stats: int = 0, flags: int = 0) -> list[tuple[Domain, dict[str, Any]]]:
         self._call("getAllDomainStats")
@@ -439,7 +423,7 @@ class FakeWorld:
         self.hosts: dict[str, FakeHost] = {}
         self.calls: Counter[str] = Counter()
         self.release = threading.Event()  # set() wakes hosts that hang
-        self.migrations: list[Any] = []  # collectors.fake_migration.FakeMigration, in start order
+        self.migrations: list[FakeMigration] = []  # in start order
         self._lock = threading.Lock()
 
     def count(self, method: str) -> None:
@@ -471,7 +455,7 @@ class FakeWorld:
         for h in self.hosts.values():
             if h.uri == uri:
                 return h
-        raise FakeLibvirtError(f"no connection driver available for {uri}", VIR_ERR_SYSTEM_ERROR)
+        raise VirtError(f"no connection driver available for {uri}", VIR_ERR_SYSTEM_ERROR)
 
     def open(self, uri: str) -> FakeConnection:
         host = self.host_for(uri)
