@@ -12,7 +12,17 @@ import click
 
 from planner.errors import InputError, VirtRebalanceError
 from virt_rebalance import output
-from virt_rebalance.commands import apply, collect, config_check, config_init, evacuate, lab, plan, run
+from virt_rebalance.commands import (
+    apply,
+    collect,
+    config_check,
+    config_init,
+    evacuate,
+    lab,
+    plan,
+    readiness,
+    run,
+)
 
 
 class _Group(click.Group):
@@ -47,6 +57,7 @@ for command in (
     run.run,
     evacuate.evacuate,
     evacuate.maintenance,
+    readiness.readiness_command,
     config_check.config,
 ):
     main.add_command(command)

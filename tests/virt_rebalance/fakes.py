@@ -63,13 +63,23 @@ class FakeSteps:
         self.collected.append(window_hours)
         return self.cluster
 
-    def plan(self, cluster: Cluster, config: Config, goal: str = "rebalance", evacuate: tuple = ()) -> Plan:
+    def plan(
+        self,
+        cluster: Cluster,
+        config: Config,
+        goal: str = "rebalance",
+        evacuate: tuple = (),
+        *,
+        time_limit_s: float | None = None,
+    ) -> Plan:
         self.planned.append(cluster)
         if goal == "evacuate":
             return plan_for(cluster, self.evacuate_moves, goal="evacuate", evacuate=evacuate)
         return plan_for(cluster, self.moves) if self.moves else empty_plan()
 
-    def apply(self, plan: Plan, config: Config, *, deadline=None, progress=None) -> SimpleNamespace:
+    def apply(
+        self, plan: Plan, config: Config, *, deadline=None, progress=None, resume: bool = False
+    ) -> SimpleNamespace:
         self.applied.append({"plan": plan, "deadline": deadline})
         self.apply_hook()
         outcomes = []

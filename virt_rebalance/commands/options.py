@@ -75,3 +75,5 @@ def show_result(summary: RunSummary) -> None:
             )
     if summary.message and summary.status != "outside-window":
         click.echo(f"  {summary.message}")
+    if summary.readiness:
+        click.echo(summary.readiness)

@@ -4,7 +4,8 @@ Built with prometheus_client and written through the project's atomic writer (vi
 0640, the directory's group; never half a file). The
 job is the `command` label ("run", "evacuate"), not `job`, which Prometheus reserves for its scrape job
 and would rename to exported_job. Per host: CPU and memory share of capacity before the run and as
-planned after it, guests, whether the host is in maintenance; an unreachable host has no share samples
+planned after it, guests, whether the host is in maintenance, whether it could be emptied now
+(`host_evacuable`, the nightly run's readiness); an unreachable host has no share samples
 (its capacity is unknown), only `virt_rebalance_host_reachable 0`.
 """
 
@@ -59,6 +60,12 @@ def render(
     )
     if plan is not None:
         _hosts(plan, maintenance, command, gauge)
+    if summary.evacuable:
+        evacuable = gauge(
+            "host_evacuable", "1 when every guest could leave the host now (jobs.readiness), else 0.", ("host",)
+        )
+        for host, ok in sorted(summary.evacuable.items()):
+            evacuable.labels(command, host).set(1 if ok else 0)
     return generate_latest(registry).decode()
 
 

@@ -12,11 +12,13 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from planner.model import Cluster
 from planner.plan import Plan
 from virt_rebalance import output, progress
 from virt_rebalance.config import Config
-from virt_rebalance.jobs import lock, record, steps, window
+from virt_rebalance.jobs import lock, readiness, record, steps, window
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
 from virt_rebalance.jobs.summary import Outcome, RunSummary, outcomes_from
 
@@ -65,12 +67,15 @@ def run_nightly(
         except window.OutsideWindow as exc:
             closed, deadline = exc, None
         snapshot = steps.collect(config, window_hours=config.collect.window_hours)
-        plan = steps.plan(steps.current(config, snapshot), config, "rebalance")
+        cluster = steps.current(config, snapshot)
+        plan = steps.plan(cluster, config, "rebalance")
         files = run.planned(plan)
         if show:
             show(plan)
         if plan.is_empty:
-            return run.finish(run.summary("nothing-to-do", ExitCode.NOTHING_TO_DO))
+            return run.finish(
+                run.summary("nothing-to-do", ExitCode.NOTHING_TO_DO, **_readiness(config, cluster, ()))
+            )
         if closed and not ignore_window:
             output.warning(f"{closed}: the plan is written to {files['plan']}; nothing was started")
             waiting = tuple(
@@ -78,7 +83,13 @@ def run_nightly(
                 for m in plan.migrations
             )
             return run.finish(
-                run.summary("outside-window", ExitCode.OUTSIDE_WINDOW, outcomes=waiting, message=str(closed))
+                run.summary(
+                    "outside-window",
+                    ExitCode.OUTSIDE_WINDOW,
+                    outcomes=waiting,
+                    message=str(closed),
+                    **_readiness(config, cluster, ()),
+                )
             )
         with progress.show(len(plan.migrations)) as on_event:
             report = steps.apply(plan, config, deadline=deadline, progress=on_event)
@@ -86,5 +97,18 @@ def run_nightly(
             output.warning(warning)
         outcomes = outcomes_from(report, plan)
         return run.finish(
-            run.summary(report.status, for_status(report.status), outcomes=outcomes, deadline=deadline)
+            run.summary(
+                report.status,
+                for_status(report.status),
+                outcomes=outcomes,
+                deadline=deadline,
+                **_readiness(config, cluster, outcomes),
+            )
         )
+
+
+def _readiness(config: Config, cluster: Cluster, outcomes: tuple[Outcome, ...]) -> dict[str, Any]:
+    """The summary's readiness fields, on the cluster as this run left it (the moves that finished)."""
+    moved = {o.vm: o.destination for o in outcomes if o.status == "done"}
+    result = readiness.check(config, readiness.moved(cluster, moved))
+    return {"readiness": result.summary_line(), "evacuable": {h.host: h.evacuable for h in result.hosts}}

@@ -52,10 +52,18 @@ def plan(
     config: Config,
     goal: Literal["rebalance", "evacuate"] = "rebalance",
     evacuate: tuple[str, ...] = (),
+    *,
+    time_limit_s: float | None = None,
 ) -> Plan:
+    """Plan with the config's policy and budgets; `time_limit_s` shortens the solver's limit (readiness)."""
+    from dataclasses import replace
+
     from planner.pipeline import make_plan
 
-    result: Plan = make_plan(cluster, config.policy_value(evacuate), config.budgets(), goal=goal)
+    policy = config.policy_value(evacuate)
+    if time_limit_s is not None:
+        policy = replace(policy, time_limit_s=min(policy.time_limit_s, time_limit_s))
+    result: Plan = make_plan(cluster, policy, config.budgets(), goal=goal)
     return result
 
 
@@ -65,7 +73,8 @@ def apply(
     *,
     deadline: datetime | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
+    resume: bool = False,
 ) -> ApplyReport:
     from executor.apply import apply_plan
 
-    return apply_plan(plan, config, deadline=deadline, progress=progress)
+    return apply_plan(plan, config, deadline=deadline, progress=progress, resume=resume)

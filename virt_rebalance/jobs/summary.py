@@ -51,6 +51,8 @@ class RunSummary:
     deadline: str | None = None
     message: str = ""
     files: dict[str, str] = field(default_factory=dict)
+    readiness: str = ""  # the nightly run's one-line readiness summary (jobs.readiness)
+    evacuable: dict[str, bool] = field(default_factory=dict)  # host -> could it be emptied after the run
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -118,6 +120,8 @@ def build(
     files: dict[str, str] | None = None,
     deadline: datetime | None = None,
     message: str = "",
+    readiness: str = "",
+    evacuable: dict[str, bool] | None = None,
 ) -> RunSummary:
     """The summary of a job that started at `started` and ends now (`plan` is None if it failed before)."""
     finished = datetime.now(UTC)
@@ -140,5 +144,7 @@ def build(
         deadline=deadline.isoformat(timespec="minutes") if deadline else None,
         message=message,
         files=files or {},
+        readiness=readiness,
+        evacuable=evacuable or {},
         **from_plan,
     )
