@@ -3,8 +3,6 @@ and the cluster's N+1 headroom (see virt_rebalance.jobs.readiness)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from virt_rebalance import output
@@ -12,6 +10,7 @@ from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import readiness, steps
 from virt_rebalance.report import readiness as report
+from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("readiness")
@@ -34,7 +33,7 @@ def readiness_command(config: Config, snapshot: str | None, fmt: str, out: str |
     renderers = {"text": report.render_text, "json": report.render_json, "html": report.render_html}
     rendered = renderers[fmt](result)
     if out:
-        Path(out).write_text(rendered)
+        write_atomically(out, rendered, kind="output")
         output.info(f"wrote the {fmt} readiness report to {out}: {result.summary_line()}")
     else:
         click.echo(rendered, nl=False)

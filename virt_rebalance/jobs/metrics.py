@@ -62,7 +62,9 @@ def render(
         _hosts(plan, maintenance, command, gauge)
     if summary.evacuable:
         evacuable = gauge(
-            "host_evacuable", "1 when every guest could leave the host now (jobs.readiness), else 0.", ("host",)
+            "host_evacuable",
+            "1 when every guest could leave the host now (jobs.readiness), else 0.",
+            ("host",),
         )
         for host, ok in sorted(summary.evacuable.items()):
             evacuable.labels(command, host).set(1 if ok else 0)

@@ -125,7 +125,7 @@ def test_the_nightly_run_prints_readiness_and_writes_a_gauge_per_host(fake_steps
     metrics = (state / "metrics" / "virt-rebalance-run.prom").read_text()
     assert "# TYPE virt_rebalance_host_evacuable gauge" in metrics
     for host, value in (("h1", 0), ("h2", 1), ("h3", 1)):
-        assert f'virt_rebalance_host_evacuable{{job="run",host="{host}"}} {value}' in metrics
+        assert f'virt_rebalance_host_evacuable{{command="run",host="{host}"}} {value}.0' in metrics
     assert json.loads((state / "last-run.json").read_text())["evacuable"] == {
         "h1": False,
         "h2": True,
