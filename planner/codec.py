@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from planner.errors import InputError, PlanFileError, SnapshotError
+from planner.input_checks import check_cluster, check_plan
 from planner.model import SCHEMA_VERSION, Cluster
 from planner.plan import Plan
 
@@ -38,8 +39,10 @@ def plan_from_json(text: str | bytes, source: str = "<plan>") -> Plan:
 
 def _load(text: str | bytes, source: str, adapter: TypeAdapter[T], error: type[InputError], what: str) -> T:
     try:
-        raw = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise error(source, None, "nested too deeply") from None
+    except ValueError as exc:  # JSON syntax, encoding, NaN/Infinity, a number of thousands of digits
         raise error(source, None, f"not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise error(source, None, f"a {what} must be a JSON object, not {type(raw).__name__}")
@@ -47,11 +50,22 @@ def _load(text: str | bytes, source: str, adapter: TypeAdapter[T], error: type[I
     if what == "plan" and isinstance(raw.get("snapshot"), dict):
         _check_version(raw["snapshot"], source, error, "snapshot.")
     try:
-        return adapter.validate_python(raw)
+        value = adapter.validate_python(raw)
+    except RecursionError:
+        raise error(source, None, "nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise error(source, field_path(first["loc"]), first["msg"] + more) from None
+    if isinstance(value, Plan):
+        check_plan(value, source)
+    elif isinstance(value, Cluster):
+        check_cluster(value, source, error)
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number a file may hold")
 
 
 def _check_version(raw: dict[str, Any], source: str, error: type[InputError], prefix: str = "") -> None:

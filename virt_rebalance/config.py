@@ -20,15 +20,57 @@ from planner.policy import Budgets, Policy
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere: a NaN limit silently disables the check it sets.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# Bounds no real setting reaches; a larger value is a typo, and 1e308 must not reach the arithmetic.
+DAY_S = 86400.0
+BIG = 2**32
+
+# libvirt URI schemes: a driver, optionally "+transport" (https://libvirt.org/uri.html).
+LIBVIRT_DRIVERS = ("qemu", "test", "lxc", "xen", "libxl", "ch", "bhyve", "vbox", "esx", "vz", "openvz")
+LIBVIRT_TRANSPORTS = ("ssh", "libssh", "libssh2", "tls", "tcp", "unix", "ext")
+MIGRATION_SCHEMES = ("tcp", "rdma", "unix")
+
+
+def check_libvirt_uri(uri: str) -> str:
+    """A URI libvirt can open (driver[+transport]://...), else ValueError saying which schemes are known."""
+    scheme = uri.split(":", 1)[0] if "://" in uri else ""
+    driver, _, transport = scheme.partition("+")
+    if driver not in LIBVIRT_DRIVERS or (transport and transport not in LIBVIRT_TRANSPORTS):
+        raise ValueError(
+            f"not a libvirt URI: {scheme or 'no scheme'}:// (use qemu+ssh://, qemu+tls://, qemu+unix:// or qemu://)"
+        )
+    try:
+        urlsplit(uri).port  # noqa: B018 - a bad port raises
+    except ValueError as exc:
+        raise ValueError(f"not a libvirt URI: {exc}") from None
+    return uri
+
+
+def check_migration_uri(uri: str) -> str:
+    """A migration URI QEMU can listen on: tcp://HOST[:PORT], rdma://HOST[:PORT] or unix:///PATH."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - a bad port raises
+    except ValueError as exc:
+        raise ValueError(f"not a migration URI: {exc}") from None
+    if parts.scheme not in MIGRATION_SCHEMES:
+        raise ValueError("a migration URI is tcp://HOST[:PORT], rdma://HOST[:PORT] or unix:///PATH")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError(f"{parts.scheme}:// needs a host name or address")
+    return uri
 
 
 class HostDefaults(_Strict):
-    nic_mibps: int = Field(1192, gt=0, description="NIC bandwidth for migrations, MiB/s (10 GbE ~ 1192)")
-    reserved_memory_mib: int = Field(1024, ge=0)
-    reserved_millicores: int = Field(0, ge=0)
-    cpu_overcommit: float = Field(4.0, gt=0)
-    memory_overcommit: float = Field(1.0, gt=0)
+    nic_mibps: int = Field(
+        1192, gt=0, le=BIG, description="NIC bandwidth for migrations, MiB/s (10 GbE ~ 1192)"
+    )
+    reserved_memory_mib: int = Field(1024, ge=0, le=BIG)
+    reserved_millicores: int = Field(0, ge=0, le=BIG)
+    cpu_overcommit: float = Field(4.0, gt=0, le=1000)
+    memory_overcommit: float = Field(1.0, gt=0, le=1000)
     cpu_ceiling_pct: int = Field(85, gt=0, le=100)
 
 
@@ -36,14 +78,24 @@ class HostConfig(_Strict):
     name: str = Field(min_length=1)
     uri: str = Field(min_length=1, description="libvirt URI: qemu+ssh://, qemu+tls://, qemu+unix://")
     migration_uri: str | None = Field(None, description="where the destination listens, e.g. tcp://10.0.0.5")
-    nic_mibps: int | None = Field(None, gt=0)
-    reserved_memory_mib: int | None = Field(None, ge=0)
-    reserved_millicores: int | None = Field(None, ge=0)
-    cpu_overcommit: float | None = Field(None, gt=0)
-    memory_overcommit: float | None = Field(None, gt=0)
+    nic_mibps: int | None = Field(None, gt=0, le=BIG)
+    reserved_memory_mib: int | None = Field(None, ge=0, le=BIG)
+    reserved_millicores: int | None = Field(None, ge=0, le=BIG)
+    cpu_overcommit: float | None = Field(None, gt=0, le=1000)
+    memory_overcommit: float | None = Field(None, gt=0, le=1000)
     cpu_ceiling_pct: int | None = Field(None, gt=0, le=100)
     groups: tuple[str, ...] = ()
     exclude: bool = False
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, v: str) -> str:
+        return check_libvirt_uri(v)
+
+    @field_validator("migration_uri")
+    @classmethod
+    def _migration_uri(cls, v: str | None) -> str | None:
+        return None if v is None else check_migration_uri(v)
 
 
 class RuleConfig(_Strict):
@@ -53,19 +105,19 @@ class RuleConfig(_Strict):
     hosts: tuple[str, ...] = ()
     host_groups: tuple[str, ...] = ()
     hard: bool = True
-    weight: int = Field(10, ge=0)
+    weight: int = Field(10, ge=0, le=BIG)
 
 
 class PolicyConfig(_Strict):
-    cpu_weight: int = Field(1, ge=0)
-    memory_weight: int = Field(1, ge=0)
-    move_cost_per_gib: float = Field(0.5, ge=0)
-    dirty_rate_cost: float = Field(1.0, ge=0)
-    min_improvement_pct: float = Field(2.0, ge=0)
-    max_migrations: int | None = Field(None, ge=0)
-    max_moved_gib: float | None = Field(None, ge=0)
-    time_limit_s: float = Field(10.0, gt=0)
-    seed: int = 0
+    cpu_weight: int = Field(1, ge=0, le=1000)
+    memory_weight: int = Field(1, ge=0, le=1000)
+    move_cost_per_gib: float = Field(0.5, ge=0, le=1e6)
+    dirty_rate_cost: float = Field(1.0, ge=0, le=1e6)
+    min_improvement_pct: float = Field(2.0, ge=0, le=100)
+    max_migrations: int | None = Field(None, ge=0, le=BIG)
+    max_moved_gib: float | None = Field(None, ge=0, le=BIG)
+    time_limit_s: float = Field(10.0, gt=0, le=DAY_S)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     window: str | None = Field(None, description="nightly window, HH:MM-HH:MM local time")
 
     @field_validator("window")
@@ -77,12 +129,12 @@ class PolicyConfig(_Strict):
 
 
 class CollectConfig(_Strict):
-    interval_s: float = Field(2.0, gt=0, description="seconds between the two CPU readings")
-    timeout_s: float = Field(15.0, gt=0, description="per-host timeout")
-    dirty_rate_s: int = Field(1, ge=0, description="dirty-rate measurement; 0 skips it")
+    interval_s: float = Field(2.0, gt=0, le=3600, description="seconds between the two CPU readings")
+    timeout_s: float = Field(15.0, gt=0, le=3600, description="per-host timeout")
+    dirty_rate_s: int = Field(1, ge=0, le=3600, description="dirty-rate measurement; 0 skips it")
     history_path: str | None = None
-    retention_days: int = Field(14, ge=1)
-    window_hours: float = Field(24.0, gt=0)
+    retention_days: int = Field(14, ge=1, le=36600)
+    window_hours: float = Field(24.0, gt=0, le=24 * 36600)
     storage_migration: bool = False
     shared_paths: tuple[str, ...] = Field(
         (), description="path prefixes of disk storage every host mounts (NFS, cluster FS, SAN)"
@@ -90,18 +142,25 @@ class CollectConfig(_Strict):
 
 
 class ExecuteConfig(_Strict):
-    per_migration_mibps: int = Field(0, ge=0, description="cap per migration, MiB/s; 0 = the schedule's")
-    max_outgoing_per_host: int = Field(2, ge=1)
-    max_incoming_per_host: int = Field(2, ge=1)
-    max_concurrent: int = Field(8, ge=1)
-    downtime_limit_ms: int = Field(300, gt=0)
-    setup_s: float = Field(
-        2.0, ge=0, description="fixed cost of each migration besides its transfer (prepare, start, confirm)"
+    per_migration_mibps: int = Field(
+        0, ge=0, le=BIG, description="cap per migration, MiB/s; 0 = the schedule's"
     )
-    stall_timeout_s: float = Field(60.0, gt=0)
-    time_limit_factor: float = Field(4.0, gt=1)
-    time_limit_floor_s: float = Field(60.0, ge=0, description="no time limit shorter than this, seconds")
-    max_plan_age_s: float = Field(3600.0, gt=0)
+    max_outgoing_per_host: int = Field(2, ge=1, le=1000)
+    max_incoming_per_host: int = Field(2, ge=1, le=1000)
+    max_concurrent: int = Field(8, ge=1, le=10000)
+    downtime_limit_ms: int = Field(300, gt=0, le=3_600_000)
+    setup_s: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="fixed cost of each migration besides its transfer (prepare, start, confirm)",
+    )
+    stall_timeout_s: float = Field(60.0, gt=0, le=DAY_S)
+    time_limit_factor: float = Field(4.0, gt=1, le=1000)
+    time_limit_floor_s: float = Field(
+        60.0, ge=0, le=DAY_S, description="no time limit shorter than this, seconds"
+    )
+    max_plan_age_s: float = Field(3600.0, gt=0, le=366 * DAY_S)
     failure_policy: Literal["stop", "continue"] = "continue"
     auto_converge: bool = True
     postcopy: bool = False
@@ -111,14 +170,29 @@ class ExecuteConfig(_Strict):
     change_protection: bool = False
     unsafe: bool = False
     compressed: bool = False
-    parallel_connections: int = Field(0, ge=0)
+    parallel_connections: int = Field(0, ge=0, le=256)
     managed: Literal["peer2peer", "client"] = "peer2peer"
     destination_name: str | None = Field(None, description="new name on the destination; {name} = old name")
-    postcopy_after_rounds: int = Field(3, ge=1, description="switch to post-copy after this many rounds")
-    poll_interval_s: float = Field(1.0, gt=0, description="seconds between jobStats polls")
+    postcopy_after_rounds: int = Field(
+        3, ge=1, le=1000, description="switch to post-copy after this many rounds"
+    )
+    poll_interval_s: float = Field(1.0, gt=0, le=60, description="seconds between jobStats polls")
     call_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="longest wait for one libvirt call; then the host counts as hung"
     )
+
+    @field_validator("destination_name")
+    @classmethod
+    def _destination_name(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            named = v.format(name="guest")
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ValueError(f"may use only {{name}} (the guest's name), not {exc}") from None
+        if not named.strip() or "/" in named or len(named) > 200:
+            raise ValueError("must give a name without '/' of at most 200 characters")
+        return v
 
 
 class Config(_Strict):
@@ -126,7 +200,7 @@ class Config(_Strict):
     metrics_dir: str | None = Field(
         None, description="Prometheus textfile directory (node_exporter); default STATE_DIR/metrics"
     )
-    keep_runs: int = Field(30, ge=1, description="run directories kept under STATE_DIR/runs")
+    keep_runs: int = Field(30, ge=1, le=100_000, description="run directories kept under STATE_DIR/runs")
     defaults: HostDefaults = HostDefaults()
     hosts: tuple[HostConfig, ...] = Field(min_length=1)
     host_groups: dict[str, tuple[str, ...]] = {}
@@ -213,20 +287,35 @@ def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raises ConfigError naming the file, line and key."""
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(str(path), None, f"not UTF-8 text (byte {exc.start})", line=line) from None
+    if "\0" in text:
+        raise ConfigError(
+            str(path), None, "a binary file, not TOML text", line=text[: text.index("\0")].count("\n") + 1
+        )
     return parse_config(text, str(path))
 
 
 def parse_config(text: str, source: str = "<config>") -> Config:
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(source, None, "nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(str(exc))
         raise ConfigError(source, None, f"not valid TOML: {exc}", line=line) from None
+    except ValueError as exc:  # a number of thousands of digits
+        raise ConfigError(source, None, f"not valid TOML: {exc}") from None
     try:
         return Config.model_validate(raw)
+    except RecursionError:
+        raise ConfigError(source, None, "nested too deeply") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])

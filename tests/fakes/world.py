@@ -241,7 +241,7 @@ class FakeHost:
     domains: dict[str, FakeDomain] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.uri = self.uri or f"fake://{self.name}/system"
+        self.uri = self.uri or f"test:///{self.name}"  # libvirt's own test driver scheme
 
     def call(self, method: str) -> None:
         self.world.count(method)

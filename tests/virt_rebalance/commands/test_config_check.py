@@ -53,7 +53,7 @@ def test_no_connect_only_validates(monkeypatch, config_path) -> None:
     [
         ('[[hosts]]\nname = "a"\nuri = "qemu:///system"\nnic_mibps = 0\n', ":4: hosts[0].nic_mibps"),
         ('[[hosts]]\nname = "a"\n', ":1: hosts[0].uri"),
-        ('[[hosts]]\nname = "a"\nuri = "x"\n[policy]\nwindow = "late"\n', ":5: policy.window"),
+        ('[[hosts]]\nname = "a"\nuri = "qemu:///system"\n[policy]\nwindow = "late"\n', ":5: policy.window"),
         ("[[hosts]\n", ":1"),
     ],
     ids=["out-of-range", "missing-key", "bad-window", "not-toml"],
