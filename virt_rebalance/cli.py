@@ -23,6 +23,8 @@ from virt_rebalance.commands import (
     readiness,
     run,
 )
+from virt_rebalance.commands.options import ROOT_CONFIG
+from virt_rebalance.hints import with_next_step
 
 
 class _Group(click.Group):
@@ -35,7 +37,7 @@ class _Group(click.Group):
             output.error(str(exc))
             sys.exit(2)
         except VirtRebalanceError as exc:
-            output.error(str(exc))
+            output.error(with_next_step(str(exc)))
             sys.exit(1)
 
 
@@ -43,10 +45,23 @@ class _Group(click.Group):
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the final result.")
 @click.option("--verbose", "-v", is_flag=True, help="More detail.")
 @click.option("--log-json", is_flag=True, help="Log lines as JSON objects on stderr.")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="The cluster config, for any command (same as the command's own --config).",
+)
 @click.version_option(package_name="virt-rebalance")
-def main(quiet: bool, verbose: bool, log_json: bool) -> None:
-    """Rebalance and evacuate plain KVM/libvirt hosts with planned live migrations."""
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool, log_json: bool, config_path: str | None) -> None:
+    """Rebalance and evacuate plain KVM/libvirt hosts with planned live migrations.
+
+    Shell completion (bash): eval "$(_VIRT_REBALANCE_COMPLETE=bash_source virt-rebalance)" in ~/.bashrc;
+    zsh and fish: zsh_source, fish_source.
+    """
     output.configure(quiet=quiet, verbose=verbose, log_json=log_json)
+    if config_path:
+        ctx.meta[ROOT_CONFIG] = config_path
 
 
 for command in (

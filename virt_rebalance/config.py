@@ -289,6 +289,13 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            str(path),
+            None,
+            f"no such file; write one with `virt-rebalance config init -o {path}` "
+            "or point --config (or $VIRT_REBALANCE_CONFIG) at yours",
+        ) from None
     except OSError as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc.strerror}") from None
     try:

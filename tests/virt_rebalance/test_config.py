@@ -89,10 +89,10 @@ def test_broken_toml_gives_its_line() -> None:
     assert "not valid TOML" in info.value.problem and info.value.line == 12
 
 
-def test_missing_file_says_it_cannot_be_read(tmp_path: Path) -> None:
+def test_missing_file_says_how_to_write_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "absent.toml")
-    assert info.value.problem == "cannot read: No such file or directory"
+    assert info.value.problem.startswith("no such file; write one with `virt-rebalance config init -o ")
     assert info.value.source.endswith("absent.toml")
 
 

@@ -17,6 +17,7 @@ from planner.errors import UnsafeDirectoryError
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config, HostConfig
+from virt_rebalance.hints import with_next_step
 from virt_rebalance.safe_write import Kind, check_directory
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def check(ctx: click.Context, config: Config, no_connect: bool) -> None:
         if outcome.timed_out:
             line = f"no answer within {timeout:g}s"
         elif outcome.error is not None:
-            line = f"FAILED: {_redact(str(outcome.error))}"
+            line = f"FAILED: {with_next_step(_redact(str(outcome.error)))}"
         else:
             line = str(outcome.value)
         problems += not outcome.ok

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from planner.errors import LockedError
@@ -56,9 +58,15 @@ def maintenance() -> None:
 
 @maintenance.command("list")
 @config_option
-def list_(config: Config) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of {host, since, reason}.")
+def list_(config: Config, as_json: bool) -> None:
     """The hosts in maintenance, since when and why."""
     found = marks.load(config.state_dir)
+    if as_json:
+        click.echo(
+            json.dumps([{"host": m.host, "since": m.since, "reason": m.reason} for m in found.values()])
+        )
+        return
     if not found:
         click.echo("no host is in maintenance")
     for m in found.values():
@@ -69,10 +77,14 @@ def list_(config: Config) -> None:
 @click.argument("hosts", nargs=-1, required=True)
 @config_option
 def end(hosts: tuple[str, ...], config: Config) -> None:
-    """Take HOST... out of maintenance: later runs may place guests on them again."""
-    missing = [h for h in hosts if not marks.end(config.state_dir, h)]
+    """Take HOST... out of maintenance: later runs may place guests on them again.
+
+    A host that is not in maintenance is already in service: said, and not an error.
+    """
+    known = {h.name for h in config.hosts}
+    unknown = [h for h in hosts if h not in known]
+    if unknown:
+        raise click.UsageError(f"not in the config: {', '.join(unknown)}")
     for h in hosts:
-        if h not in missing:
-            click.echo(f"{h} is back in service")
-    if missing:
-        raise click.UsageError(f"not in maintenance: {', '.join(missing)}")
+        ended = marks.end(config.state_dir, h)
+        click.echo(f"{h} is back in service" if ended else f"{h} was not in maintenance; nothing to do")

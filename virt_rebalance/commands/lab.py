@@ -8,7 +8,7 @@ import time
 import click
 
 from virt_rebalance import output
-from virt_rebalance.lab import Lab, LabStatus
+from virt_rebalance.lab import GuestSpec, Lab, LabStatus
 
 _name = click.option("--name", default="default", show_default=True, help="Lab name; labs run side by side.")
 
@@ -39,12 +39,27 @@ def lab() -> None:
     "lab's storage server), local (a qcow2 file in its host's own storage pool) or mixed (alternating). "
     "none keeps guests diskless, so that labs start and migrate as fast as before.",
 )
-def up(name: str, hosts: int, guests: int, no_kvm_hosts: int, skewed: bool, disks: str) -> None:
+@click.option(
+    "--kvm-guests",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 16),
+    help="Also start kvm1..kvmN on h1: KVM guests (128 MiB) that no host without KVM can run.",
+)
+def up(
+    name: str, hosts: int, guests: int, no_kvm_hosts: int, skewed: bool, disks: str, kvm_guests: int
+) -> None:
     """Start the lab (idempotent) and write its cluster config."""
     if no_kvm_hosts > hosts:
         raise click.BadParameter("cannot exceed --hosts", param_hint="--no-kvm-hosts")
+    if kvm_guests and no_kvm_hosts == hosts:
+        raise click.BadParameter("needs a host with KVM (h1)", param_hint="--kvm-guests")
     started = time.monotonic()
     the_lab = Lab(name).up(hosts=hosts, guests=guests, no_kvm_hosts=no_kvm_hosts, skewed=skewed, disks=disks)
+    present = {g.name for g in the_lab.guests}
+    for n in range(1, kvm_guests + 1):
+        if f"kvm{n}" not in present:
+            the_lab.add_guest(GuestSpec(f"kvm{n}", memory_mib=128, vcpus=1, kind="kvm", host="h1"))
     output.info(f"lab {name} is up in {time.monotonic() - started:.1f} s; config: {the_lab.config_path}")
 
 

@@ -21,7 +21,14 @@ DEFAULT_CONFIG = "/etc/virt-rebalance/cluster.toml"
 PLAIN_WIDTH = 200
 
 
+ROOT_CONFIG = "virt_rebalance.config"  # ctx.meta key: `virt-rebalance --config FILE COMMAND`
+
+
 def _load(ctx: click.Context, param: click.Parameter, value: str) -> Config:
+    """The command's own --config wins, then one given before the command, then the environment, the default."""
+    given_before = ctx.meta.get(ROOT_CONFIG)
+    if given_before and ctx.get_parameter_source("config") is not click.core.ParameterSource.COMMANDLINE:
+        value = given_before
     return load_config(value)
 
 

@@ -17,6 +17,7 @@ from planner.model import Cluster, HostState
 from planner.plan import Plan
 from virt_rebalance import output
 from virt_rebalance.config import Config
+from virt_rebalance.hints import with_next_step
 from virt_rebalance.jobs import maintenance
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def current(config: Config, snapshot: Cluster) -> Cluster:
     """The snapshot as the jobs plan with it: the maintenance marks applied, unreachable hosts reported."""
     for host in snapshot.hosts:
         if host.state is HostState.UNREACHABLE:
-            output.warning(f"{host.name} is unreachable and left out: {host.error}", host=host.name)
+            output.warning(
+                with_next_step(f"{host.name} is unreachable and left out: {host.error}"), host=host.name
+            )
     return maintenance.apply_to(snapshot, maintenance.load(config.state_dir))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from click.testing import CliRunner
 
 from virt_rebalance.cli import main
@@ -41,7 +44,35 @@ def test_maintenance_list_and_end(fake_steps, config_path) -> None:
     ended = CliRunner().invoke(main, ["maintenance", "end", "h2", "--config", str(config_path)])
     assert ended.exit_code == 0 and "h2 is back in service" in ended.output
     again = CliRunner().invoke(main, ["maintenance", "end", "h2", "--config", str(config_path)])
-    assert again.exit_code == 2 and "not in maintenance: h2" in again.output
+    assert again.exit_code == 0 and "h2 was not in maintenance; nothing to do" in again.output
+    unknown = CliRunner().invoke(main, ["maintenance", "end", "h9", "--config", str(config_path)])
+    assert unknown.exit_code == 2 and "not in the config: h9" in unknown.output
+
+
+def test_maintenance_list_json(fake_steps, config_path) -> None:
+    empty = CliRunner().invoke(main, ["maintenance", "list", "--json", "--config", str(config_path)])
+    assert json.loads(empty.output) == []
+    CliRunner().invoke(main, ["evacuate", "h2", "--config", str(config_path)])
+    listed = CliRunner().invoke(main, ["maintenance", "list", "--json", "--config", str(config_path)])
+    [mark] = json.loads(listed.output)
+    assert mark["host"] == "h2" and mark["reason"] and mark["since"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--config", "{c}", "maintenance", "list"], ["maintenance", "list", "--config", "{c}"]],
+    ids=["before-the-command", "after-it"],
+)
+def test_config_before_or_after_the_command(fake_steps, config_path, argv) -> None:
+    env = {"VIRT_REBALANCE_CONFIG": "/nonexistent.toml"}
+    result = CliRunner(env=env).invoke(main, [a.format(c=config_path) for a in argv])
+    assert result.exit_code == 0 and "no host is in maintenance" in result.output, result.output
+
+
+def test_a_missing_config_says_what_to_do(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["maintenance", "list", "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 2
+    assert f"virt-rebalance config init -o {tmp_path / 'none.toml'}" in result.output
 
 
 def test_config_from_the_environment(fake_steps, config_path) -> None:
