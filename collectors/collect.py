@@ -92,7 +92,7 @@ def collect_cluster(
         for r in reachable:
             _close(r.conn)
 
-    window = "instant"
+    window = f"instant {cfg.interval_s:g} s reading"
     retention = timedelta(days=cfg.retention_days)
     path = Path(cfg.history_path or Path(config.state_dir) / "history.sqlite")
     notes: list[str] = []
@@ -108,7 +108,7 @@ def collect_cluster(
             if record:
                 history.record(now, vms, retention)
             if window_hours is not None:
-                vms, window = _summarise(history, vms, now, window_hours)
+                vms, window = _summarise(history, vms, now, window_hours, instant=window)
     else:
         notes = stand_ins(failures, None, set())[1]
 
@@ -196,7 +196,10 @@ def _or(value: T | None, default: T) -> T:
     return default if value is None else value
 
 
-def _summarise(history: History, vms: list[Vm], now: datetime, hours: float) -> tuple[list[Vm], str]:
+def _summarise(
+    history: History, vms: list[Vm], now: datetime, hours: float, instant: str
+) -> tuple[list[Vm], str]:
+    """The guests with their CPU mean and p95 over the last `hours`, and what the plan stands on, plainly."""
     summary = history.summarise(now - timedelta(hours=hours), now)
     out = []
     for vm in vms:
@@ -207,4 +210,6 @@ def _summarise(history: History, vms: list[Vm], now: datetime, hours: float) -> 
             else replace(vm, cpu_millicores=s.mean_millicores, cpu_p95_millicores=s.p95_millicores)
         )
     samples = max((s.samples for s in summary.values()), default=0)
-    return out, f"last {hours:g} h: CPU mean and p95 of up to {samples} samples per guest"
+    if not samples:
+        return out, f"{instant}: the history holds 0 samples of the last {hours:g} h"
+    return out, f"CPU mean and p95 of the last {hours:g} h: up to {samples} samples per guest"

@@ -147,3 +147,15 @@ class LabError(VirtRebalanceError):
         self.what = what
         self.hint = hint
         super().__init__(f"{what}" + (f" ({hint})" if hint else ""))
+
+
+class ShortHistoryError(VirtRebalanceError):
+    """The usage history holds fewer samples than collect.min_samples: the nightly run does not plan."""
+
+    def __init__(self, *, samples: int, required: int, hours: float) -> None:
+        self.samples, self.required, self.hours = samples, required, hours
+        super().__init__(
+            f"the usage history holds {samples} sample(s) per guest of the last {hours:g} h, fewer than "
+            f"collect.min_samples = {required}: the nightly run does not plan on so little "
+            "(next: let `collect --record` run, e.g. virt-rebalance-collect.timer, or pass --allow-short-history)"
+        )

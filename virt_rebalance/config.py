@@ -136,6 +136,12 @@ class CollectConfig(_Strict):
     history_path: str | None = None
     retention_days: int = Field(14, ge=1, le=36600)
     window_hours: float = Field(24.0, gt=0, le=24 * 36600)
+    min_samples: int = Field(
+        12,
+        ge=0,
+        le=10**7,
+        description="the nightly run plans only on this many usage samples per guest or more",
+    )
     storage_migration: bool = False
     shared_paths: tuple[str, ...] = Field(
         (), description="path prefixes of disk storage every host mounts (NFS, cluster FS, SAN)"

@@ -71,7 +71,11 @@ def test_hosts_guests_and_sizes(world: FakeWorld, tmp_path: Path) -> None:
     assert (busy.host, busy.vcpus, busy.memory_mib, busy.memory_used_mib) == ("h1", 2, 4096, 3000)
     assert 800 <= busy.cpu_millicores <= 1200 and idle.cpu_millicores == 0
     assert (tcg.host, tcg.domain_type, tcg.migratable) == ("h2", "qemu", True)
-    assert cluster.source == "libvirt: 3 of 3 hosts answered" and cluster.window == "instant"
+    assert (
+        cluster.source == "libvirt: 3 of 3 hosts answered"
+        and cluster.window.startswith("instant ")
+        and cluster.window.endswith(" s reading")
+    )
 
 
 def test_config_supplies_reserves_overcommit_nic_groups(world: FakeWorld, tmp_path: Path) -> None:
@@ -186,7 +190,7 @@ def test_record_and_window(world: FakeWorld, tmp_path: Path) -> None:
     cluster = collect_cluster(cfg, opener=world.open, window_hours=24, now=t0 + timedelta(hours=3))
     busy = cluster.vm_by_name["busy"]
     assert 800 <= busy.cpu_millicores <= 1200 and busy.cpu_p95_millicores is not None
-    assert cluster.window == "last 24 h: CPU mean and p95 of up to 3 samples per guest"
+    assert cluster.window == "CPU mean and p95 of the last 24 h: up to 3 samples per guest"
     assert (tmp_path / "history.sqlite").exists()
 
 

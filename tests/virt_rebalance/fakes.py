@@ -50,6 +50,7 @@ class FakeSteps:
 
     cluster: Cluster = field(default_factory=sample_cluster)
     moves: list[tuple[str, str]] = field(default_factory=lambda: [("web-1", "h2"), ("db-1", "h3")])
+    history_samples: int = 288  # a day of 5-minute samples
     evacuate_moves: list[tuple[str, str]] = field(
         default_factory=lambda: [("web-1", "h2"), ("web-2", "h3"), ("db-1", "h2")]
     )
@@ -115,6 +116,7 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch) -> FakeSteps:
     monkeypatch.setattr(steps, "collect", fake.collect)
     monkeypatch.setattr(steps, "plan", fake.plan)
     monkeypatch.setattr(steps, "apply", fake.apply)
+    monkeypatch.setattr(steps, "history_samples", lambda config, now: fake.history_samples)
     return fake
 
 

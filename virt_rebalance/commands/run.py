@@ -24,8 +24,15 @@ from virt_rebalance.jobs.nightly import not_due, run_nightly
     help="For a frequent timer: run only once per policy.window, the first time it fires in the open "
     "window; otherwise exit at once (6 window closed, 3 already ran in this window).",
 )
+@click.option(
+    "--allow-short-history",
+    is_flag=True,
+    help="Plan even when the usage history holds fewer samples than collect.min_samples.",
+)
 @click.pass_context
-def run(ctx: click.Context, config: Config, ignore_window: bool, scheduled: bool) -> None:
+def run(
+    ctx: click.Context, config: Config, ignore_window: bool, scheduled: bool, allow_short_history: bool
+) -> None:
     """Collect, plan and carry out a rebalance within the nightly window; record the run.
 
     Exit codes: 0 done, 1 failed, 2 usage, 3 nothing to do, 4 partly done, 5 locked, 6 outside the window.
@@ -35,7 +42,9 @@ def run(ctx: click.Context, config: Config, ignore_window: bool, scheduled: bool
         output.info(f"run not due: {reason}")
         ctx.exit(code)
     try:
-        summary = run_nightly(config, ignore_window=ignore_window, show=show_plan)
+        summary = run_nightly(
+            config, ignore_window=ignore_window, allow_short_history=allow_short_history, show=show_plan
+        )
     except LockedError as exc:
         output.error(str(exc))
         ctx.exit(ExitCode.LOCKED)

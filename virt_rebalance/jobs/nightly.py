@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from planner.errors import ShortHistoryError
 from planner.model import Cluster
 from planner.plan import Plan
 from virt_rebalance import output, progress
@@ -56,11 +57,21 @@ def run_nightly(
     *,
     now: datetime | None = None,
     ignore_window: bool = False,
+    allow_short_history: bool = False,
     show: Callable[[Plan], None] | None = None,
 ) -> RunSummary:
-    """One nightly run under the lock; `show` gets the plan before anything moves (the CLI prints it)."""
+    """One nightly run under the lock; `show` gets the plan before anything moves (the CLI prints it).
+
+    Raises ShortHistoryError (recorded as a failed run) when the usage history holds fewer samples than
+    collect.min_samples, unless `allow_short_history`.
+    """
     started = now or datetime.now(UTC)
     with lock.hold(config.state_dir, "nightly run"), record.recorded(config, JOB, started) as run:
+        required = config.collect.min_samples
+        if required and not allow_short_history:
+            samples = steps.history_samples(config, started)
+            if samples < required:
+                raise ShortHistoryError(samples=samples, required=required, hours=config.collect.window_hours)
         closed: window.OutsideWindow | None = None
         try:
             deadline = window.deadline(config.policy.window, started)

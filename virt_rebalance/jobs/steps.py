@@ -7,7 +7,7 @@ hand-made data; the imports are late so the CLI starts fast.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +30,19 @@ def collect(config: Config, *, window_hours: float | None = None) -> Cluster:
 
     cluster: Cluster = collect_cluster(config, window_hours=window_hours)
     return cluster
+
+
+def history_samples(config: Config, now: datetime) -> int:
+    """The most usage samples any guest has in the history over collect.window_hours (0 without one)."""
+    from collectors.history import History
+
+    cfg = config.collect
+    path = Path(cfg.history_path or Path(config.state_dir) / "history.sqlite")
+    if not path.exists():
+        return 0
+    with History(path) as history:
+        summary = history.summarise(now - timedelta(hours=cfg.window_hours), now)
+    return max((s.samples for s in summary.values()), default=0)
 
 
 def load_snapshot(path: str | Path) -> Cluster:

@@ -24,6 +24,7 @@ def cluster_toml(lab: str, hosts: Sequence[LabHost], state_dir: Path, nic_mibps:
         "",
         "[collect]",
         "storage_migration = true  # guests with local disks (lab up --disks local|mixed) move with them",
+        "min_samples = 0  # a fresh lab has no usage history; the nightly run plans on an instant reading",
     ]
     for host in hosts:
         lines += [

@@ -13,9 +13,10 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from planner.model import HostState
 from planner.plan import HostLoad, Plan
 from virt_rebalance.report import compat, units
-from virt_rebalance.report.text import headline
+from virt_rebalance.report.text import headline, partial_warning
 from virt_rebalance.report.usage import budget_use
 
 
@@ -35,6 +36,10 @@ def chart_data(plan: Plan) -> dict[str, Any]:
     states = {h.name: h.state.value for h in plan.snapshot.hosts}
 
     def load(x: HostLoad) -> dict[str, float]:
+        if (
+            states.get(x.host) == HostState.UNREACHABLE.value
+        ):  # no capacity known: drawn empty, never negative
+            return {"cpu_pct": 0.0, "memory_pct": 0.0}
         return {"cpu_pct": round(x.cpu_pct, 1), "memory_pct": round(x.memory_pct, 1)}
 
     hosts: list[dict[str, Any]] = [
@@ -103,6 +108,7 @@ def _body(plan: Plan, title: str) -> str:
     ]
     parts = [
         f"<h1>{e(title)}</h1>",
+        _warnings(plan),
         f'<div class="sub">{e(headline(plan)).replace(chr(10), "<br>")}</div>',
         '<div class="cards">'
         + "".join(f'<div class="card"><span class="muted">{e(k)}</span><b>{e(v)}</b></div>' for k, v in cards)
@@ -110,7 +116,8 @@ def _body(plan: Plan, title: str) -> str:
         "<section><h2>CPU and memory per host, before → after</h2>"
         '<div class="legend muted"><span><i class="swatch" style="background:var(--cpu)"></i>CPU</span>'
         '<span><i class="swatch" style="background:var(--mem)"></i>memory</span>'
-        "<span>pale: before, solid: after</span></div>"
+        "<span>pale: before, solid: after</span>"
+        f"<span>{e(_ceiling_legend(plan))}</span></div>"
         '<div id="loads"></div></section>',
         "<section><h2>Migration timeline per host</h2>"
         '<div class="legend muted"><span><i class="swatch" style="background:var(--out)"></i>outgoing</span>'
@@ -128,6 +135,23 @@ def _body(plan: Plan, title: str) -> str:
             "<section><h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul></section>"
         )
     return "\n".join(parts)
+
+
+def _warnings(plan: Plan) -> str:
+    """What a reader must know before anything else: a partial plan, guests that stay."""
+    items = [w for w in (partial_warning(plan),) if w]
+    items += [f"{s.vm_name} stays on {s.host}: {s.reason}" for s in plan.stays]
+    if not items:
+        return ""
+    lines = "".join(f"<li>{escape(w)}</li>" for w in items)
+    return f'<section id="warnings" class="warn"><h2>Warnings</h2><ul>{lines}</ul></section>'
+
+
+def _ceiling_legend(plan: Plan) -> str:
+    """CPU bars are shares of each host's CPU ceiling: the dashed 100% line is that ceiling."""
+    ceilings = sorted({h.cpu_ceiling_pct for h in plan.snapshot.hosts})
+    shown = "/".join(f"{c}%" for c in ceilings)
+    return f"CPU: share of the ceiling ({shown} of the CPUs minus the reserve) — the dashed 100% line"
 
 
 def _moves(plan: Plan) -> str:
@@ -186,7 +210,10 @@ def _compatibility(plan: Plan) -> str:
     ]
     table = _table(["guest", "on", "cpu", "can run on", "freed by baseline"], rows) if rows else ""
     baseline = (
-        f"<p>Cluster baseline CPU: <b>{escape(cluster.baseline_cpu)}</b></p>" if cluster.baseline_cpu else ""
+        "<details><summary>Cluster baseline CPU (libvirt's XML, for guests' &lt;cpu&gt;)</summary>"
+        f"<pre><code>{escape(cluster.baseline_cpu)}</code></pre></details>"
+        if cluster.baseline_cpu
+        else ""
     )
     return (
         f'<section id="compat"><h2>CPU compatibility</h2>{baseline}'

@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from planner.model import HostState
 from planner.plan import Plan
 from virt_rebalance.report import compat, units
 from virt_rebalance.report.usage import budget_use
@@ -41,12 +42,25 @@ def headline(plan: Plan) -> str:
     if plan.evacuate:
         what = f"evacuate {', '.join(plan.evacuate)} ({len(snap.hosts)} hosts, {len(snap.vms)} guests)"
     source = f"snapshot {snap.collected_at or '?'}" + (f" from {snap.source}" if snap.source else "")
+    partial = partial_warning(plan)
+    first = f"{partial}\n" if partial else ""
     if plan.is_empty:
-        return f"Plan: {what}: nothing to do.\n({source}, usage window {snap.window})"
+        return f"{first}Plan: {what}: nothing to do.\n({source}; usage: {snap.window})"
     return (
-        f"Plan: {what}: {len(plan.migrations)} migration(s), {units.size(plan.moved_mib)} of memory, "
+        f"{first}Plan: {what}: {len(plan.migrations)} migration(s), {units.size(plan.moved_mib)} of memory, "
         f"estimated {units.duration(plan.makespan_s)} "
-        f"(lower bound {units.duration(plan.makespan_lower_bound_s)}).\n({source}, usage window {snap.window})"
+        f"(lower bound {units.duration(plan.makespan_lower_bound_s)}).\n({source}; usage: {snap.window})"
+    )
+
+
+def partial_warning(plan: Plan) -> str | None:
+    """The first thing a report says when hosts did not answer: the plan covers only part of the cluster."""
+    down = [h.name for h in plan.snapshot.hosts if h.state is HostState.UNREACHABLE]
+    if not down:
+        return None
+    return (
+        f"PARTIAL PLAN: {', '.join(down)} did not answer; the plan leaves {'it' if len(down) == 1 else 'them'} "
+        f"and {'its' if len(down) == 1 else 'their'} guests as they are."
     )
 
 
@@ -117,6 +131,11 @@ def _hosts(plan: Plan, plain: bool) -> Table:
     for load in plan.before:
         new = after.get(load.host, load)
         state = states.get(load.host, "?") + (" (evacuate)" if load.host in plan.evacuate else "")
+        if states.get(load.host) == HostState.UNREACHABLE.value:  # its capacity is unknown, not negative
+            table.add_row(
+                load.host, state, "no capacity known", "no capacity known", f"{load.guests} (last seen)"
+            )
+            continue
         table.add_row(
             load.host,
             state,

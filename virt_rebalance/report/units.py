@@ -28,7 +28,8 @@ def duration(seconds: float) -> str:
 
 def cpu(load: HostLoad) -> str:
     """45% (3.6/8.0 cores)."""
-    return f"{load.cpu_pct:.0f}% ({load.cpu_millicores / 1000:.1f}/{load.cpu_capacity_millicores / 1000:.1f})"
+    used, cap = load.cpu_millicores / 1000, load.cpu_capacity_millicores / 1000
+    return f"{load.cpu_pct:.0f}% ({used:.1f}/{cap:.1f} cores)"
 
 
 def memory(load: HostLoad) -> str:

@@ -58,7 +58,9 @@ def test_record_then_window(world: FakeWorld, tmp_path: Path) -> None:
         main, ["collect", "--config", cfg, "-o", str(tmp_path / "b.json"), "--window", "1"]
     )
     assert result.exit_code == 0, result.output
-    assert cluster_from_json((tmp_path / "b.json").read_text()).window.startswith("last 1 h")
+    assert cluster_from_json((tmp_path / "b.json").read_text()).window.startswith(
+        "CPU mean and p95 of the last 1 h"
+    )
 
 
 def test_fails_when_no_host_answers(world: FakeWorld, tmp_path: Path) -> None:

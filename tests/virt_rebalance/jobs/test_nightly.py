@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from planner.errors import CollectError
+from planner.errors import CollectError, ShortHistoryError
 from planner.model import HostState
 from tests.virt_rebalance.fakes import write_config
 from virt_rebalance.config import load_config
@@ -99,3 +99,36 @@ def test_old_run_directories_are_pruned(fake_steps, tmp_path) -> None:
     for hour in range(4):
         run_nightly(config, now=datetime(2026, 11, 26, hour, tzinfo=UTC))
     assert len(list((Path(config.state_dir) / "runs").iterdir())) == 2
+
+
+@pytest.mark.parametrize(
+    ("samples", "allow", "refused"),
+    [(3, False, True), (12, False, False), (0, True, False)],
+    ids=["too-few", "enough", "allowed"],
+)
+def test_refuses_to_plan_on_a_short_history(fake_steps, config, samples, allow, refused) -> None:
+    fake_steps.history_samples = samples
+    if not refused:
+        assert run_nightly(config, allow_short_history=allow).status == "done"
+        return
+    with pytest.raises(ShortHistoryError, match=r"holds 3 sample.* fewer than collect.min_samples = 12"):
+        run_nightly(config, allow_short_history=allow)
+    assert fake_steps.collected == [] and fake_steps.applied == []
+    last = json.loads((Path(config.state_dir) / "last-run.json").read_text())
+    assert last["status"] == "failed" and "--allow-short-history" in last["message"]
+
+
+def test_history_samples_reads_the_window(config) -> None:
+    from collectors.history import History
+    from tests.builders import make_vm
+    from virt_rebalance.jobs import steps
+
+    now = datetime.now(UTC)
+    assert steps.history_samples(config, now) == 0
+    Path(config.state_dir).mkdir(parents=True, exist_ok=True)
+    with History(Path(config.state_dir) / "history.sqlite") as history:
+        for minutes in (5, 10, 15):
+            history.record(
+                now - timedelta(minutes=minutes), [make_vm("a", "h1", uuid="u-a")], timedelta(days=1)
+            )
+    assert steps.history_samples(config, now) == 3

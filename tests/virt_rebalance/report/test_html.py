@@ -150,3 +150,19 @@ def test_chart_text_is_readable_at_the_window_width(tmp_path, plan, width, label
     assert layout, dom[-2000:]
     assert layout.group(1) == "ok"
     assert labelled in re.findall(r'<text[^>]*class="on-bar"[^>]*>([^<]*)<', dom)  # a long bar says it all
+
+
+def test_warnings_first_ceiling_in_the_legend_baseline_folded_as_code() -> None:
+    from dataclasses import replace
+
+    from tests.virt_rebalance.sample import sample_plan
+
+    xml = "<cpu mode='custom' match='exact'><model fallback='forbid'>Skylake-Server-IBRS</model></cpu>"
+    plan = sample_plan()
+    plan = replace(plan, snapshot=replace(plan.snapshot, baseline_cpu=xml))
+    page = html.render(plan)
+    warnings = page.index('id="warnings"')
+    assert warnings < page.index('class="sub"') and page.index("g-kvm stays on h1", warnings)
+    assert "CPU: share of the ceiling (85% of the CPUs minus the reserve)" in page
+    assert "<details><summary>Cluster baseline CPU" in page
+    assert "<pre><code>&lt;cpu mode=&#x27;custom&#x27;" in page

@@ -22,7 +22,7 @@ def test_sections_in_reading_order() -> None:
         "1  web-1  h1    h2  4.0 GiB   0.0s   10s  -",  # guest, from, to, size, start, estimate, after
         "2  db-1   h1    h3  8.0 GiB    10s   10s  1",
         "h1 runs hot",  # reason
-        "h1    active  55% (7.5/13.6) -> 22%",  # cpu before -> after
+        "h1    active  55% (7.5/13.6 cores) -> 22%",  # cpu before -> after
         "peak load 64.0% -> 30.0% (lower bound 28.0%)",
         "g-kvm  h1    cpu-compatible  no other host can run its CPU",
         "makespan                 20s        lower bound 16s (1.25x)",
@@ -72,3 +72,31 @@ def test_sizes(mib: int, shown: str) -> None:
 )
 def test_durations(seconds: float, shown: str) -> None:
     assert units.duration(seconds) == shown
+
+
+def test_an_unreachable_host_has_no_capacity_and_the_plan_says_partial_first() -> None:
+    from dataclasses import replace
+
+    from planner.model import HostState
+    from tests.virt_rebalance.sample import plan_for, sample_cluster
+    from virt_rebalance.report import html
+
+    cluster = sample_cluster()
+    hosts = tuple(replace(h, state=HostState.UNREACHABLE) if h.name == "h3" else h for h in cluster.hosts)
+    plan = plan_for(replace(cluster, hosts=hosts), [])
+    out = text.render(plan, plain=True)
+    assert out.startswith("PARTIAL PLAN: h3 did not answer")
+    h3 = next(line for line in out.splitlines() if line.startswith("h3 "))
+    assert "no capacity known" in h3 and "-" not in h3.replace("->", "")
+    page = html.render(plan)
+    assert page.index('id="warnings"') < page.index('class="sub"') and "PARTIAL PLAN: h3" in page
+
+
+def test_what_the_usage_stands_on_is_said_plainly() -> None:
+    from dataclasses import replace
+
+    from tests.virt_rebalance.sample import plan_for, sample_cluster
+
+    window = "instant 2 s reading: the history holds 0 samples of the last 24 h"
+    plan = plan_for(replace(sample_cluster(), window=window), [])
+    assert f"usage: {window})" in text.render(plan, plain=True)
