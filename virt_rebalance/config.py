@@ -100,7 +100,7 @@ class HostConfig(_Strict):
 
 
 class RuleConfig(_Strict):
-    kind: Literal["affinity", "anti-affinity", "pin", "avoid"]
+    kind: Literal["affinity", "anti-affinity", "pin", "avoid", "ignore"]
     name: str
     vms: tuple[str, ...] = Field(min_length=1)
     hosts: tuple[str, ...] = ()
@@ -254,6 +254,8 @@ class Config(_Strict):
     def placement_rules(self) -> tuple[PlacementRule, ...]:
         out = []
         for r in self.rules:
+            if r.kind == "ignore":
+                continue  # pins to each guest's current host, made per snapshot (jobs/guest_rules.py)
             hosts = set(r.hosts)
             for g in r.host_groups:
                 hosts |= set(self.group_members(g))

@@ -18,7 +18,7 @@ from planner.plan import Plan
 from virt_rebalance import output
 from virt_rebalance.config import Config
 from virt_rebalance.hints import with_next_step
-from virt_rebalance.jobs import maintenance
+from virt_rebalance.jobs import guest_rules, maintenance
 
 if TYPE_CHECKING:
     from executor.report import ApplyReport, ProgressEvent
@@ -60,7 +60,8 @@ def current(config: Config, snapshot: Cluster) -> Cluster:
             output.warning(
                 with_next_step(f"{host.name} is unreachable and left out: {host.error}"), host=host.name
             )
-    return maintenance.apply_to(snapshot, maintenance.load(config.state_dir))
+    cluster = guest_rules.resolve(config, snapshot)
+    return maintenance.apply_to(cluster, maintenance.load(config.state_dir))
 
 
 def plan(
