@@ -23,6 +23,7 @@ from typing import TypeVar
 from collectors import guests
 from collectors.compatibility import Reachable, SignatureCase, baseline, decide
 from collectors.connect import describe_error, open_connection
+from collectors.disks import storage_free_mib
 from collectors.guests import Guest
 from collectors.history import History
 from collectors.host_reader import HostFacts, read_host
@@ -42,6 +43,7 @@ class _Answer:
     conn: Connection
     facts: HostFacts
     guests: list[Guest]
+    storage_free_mib: int | None
 
 
 def collect_cluster(
@@ -73,7 +75,7 @@ def collect_cluster(
             failures[hc.name] = _why(outcome, hc.uri)
             hosts.append(_host(config, hc, None, failures[hc.name]))
             continue
-        hosts.append(_host(config, hc, answer.facts, None))
+        hosts.append(replace(_host(config, hc, answer.facts, None), storage_free_mib=answer.storage_free_mib))
         reachable.append(Reachable(hc.name, answer.conn, answer.facts.cpu, answer.facts.domain_types))
         seen[hc.name] = [g.vm for g in answer.guests]
         for guest in answer.guests:
@@ -131,11 +133,12 @@ def _read(open_: Opener, hc: HostConfig, config: Config) -> _Answer:
     try:
         pending = guests.begin(conn, config.collect, lambda e: describe_error(e, hc.uri))
         facts = read_host(conn)  # while the CPU interval runs
+        storage = storage_free_mib(conn, config.collect.storage_pool)
         found = guests.finish(conn, pending, hc.name, facts.cpu, config.collect)
     except BaseException:
         _close(conn)
         raise
-    return _Answer(conn, facts, found)
+    return _Answer(conn, facts, found, storage)
 
 
 def _why(outcome: Outcome[_Answer], uri: str) -> str:
@@ -164,6 +167,7 @@ def _host(config: Config, hc: HostConfig, facts: HostFacts | None, error: str | 
         memory_overcommit=_or(hc.memory_overcommit, d.memory_overcommit),
         cpu_ceiling_pct=_or(hc.cpu_ceiling_pct, d.cpu_ceiling_pct),
         nic_mibps=_or(hc.nic_mibps, d.nic_mibps),
+        reserved_storage_mib=_or(hc.reserved_storage_mib, d.reserved_storage_mib),
         state=state,
         error=error,
         domain_types=facts.domain_types if facts else (),

@@ -69,7 +69,7 @@ def describe_error(exc: BaseException, uri: str) -> str:
 
 
 class _Guarded:
-    """A virConnect or virDomain whose calls raise VirtError; the libvirt objects they return are guarded
+    """A virConnect, virDomain, virStoragePool or virStorageVol whose calls raise VirtError; the libvirt objects they return are guarded
     too, and guarded arguments (the destination connection of `migrate`) are unwrapped on the way in."""
 
     __slots__ = ("_target",)
@@ -96,7 +96,9 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _wrap(value: Any) -> Any:
-    if isinstance(value, libvirt.virDomain | libvirt.virConnect):
+    if isinstance(
+        value, libvirt.virDomain | libvirt.virConnect | libvirt.virStoragePool | libvirt.virStorageVol
+    ):
         return _Guarded(value)
     if isinstance(value, list):
         return [_wrap(v) for v in value]

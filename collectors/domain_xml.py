@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
+from collectors.disks import parse_disks
+from planner.model import Disk
+
 _MIB_PER_UNIT = {
     "b": 1 / 2**20,
     "bytes": 1 / 2**20,
@@ -67,6 +70,7 @@ class DomainDef:
     memory_mib: int
     cpu: GuestCpu
     blockers: tuple[str, ...] = ()  # reasons found in the XML that forbid a live migration
+    disks: tuple[Disk, ...] = ()
 
 
 def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[str, ...] = ()) -> DomainDef:
@@ -78,8 +82,9 @@ def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[
     if mem is None:
         mem = root.find("currentMemory")
     blockers = list(_passthrough(root))
+    disks = parse_disks(root, shared_paths)
     if not storage_migration:
-        blockers += _local_disks(root, shared_paths)
+        blockers += _local_disks(disks)
     return DomainDef(
         name=root.findtext("name", ""),
         uuid=root.findtext("uuid", ""),
@@ -88,6 +93,7 @@ def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[
         memory_mib=_mib(mem) if mem is not None else 0,
         cpu=parse_cpu(root.find("cpu")),
         blockers=tuple(blockers),
+        disks=disks,
     )
 
 
@@ -151,22 +157,10 @@ def _usb_address(dev: ET.Element) -> str:
     return f"bus {addr.get('bus')} device {addr.get('device')}" if addr is not None else "?"
 
 
-def _local_disks(root: ET.Element, shared_paths: tuple[str, ...]) -> list[str]:
-    out = []
-    for disk in root.findall("devices/disk"):
-        kind = disk.get("type", "file")
-        if kind == "network":
-            continue  # rbd, iscsi, nbd, gluster...: reachable from every host
-        source = disk.find("source")
-        if source is None:
-            continue  # an empty CD-ROM drive
-        path = source.get("file") or source.get("dev") or source.get("dir") or source.get("volume")
-        if not path or any(path.startswith(p) for p in shared_paths):
-            continue
-        target = disk.find("target")
-        dev = target.get("dev", "?") if target is not None else "?"
-        out.append(
-            f"disk {dev} ({path}) is on local storage; list its path under collect.shared_paths "
-            "if every host mounts it, or enable collect.storage_migration"
-        )
-    return out
+def _local_disks(disks: tuple[Disk, ...]) -> list[str]:
+    return [
+        f"disk {d.target} ({d.source}) is on local storage; list its path under collect.shared_paths "
+        "if every host mounts it, or enable collect.storage_migration"
+        for d in disks
+        if not d.shared
+    ]

@@ -19,13 +19,14 @@ from xml.etree import ElementTree as ET
 from collectors import constants as c
 from collectors import usage
 from collectors.compatibility import SignatureCase, signature_of
+from collectors.disks import with_block_stats
 from collectors.domain_xml import DomainDef, parse_domain
 from collectors.host_reader import HostCpu
 from collectors.seam import Connection, Domain, VirtError
 from planner.model import Vm, VmState
 from virt_rebalance.config import CollectConfig
 
-FIRST = c.VIR_DOMAIN_STATS_STATE | c.VIR_DOMAIN_STATS_CPU_TOTAL
+FIRST = c.VIR_DOMAIN_STATS_STATE | c.VIR_DOMAIN_STATS_CPU_TOTAL | c.VIR_DOMAIN_STATS_BLOCK
 SECOND = FIRST | c.VIR_DOMAIN_STATS_BALLOON
 SLOW_READING_S = 0.25  # a bulk reading slower than this is taken again (its moment is uncertain)
 DIRTY_GRACE_S = 1.0  # how long to wait for a dirty-rate measurement that runs past its period
@@ -128,6 +129,7 @@ def finish(
             cpu_signature=case.signature.key,
             migratable=not reasons,
             unmigratable_reason="; ".join(reasons) or None,
+            disks=with_block_stats(d.disks, before, stats, t2 - t1),
         )
         out.append(Guest(vm, case))
     return out

@@ -112,4 +112,8 @@ def migrate_call(migration: Migration, execute: ExecuteConfig, destination: Host
         params[c.VIR_MIGRATE_PARAM_DEST_NAME] = execute.destination_name.format(name=migration.vm_name)
     if execute.parallel_connections:
         params[c.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = execute.parallel_connections
+    if migration.disks:
+        # Copy exactly the guest's local disks (shared ones stay); the bandwidth cap applies to the copy too.
+        flags |= c.VIR_MIGRATE_NON_SHARED_DISK
+        params[c.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(migration.disks)
     return MigrateCall(execute.managed, destination.uri, flags, params)

@@ -25,6 +25,7 @@ from executor.locate import find_domain, where_is
 from executor.options import MigrateCall, bandwidth_for, migrate_call
 from executor.preflight import InFlight, check_move
 from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
+from executor.storage import Copy, StorageError, copied_disks, create_copies, remove_copies, settle_source
 from executor.verify import MIB, Verdict, completed_mib, verify_moved
 from executor.watch import Watch
 from planner.errors import FileWriteError
@@ -44,6 +45,7 @@ class _Running:
     vcpus: int
     abort_reason: str | None = None
     downtime_set: bool = False
+    copies: list[Copy] | None = None  # destination images made for its local disks
 
 
 class Runner:
@@ -179,7 +181,14 @@ class Runner:
             self._journal_failed(exc)
             self._close(m, "not-started", self.stop_reason or str(exc))
             return
-        self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3])
+        try:
+            copies = create_copies(copied_disks(m, self.plan), dom, self.conns[m.destination], m.destination)
+        except (VirtError, StorageError) as exc:  # no pool, a file in the way, or a seam call failed
+            self._close(
+                m, "failed", f"cannot create its disk copies on {m.destination}: {exc}; guest on {m.source}"
+            )
+            return
+        self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3], copies=copies)
         cap = f"{call.bandwidth_mibps} MiB/s" if call.bandwidth_mibps else "unlimited"
         self._emit("started", m, message=f"bandwidth {cap}")
         threading.Thread(target=self._migrate, args=(m.id,), name=f"migrate-{m.id}", daemon=True).start()
@@ -254,11 +263,29 @@ class Runner:
         )
         if verdict.moved:
             dest = find_domain(self.conns[m.destination], m.vm_uuid)
-            sent = completed_mib(dest) or (r.watch.processed / MIB if r.watch.processed > 0 else None)
+            sent = completed_mib(dest)  # the memory; a disk copy is counted by the source's job alone
+            if sent is not None:
+                sent += r.watch.disk_processed / MIB
+            elif r.watch.processed > 0:
+                sent = r.watch.processed / MIB
             notes = [*verdict.notes, *([f"the call reported: {exc}"] if exc is not None else [])]
+            disks = [c.disk for c in r.copies or ()]
+            notes += settle_source(disks, self.conns[m.source], m.source, self.ex.remove_source_disks)
             self._close(m, "done", "; ".join(notes), elapsed, sent)
             return
         where = _whereabouts(m, self.conns)
+        if r.copies:
+            paths = ", ".join(c.disk.source for c in r.copies)
+            left = (
+                ["(it may run there)"]
+                if _active_on(self.conns, m.destination, m.vm_uuid)
+                else remove_copies(r.copies)
+            )
+            where += (
+                f"; disk copies left on {m.destination}: {', '.join(left)}"
+                if left
+                else f"; removed its half-written disk copies on {m.destination} ({paths})"
+            )
         if r.abort_reason is not None:
             self._close(m, "aborted", f"{r.abort_reason}; aborted, guest on {where}", elapsed)
         else:
@@ -307,6 +334,15 @@ def _reachable(conns: Mapping[str, Connection], m: Migration) -> bool:
     except (VirtError, KeyError):  # a seam call failed, or a host could not be opened
         return False
     return True
+
+
+def _active_on(conns: Mapping[str, Connection], host: str, uuid: str) -> bool:
+    """Whether the guest may be running on `host` (an unanswering host counts as yes: keep its disks)."""
+    try:
+        dom = find_domain(conns[host], uuid)
+        return dom is not None and bool(dom.isActive())
+    except (VirtError, KeyError):  # a seam call failed, or a host could not be opened
+        return True
 
 
 def _whereabouts(m: Migration, conns: Mapping[str, Connection]) -> str:

@@ -41,12 +41,16 @@ def sample(stats: dict[str, Any], elapsed_s: float) -> Sample | None:
     if stats.get("type", c.VIR_DOMAIN_JOB_NONE) == c.VIR_DOMAIN_JOB_NONE:
         return None
     page = stats.get("memory_page_size", 4096) or 4096
-    remaining = stats.get("memory_remaining", 0) / MIB
-    rate = stats.get("memory_bps", 0) / MIB
+
+    def both(name: str) -> float:  # a storage migration copies disks (disk_*) before the memory
+        return float(stats.get(f"memory_{name}", 0) + stats.get(f"disk_{name}", 0)) / MIB
+
+    remaining = both("remaining")
+    rate = both("bps")
     return Sample(
         elapsed_s=elapsed_s,
-        total_mib=stats.get("memory_total", 0) / MIB,
-        processed_mib=stats.get("memory_processed", 0) / MIB,
+        total_mib=both("total"),
+        processed_mib=both("processed"),
         remaining_mib=remaining,
         rate_mibps=rate,
         dirty_mibps=stats.get("memory_dirty_rate", 0) * page / MIB,
@@ -71,6 +75,7 @@ class Watch:
         self.postcopy_after_rounds = postcopy_after_rounds
         self.last_progress = started
         self.processed = -1
+        self.disk_processed = 0  # bytes of local disks copied (the source's job alone reports them)
         self.postcopy = False
         self.stopping = False
         self.last: Sample | None = None
@@ -83,6 +88,7 @@ class Watch:
             moved = int(stats.get("memory_processed", 0)) + int(stats.get("disk_processed", 0))
             if moved > self.processed:
                 self.processed, self.last_progress = moved, now
+            self.disk_processed = max(self.disk_processed, int(stats.get("disk_processed", 0)))
         return s, self._decide(now, elapsed, s)
 
     def _decide(self, now: float, elapsed: float, s: Sample | None) -> Decision | None:

@@ -13,7 +13,9 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
-SCHEMA_VERSION = 1
+#: 2: guests' disks (Vm.disks) and hosts' free storage (Host.storage_free_mib); version 1 files still read
+#: (their guests have no disks listed and their hosts no storage figure).
+SCHEMA_VERSION = 2
 
 #: A placement maps a guest's UUID to the name of the host it runs on.
 Placement = Mapping[str, str]
@@ -56,6 +58,16 @@ class Host:
     cpu_model: str | None = None
     cpu_features: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    #: Free space where local disks would be created (its storage pool), None when unknown.
+    storage_free_mib: int | None = None
+    reserved_storage_mib: int = 0
+
+    @property
+    def storage_capacity_mib(self) -> int | None:
+        """Local-disk space arriving guests may take: free space - reserve (None: unknown, so none)."""
+        if self.storage_free_mib is None:
+            return None
+        return max(0, self.storage_free_mib - self.reserved_storage_mib)
 
     @property
     def memory_capacity_mib(self) -> int:
@@ -78,6 +90,20 @@ class Host:
 
 
 @dataclass(frozen=True, slots=True)
+class Disk:
+    """One disk of a guest. A local disk is copied by a live migration (its allocation); a shared one
+    (a network disk, or a file under collect.shared_paths) stays where it is."""
+
+    target: str  # the guest's device name, e.g. vda
+    source: str  # its file path, or protocol://host:port/name for a network disk
+    shared: bool
+    format: str = "raw"  # the image format, e.g. qcow2 (the destination's copy is created alike)
+    capacity_mib: int = 0
+    allocation_mib: int = 0
+    write_kibps: int = 0  # what the guest writes to it, KiB/s (two bulk readings apart)
+
+
+@dataclass(frozen=True, slots=True)
 class Vm:
     """A guest. `host` is where it runs now; `cpu_signature` keys `Cluster.compatibility`."""
 
@@ -95,6 +121,22 @@ class Vm:
     cpu_signature: str = ""
     migratable: bool = True
     unmigratable_reason: str | None = None
+    disks: tuple[Disk, ...] = ()
+
+    @property
+    def local_disks(self) -> tuple[Disk, ...]:
+        """The disks a migration of this guest copies."""
+        return tuple(d for d in self.disks if not d.shared)
+
+    @property
+    def local_disk_mib(self) -> int:
+        """What a migration copies and the destination must hold: its local disks' allocation."""
+        return sum(d.allocation_mib for d in self.disks if not d.shared)
+
+    @property
+    def disk_write_kibps(self) -> int:
+        """What the guest writes to its local disks, which a copy in flight must also carry."""
+        return sum(d.write_kibps for d in self.disks if not d.shared)
 
     @property
     def cpu_demand_millicores(self) -> int:

@@ -18,7 +18,8 @@ class Migration:
     """One live migration. `depends_on` lists migration ids that must finish before this one starts.
 
     `start_s`/`estimated_s` place it on the schedule's timeline (seconds from the plan's start);
-    `temporary` marks a hop through a host with room that breaks a cycle (a swap).
+    `temporary` marks a hop through a host with room that breaks a cycle (a swap). `disks` are the guest's
+    local disks (targets) the migration copies, `disk_mib` their allocation; shared disks are not copied.
     """
 
     id: str
@@ -36,6 +37,8 @@ class Migration:
     dirty_rate_mibps: int = 0
     temporary: bool = False
     warnings: tuple[str, ...] = ()
+    disks: tuple[str, ...] = ()
+    disk_mib: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,10 @@ class Plan:
     @property
     def moved_mib(self) -> int:
         return sum(m.memory_mib for m in self.migrations)
+
+    @property
+    def disk_copied_mib(self) -> int:
+        return sum(m.disk_mib for m in self.migrations)
 
     @property
     def is_empty(self) -> bool:

@@ -73,6 +73,9 @@ class HostDefaults(_Strict):
     cpu_overcommit: float = Field(4.0, gt=0, le=1000)
     memory_overcommit: float = Field(1.0, gt=0, le=1000)
     cpu_ceiling_pct: int = Field(85, gt=0, le=100)
+    reserved_storage_mib: int = Field(
+        1024, ge=0, description="storage pool space kept free when local disks are copied to a host"
+    )
 
 
 class HostConfig(_Strict):
@@ -85,6 +88,7 @@ class HostConfig(_Strict):
     cpu_overcommit: float | None = Field(None, gt=0, le=1000)
     memory_overcommit: float | None = Field(None, gt=0, le=1000)
     cpu_ceiling_pct: int | None = Field(None, gt=0, le=100)
+    reserved_storage_mib: int | None = Field(None, ge=0)
     groups: tuple[str, ...] = ()
     exclude: bool = False
 
@@ -144,7 +148,10 @@ class CollectConfig(_Strict):
     )
     storage_migration: bool = False
     shared_paths: tuple[str, ...] = Field(
-        (), description="path prefixes of disk storage every host mounts (NFS, cluster FS, SAN)"
+        (), description="directories of disk storage every host mounts (NFS, cluster FS, SAN)"
+    )
+    storage_pool: str = Field(
+        "default", description="each host's libvirt storage pool where copied local disks are created"
     )
 
 
@@ -186,6 +193,9 @@ class ExecuteConfig(_Strict):
     poll_interval_s: float = Field(1.0, gt=0, le=60, description="seconds between jobStats polls")
     call_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="longest wait for one libvirt call; then the host counts as hung"
+    )
+    remove_source_disks: bool = Field(
+        False, description="delete a copied local disk's source image once the guest runs on the destination"
     )
 
     @field_validator("destination_name")

@@ -46,9 +46,10 @@ class Problem:
 
 
 def move_cost_points(vm: Vm, policy: Policy) -> float:
-    """What moving `vm` costs, in percentage points of imbalance."""
+    """What moving `vm` costs, in percentage points of imbalance: its memory (dearer when dirtied fast)
+    and the local disks it copies."""
     calm = 1.0 + policy.dirty_rate_cost * vm.dirty_rate_mibps / 100.0
-    return 1.0 + policy.move_cost_per_gib * vm.memory_mib / 1024.0 * calm
+    return 1.0 + policy.move_cost_per_gib * (vm.memory_mib * calm + vm.local_disk_mib) / 1024.0
 
 
 def full_domains(p: Problem, home: bool = False) -> Domains:

@@ -22,6 +22,7 @@ from planner.rules.memory_capacity import MemoryCapacity
 from planner.rules.migration_budget import MigrationBudget
 from planner.rules.pin import Pin
 from planner.rules.rule import Rule, UnaryRule
+from planner.rules.storage_capacity import StorageCapacity
 from planner.rules.unmigratable import Unmigratable
 from planner.violation import Violation
 
@@ -31,6 +32,7 @@ RULES = (
     ClosedHosts,
     Evacuate,
     Pin,
+    StorageCapacity,
     MemoryCapacity,
     CpuCapacity,
     Affinity,
@@ -72,6 +74,7 @@ __all__ = [
     "MigrationBudget",
     "Pin",
     "Rule",
+    "StorageCapacity",
     "UnaryRule",
     "Unmigratable",
     "capacity_rule",

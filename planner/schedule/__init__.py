@@ -115,6 +115,8 @@ def _migrations(ordering: Ordering, slots: tuple[Slot, ...], reasons: Mapping[st
                 dirty_rate_mibps=leg.vm.dirty_rate_mibps,
                 temporary=leg.temporary,
                 warnings=tuple(warnings),
+                disks=tuple(d.target for d in leg.vm.local_disks),
+                disk_mib=leg.vm.local_disk_mib,
             )
         )
     return out

@@ -22,7 +22,27 @@ _MAX_UNIONS = 512
 
 
 def check_continuous(cluster: Cluster, ordering: Ordering, slots: Sequence[Slot]) -> list[Violation]:
-    return _along_timeline(cluster, ordering, slots) + _any_order(cluster, ordering)
+    return (
+        _along_timeline(cluster, ordering, slots)
+        + _any_order(cluster, ordering)
+        + _storage(cluster, ordering)
+    )
+
+
+def _storage(cluster: Cluster, ordering: Ordering) -> list[Violation]:
+    """Local disks copied to a host stay there (a source's copy is kept until verified and removed, and
+    not counted as freed), so a host's storage holds at every moment exactly when it holds every copy."""
+    arriving: dict[str, int] = {}
+    for leg in ordering.legs:
+        arriving[leg.destination] = arriving.get(leg.destination, 0) + leg.vm.local_disk_mib
+    out = []
+    for host, mib in sorted(arriving.items()):
+        room = cluster.host_by_name[host].storage_capacity_mib
+        if mib and mib > (room or 0):
+            out.append(
+                Violation("continuous-storage", f"{host} over storage", None, host, mib, room or 0, "MiB")
+            )
+    return out
 
 
 def assert_continuous(cluster: Cluster, ordering: Ordering, slots: Sequence[Slot]) -> None:

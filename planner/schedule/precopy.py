@@ -5,6 +5,11 @@ before. QEMU switches over (pauses the guest and sends the rest) once the rest f
 the current rate, or after `max_rounds`. With auto-converge, two rounds in a row that dirty more than half
 of what they sent throttle the guest's CPU (20% first, then +10% a step, up to 99%), which slows its writes.
 
+A guest with local disks first has them copied (QEMU's drive-mirror, through libvirt's NBD storage
+migration): the disks' allocation, plus what the guest writes meanwhile (a write rate w of the rate R sends
+A / (1 - w) in all, as pre-copy rounds do), then the memory pre-copy, during which the mirror keeps
+carrying the guest's writes. Disk and memory share the one rate.
+
 The round step (`next_round`) is shared with the fluid simulator in benchmarks/, so a migration that keeps a
 constant rate costs exactly what `estimate` says.
 """
@@ -69,7 +74,8 @@ def next_round(
 class Precopy:
     """The cost of one migration at a constant rate.
 
-    `rounds` is n, the index of the final (stop-and-copy) round; `sent_mib` counts every round;
+    `rounds` is n, the index of the final (stop-and-copy) round; `sent_mib` counts every round and the
+    disk copy, `disk_mib` the disk copy alone;
     `converges` says whether the guest dirties slower than the rate; `near_limit` flags a guest dirtying
     at least NEAR_LIMIT of it, or one auto-converge had to throttle (it needs auto-converge or post-copy).
     """
@@ -81,6 +87,21 @@ class Precopy:
     converges: bool
     throttle_pct: int
     near_limit: bool
+    disk_mib: float = 0.0
+
+
+#: The most disk-copy passes counted for a guest writing as fast as the copy goes (it never catches up).
+_DISK_PASSES = 30
+
+
+def disk_copy_mib(disk_mib: float, rate_mibps: float, write_mibps: float) -> float:
+    """What copying `disk_mib` sends while the guest writes `write_mibps` to it: A * (1 + w + w^2 ...)."""
+    if disk_mib <= 0:
+        return 0.0
+    w = write_mibps / rate_mibps
+    if w < 1:
+        return disk_mib / (1 - w)
+    return disk_mib * _DISK_PASSES
 
 
 def estimate(
@@ -89,13 +110,16 @@ def estimate(
     dirty_mibps: float,
     limits: Limits | None = None,
     resident_mib: float | None = None,
+    disk_mib: float = 0.0,
+    disk_write_mibps: float = 0.0,
 ) -> Precopy:
     """Rounds, bytes, duration and downtime of migrating `memory_mib` at a constant `rate_mibps`.
 
     The duration includes `limits.setup_s`, the fixed cost of every migration besides its transfer.
 
     Round 0 sends `resident_mib` when known (pages never touched are zero, and QEMU sends a zero page
-    as a few bytes), else all of the guest's memory.
+    as a few bytes), else all of the guest's memory. `disk_mib` of local disks (their allocation), written
+    at `disk_write_mibps`, are copied first.
     """
     if rate_mibps <= 0:
         raise ValueError(f"a migration needs a positive rate, got {rate_mibps} MiB/s")
@@ -110,12 +134,16 @@ def estimate(
             current, memory_mib, current.to_send_mib / rate_mibps, rate_mibps, dirty_mibps, limits
         )
     assert last is not None
+    disk = disk_copy_mib(disk_mib, rate_mibps, disk_write_mibps)
+    if disk:
+        disk += disk_write_mibps * sent / rate_mibps  # the mirror carries writes during the memory phase
     return Precopy(
         rounds=last.index,
-        sent_mib=sent,
-        duration_s=limits.setup_s + sent / rate_mibps,
+        sent_mib=sent + disk,
+        duration_s=limits.setup_s + (sent + disk) / rate_mibps,
         downtime_s=last.to_send_mib / rate_mibps,
         converges=dirty_mibps < rate_mibps,
         throttle_pct=round(last.throttle * 100),
         near_limit=dirty_mibps >= NEAR_LIMIT * rate_mibps or last.throttle > 0,
+        disk_mib=disk,
     )

@@ -26,15 +26,32 @@ class Slot:
 
 @cache
 def _cost(
-    memory_mib: int, rate_mibps: int, dirty_mibps: int, limits: Limits, resident_mib: int | None
+    memory_mib: int,
+    rate_mibps: int,
+    dirty_mibps: int,
+    limits: Limits,
+    resident_mib: int | None,
+    disk_mib: int,
+    disk_write_kibps: int,
 ) -> Precopy:
-    return estimate(memory_mib, rate_mibps, dirty_mibps, limits, resident_mib)
+    return estimate(
+        memory_mib, rate_mibps, dirty_mibps, limits, resident_mib, disk_mib, disk_write_kibps / 1024
+    )
 
 
 def cost_at(leg: Leg, rate_mibps: int, net: Links) -> Precopy:
-    """A leg's pre-copy cost at `rate_mibps`, from its guest's size, resident memory and dirty rate."""
+    """A leg's cost at `rate_mibps`, from its guest's size, resident memory and dirty rate, and the local
+    disks it copies first."""
     vm = leg.vm
-    return _cost(vm.memory_mib, rate_mibps, vm.dirty_rate_mibps, net.limits, vm.memory_used_mib)
+    return _cost(
+        vm.memory_mib,
+        rate_mibps,
+        vm.dirty_rate_mibps,
+        net.limits,
+        vm.memory_used_mib,
+        vm.local_disk_mib,
+        vm.disk_write_kibps,
+    )
 
 
 def full_cost(leg: Leg, net: Links) -> Precopy:

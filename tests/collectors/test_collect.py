@@ -16,7 +16,7 @@ from collectors.collect import collect_cluster
 from collectors.seam import Domain
 from planner.codec import cluster_to_json
 from planner.errors import CollectError
-from planner.model import HostState, VmState
+from planner.model import SCHEMA_VERSION, HostState, VmState
 from tests.fakes.world import FakeConnection, FakeWorld
 from virt_rebalance.config import Config
 
@@ -196,7 +196,7 @@ def test_record_and_window(world: FakeWorld, tmp_path: Path) -> None:
 
 def test_snapshot_round_trips_as_json(world: FakeWorld, tmp_path: Path) -> None:
     cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
-    assert json.loads(cluster_to_json(cluster))["schema_version"] == 1
+    assert json.loads(cluster_to_json(cluster))["schema_version"] == SCHEMA_VERSION == 2
 
 
 def test_hosts_are_read_concurrently(tmp_path: Path) -> None:

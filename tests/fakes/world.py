@@ -61,6 +61,7 @@ class FakeDomain:
     dirty_calc: tuple[float, int] | None = None  # (started at, seconds)
     migration: FakeMigration | None = None  # running or last finished
     migrate_fault: Fault | None = None  # to inject
+    disk_bytes: dict[str, int] = field(default_factory=dict)  # target -> capacity (blockInfo)
 
     def _call(self, method: str) -> None:
         assert self.host is not None, f"{self.vm_name} is on no host"
@@ -206,6 +207,12 @@ class FakeDomain:
             self.migration.downtime_s = downtime / 1000
         return 0
 
+    def blockInfo(self, path: str, flags: int = 0) -> list[int]:
+        self._call("blockInfo")
+        if path not in self.disk_bytes:
+            raise VirtError(f"invalid argument: invalid path {path} not assigned to domain")
+        return [self.disk_bytes[path], self.disk_bytes[path], self.disk_bytes[path]]
+
     def migrateStartPostCopy(self, flags: int = 0) -> None:
         self._call("migrateStartPostCopy")
         job = self.migration
@@ -239,6 +246,7 @@ class FakeHost:
     alive: bool = True
     hang_s: float = 0.0
     domains: dict[str, FakeDomain] = field(default_factory=dict)
+    pools: list[Any] = field(default_factory=list)  # tests.fakes.storage.FakePool
 
     def __post_init__(self) -> None:
         self.uri = self.uri or f"test:///{self.name}"  # libvirt's own test driver scheme
@@ -409,6 +417,27 @@ class FakeConnection:
         common = set.intersection(*({f.get("name") for f in cpu.iter("feature")} for cpu in cpus))
         feats = "".join(f"<feature policy='require' name='{f}'/>" for f in sorted(n for n in common if n))
         return f"<cpu mode='custom' match='exact'><model fallback='forbid'>{model}</model>{feats}</cpu>"
+
+    def storagePoolLookupByName(self, name: str) -> Any:
+        self._call("storagePoolLookupByName")
+        return self._pool(lambda p: p.pool_name == name, f"no storage pool with matching name '{name}'")
+
+    def storagePoolLookupByTargetPath(self, path: str) -> Any:
+        self._call("storagePoolLookupByTargetPath")
+        return self._pool(lambda p: p.target == path, f"no storage pool with matching target path '{path}'")
+
+    def storageVolLookupByPath(self, path: str) -> Any:
+        self._call("storageVolLookupByPath")
+        for pool in self.host.pools:
+            if path in pool.volumes:
+                return pool.volumes[path]
+        raise VirtError(f"Storage volume not found: no storage vol with matching path '{path}'")
+
+    def _pool(self, match: Any, missing: str) -> Any:
+        for pool in self.host.pools:
+            if match(pool):
+                return pool
+        raise VirtError(f"Storage pool not found: {missing}")
 
     def close(self) -> int:
         self.closed = True

@@ -69,3 +69,22 @@ def test_plan_with_newer_snapshot_is_refused() -> None:
     with pytest.raises(PlanFileError) as exc:
         plan_from_json(json.dumps(plan), "plan.json")
     assert exc.value.field == "snapshot.schema_version"
+
+
+def test_disks_and_storage_round_trip_and_version_1_snapshots_still_read() -> None:
+    from planner.model import Disk
+
+    disk = Disk("vda", "/var/lib/libvirt/images/a.qcow2", False, "qcow2", 64, 25, 100)
+    cluster = make_cluster(
+        [make_host("h1", storage_free_mib=400, reserved_storage_mib=100)], [make_vm("a", "h1", disks=(disk,))]
+    )
+    again = cluster_from_json(cluster_to_json(cluster))
+    assert again.vms[0].disks == (disk,) and again.hosts[0].storage_capacity_mib == 300
+    old = json.loads(cluster_to_json(cluster))
+    old["schema_version"] = 1
+    for vm in old["vms"]:
+        del vm["disks"]
+    for host in old["hosts"]:
+        del host["storage_free_mib"], host["reserved_storage_mib"]
+    v1 = cluster_from_json(json.dumps(old))
+    assert v1.vms[0].disks == () and v1.hosts[0].storage_free_mib is None

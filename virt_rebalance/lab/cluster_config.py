@@ -21,6 +21,7 @@ def cluster_toml(lab: str, hosts: Sequence[LabHost], state_dir: Path, nic_mibps:
         "[defaults]",
         f"nic_mibps = {nic_mibps}",
         "reserved_memory_mib = 512",
+        "reserved_storage_mib = 32  # of each host's local storage (lab up: a 512 MiB tmpfs)",
         "",
         "[collect]",
         "storage_migration = true  # guests with local disks (lab up --disks local|mixed) move with them",

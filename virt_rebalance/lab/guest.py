@@ -43,7 +43,7 @@ class GuestSpec:
     disk: DiskKind = "none"
     disk_mib: int = 64  # capacity of its disk
     disk_fill_mib: int = 24  # written before it boots, so its allocation is real
-    disk_write_kib: int = 64  # what its init rewrites on the disk every half second
+    disk_write_kib: int = 32  # what its init rewrites on the disk every half second (16 chunks in turn)
 
     def __post_init__(self) -> None:
         problems = [

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.model import HostState
-from planner.plan import Plan
+from planner.plan import Migration, Plan
 from virt_rebalance.report import compat, units
 from virt_rebalance.report.usage import budget_use
 
@@ -46,8 +46,9 @@ def headline(plan: Plan) -> str:
     first = f"{partial}\n" if partial else ""
     if plan.is_empty:
         return f"{first}Plan: {what}: nothing to do.\n({source}; usage: {snap.window})"
+    disks = f", {units.size(plan.disk_copied_mib)} of local disks copied" if plan.disk_copied_mib else ""
     return (
-        f"{first}Plan: {what}: {len(plan.migrations)} migration(s), {units.size(plan.moved_mib)} of memory, "
+        f"{first}Plan: {what}: {len(plan.migrations)} migration(s), {units.size(plan.moved_mib)} of memory{disks}, "
         f"estimated {units.duration(plan.makespan_s)} "
         f"(lower bound {units.duration(plan.makespan_lower_bound_s)}).\n({source}; usage: {snap.window})"
     )
@@ -103,9 +104,23 @@ def _table(title: str, plain: bool, *columns: str) -> Table:
 
 def _moves(plan: Plan, plain: bool) -> Table:
     index = {m.id: str(n) for n, m in enumerate(plan.migrations, 1)}
-    table = _table(
-        "Migrations, in order", plain, "#", "guest", "from", "to", "size", "start", "est.", "after", "reason"
+    with_disks = any(
+        plan.snapshot.vm_by_uuid[m.vm_uuid].disks
+        for m in plan.migrations
+        if m.vm_uuid in plan.snapshot.vm_by_uuid
     )
+    columns = [
+        "#",
+        "guest",
+        "from",
+        "to",
+        "size",
+        *(["disks"] if with_disks else []),
+        "start",
+        "est.",
+        "after",
+    ]
+    table = _table("Migrations, in order", plain, *columns, "reason")
     for n, m in enumerate(plan.migrations, 1):
         reason = m.reason + (" (temporary hop)" if m.temporary else "")
         reason += "".join(f"; warning: {w}" for w in m.warnings)
@@ -116,12 +131,21 @@ def _moves(plan: Plan, plain: bool) -> Table:
             m.source,
             m.destination,
             units.size(m.memory_mib),
+            *([disk_copy(plan, m)] if with_disks else []),
             units.duration(m.start_s),
             units.duration(m.estimated_s),
             after,
             reason,
         )
     return table
+
+
+def disk_copy(plan: Plan, m: Migration) -> str:
+    """Whether the migration copies the guest's disks, and how much: "copies vda 24 MiB", "shared"."""
+    vm = plan.snapshot.vm_by_uuid.get(m.vm_uuid)
+    if m.disks:
+        return f"copies {','.join(m.disks)} {units.size(m.disk_mib)}"
+    return "shared, not copied" if vm is not None and vm.disks else "-"
 
 
 def _hosts(plan: Plan, plain: bool) -> Table:

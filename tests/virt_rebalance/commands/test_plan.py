@@ -16,7 +16,7 @@ def invoke(*args: str):
 
 @pytest.mark.parametrize(
     ("fmt", "expect"),
-    [("text", "Migrations, in order"), ("json", '"schema_version": 1'), ("html", "<!DOCTYPE html>")],
+    [("text", "Migrations, in order"), ("json", '"schema_version": 2'), ("html", "<!DOCTYPE html>")],
     ids=["text", "json", "html"],
 )
 def test_each_format_on_stdout(fake_steps, config_path, fmt, expect) -> None:
