@@ -53,9 +53,10 @@ def schedule(
     """Order, time and check the moves that carry `cluster` to `target` (guest UUID -> host name).
 
     `reasons` (guest UUID -> why it moves) is copied onto its migrations. Moves that cannot be ordered
-    safely come back in `unschedulable`; the rest are guaranteed to keep every host within its memory and
-    vCPU limits at every moment, in any run that respects `depends_on`; a temporary hop is taken only
-    where its guest may wait under every hard rule of `rules` (the plan's rules; none: room only).
+    safely come back in `unschedulable`; the rest are guaranteed to keep every host within its memory,
+    vCPU and CPU-ceiling limits at every moment, in any run that respects `depends_on`; a temporary hop
+    is taken only where its guest may wait under every hard rule of `rules` (the plan's rules; none:
+    room only).
     """
     net = links(cluster, budgets)
     ordering, slots = timeline(cluster, target, net, rules)

@@ -1,8 +1,8 @@
 """Capacity at every moment: a guest in flight counts on both hosts (reserved on its destination from the
 start of its migration, released on its source at the end).
 
-Two checks, both on memory and vCPUs against room.limits: along the estimated timeline, and for ANY run
-that respects the dependencies (the executor starts legs when it can, not at the estimated second). For
+Two checks, both on memory, vCPUs and measured CPU against room.limits: along the estimated timeline,
+and for ANY run that respects the dependencies (the executor starts legs when it can, not at the estimated second). For
 the second, a host's worst moment is when some set C of its departures is done and every arrival whose
 departures-it-waits-for lie in C has started; only unions of those waited-for sets need trying.
 """
@@ -133,6 +133,18 @@ def _over(host: str, load: Need, cap: Need, when: str) -> list[Violation]:
         out.append(
             Violation(
                 "continuous-vcpus", f"{host} over vCPUs {when}", None, host, load.vcpus, cap.vcpus, "vCPUs"
+            )
+        )
+    if load.cpu_millicores > cap.cpu_millicores:
+        out.append(
+            Violation(
+                "continuous-cpu",
+                f"{host} over its CPU ceiling {when}",
+                None,
+                host,
+                load.cpu_millicores,
+                cap.cpu_millicores,
+                "millicores",
             )
         )
     return out

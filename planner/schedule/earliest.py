@@ -78,7 +78,7 @@ def room_waits(cluster: Cluster, legs: Sequence[Leg], net: Links, finish: Sequen
         sent = {i: full_cost(legs[i], net).sent_mib for i in into}
         busy = {i: full_cost(legs[i], net).duration_s for i in into}
         for t, j in out:
-            if short.memory_mib <= 0 and short.vcpus <= 0:
+            if short.nothing_short:
                 break
             left_mib = max(
                 _least(into, sent, lambda i: legs[i].vm.memory_mib, short.memory_mib),
@@ -114,7 +114,7 @@ def _room_by(short: Need, freed: Sequence[tuple[float, Need]]) -> float:
     ended by then count, and any set of them that covers the shortfall has one ending that late.
     0 when no room is short, or when even every departure falls short (the plan could not hold the leg
     then: we claim nothing)."""
-    if short.memory_mib <= 0 and short.vcpus <= 0:
+    if short.nothing_short:
         return 0.0
     return next((t for t, room in freed if short.fits_in(room)), 0.0)
 

@@ -244,7 +244,7 @@ def _host_with_room(
         if not cluster.can_run(leg.vm, host):
             continue
         left = cap[host.name] - held[host.name] - need(leg.vm)
-        if left.memory_mib >= 0 and left.vcpus >= 0:
+        if Need().fits_in(left):
             roomy.append((-left.memory_mib, n, host.name))
     return next((h for _, _, h in sorted(roomy) if not hop_violations(cluster, leg.vm, h, rules, now)), None)
 

@@ -1,4 +1,6 @@
-"""Room on a host while migrations run: what a guest needs (memory, vCPUs) and what a host may hold.
+"""Room on a host while migrations run: what a guest needs (memory, vCPUs, measured CPU) and what a host
+may hold. A guest in flight counts on both hosts: its CPU too, as the CPU ceiling must hold whichever side
+it runs on.
 
 A host may hold up to its capacity — or, if it already holds more when the plan starts (an overcommitted
 host being drained), up to what it holds now: a plan never makes a host worse than it found it.
@@ -14,23 +16,41 @@ from planner.model import Cluster, Vm
 
 @dataclass(frozen=True, slots=True)
 class Need:
-    """An amount of the two hard resources: memory (MiB) and vCPUs."""
+    """An amount of the hard resources: memory (MiB), vCPUs and measured CPU (millicores)."""
 
     memory_mib: int = 0
     vcpus: int = 0
+    cpu_millicores: int = 0
 
     def __add__(self, other: Need) -> Need:
-        return Need(self.memory_mib + other.memory_mib, self.vcpus + other.vcpus)
+        return Need(
+            self.memory_mib + other.memory_mib,
+            self.vcpus + other.vcpus,
+            self.cpu_millicores + other.cpu_millicores,
+        )
 
     def __sub__(self, other: Need) -> Need:
-        return Need(self.memory_mib - other.memory_mib, self.vcpus - other.vcpus)
+        return Need(
+            self.memory_mib - other.memory_mib,
+            self.vcpus - other.vcpus,
+            self.cpu_millicores - other.cpu_millicores,
+        )
 
     def fits_in(self, room: Need) -> bool:
-        return self.memory_mib <= room.memory_mib and self.vcpus <= room.vcpus
+        return (
+            self.memory_mib <= room.memory_mib
+            and self.vcpus <= room.vcpus
+            and self.cpu_millicores <= room.cpu_millicores
+        )
+
+    @property
+    def nothing_short(self) -> bool:
+        """Whether this shortfall is none at all (no resource short)."""
+        return self.fits_in(Need())
 
 
 def need(vm: Vm) -> Need:
-    return Need(vm.memory_mib, vm.vcpus)
+    return Need(vm.memory_mib, vm.vcpus, vm.cpu_demand_millicores)
 
 
 def usage(cluster: Cluster) -> dict[str, Need]:
@@ -47,5 +67,9 @@ def limits(cluster: Cluster) -> dict[str, Need]:
     out = {}
     for h in cluster.hosts:
         now = used[h.name]
-        out[h.name] = Need(max(h.memory_capacity_mib, now.memory_mib), max(h.vcpu_capacity, now.vcpus))
+        out[h.name] = Need(
+            max(h.memory_capacity_mib, now.memory_mib),
+            max(h.vcpu_capacity, now.vcpus),
+            max(h.cpu_capacity_millicores, now.cpu_millicores),
+        )
     return out

@@ -140,9 +140,9 @@ def test_no_move_no_migration() -> None:
 
 
 def _cluster(guests: list[tuple[str, str, int, int, str]]) -> tuple:
-    """Three 4-GiB hosts of 4 vCPUs; guests as (name, host, MiB, vCPUs, target host)."""
+    """Three 4-GiB hosts of 4 vCPUs; idle guests as (name, host, MiB, vCPUs, target host)."""
     hosts = [make_host(f"h{i}", memory_mib=4 * GIB, cpus=1) for i in range(3)]
-    vms = [make_vm(n, h, memory_mib=m, vcpus=c) for n, h, m, c, _ in guests]
+    vms = [make_vm(n, h, memory_mib=m, vcpus=c, cpu_millicores=0) for n, h, m, c, _ in guests]
     return make_cluster(hosts, vms), {v.uuid: g[4] for v, g in zip(vms, guests, strict=True)}
 
 
@@ -191,3 +191,14 @@ def test_a_hop_planned_for_another_order_of_moves_ends_where_the_plan_says(
     assert len(plan.unschedulable) == len(staying)
     assert all(final[vm.uuid] == staying.get(vm.name, target[vm.uuid]) for vm in cluster.vms)
     assert sum(m.temporary for m in plan.migrations) == temporary
+
+
+def test_a_move_that_keeps_the_cpu_ceiling_only_after_another_waits_for_it() -> None:
+    """Memory has room at once, CPU only once b left h2: a waits, so the ceiling holds at every moment."""
+    hosts = _hosts("h1", "h2", "h3")
+    ceiling = hosts[1].cpu_capacity_millicores
+    a = make_vm("a", "h1", memory_mib=GIB, cpu_millicores=ceiling // 2 + 100)
+    b = make_vm("b", "h2", memory_mib=GIB, cpu_millicores=ceiling // 2 + 100)
+    cluster = make_cluster(hosts, [a, b])
+    by_vm = {m.vm_name: m for m in schedule(cluster, {a.uuid: "h2", b.uuid: "h3"}, {}, Budgets()).migrations}
+    assert by_vm["a"].depends_on == (by_vm["b"].id,)

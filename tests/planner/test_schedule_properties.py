@@ -1,0 +1,114 @@
+"""Property: every intermediate placement of a plan's schedule, temporary hops included, passes every hard
+rule's check, and the schedule's migrations stay within the migration budget (a hop is a migration too).
+
+The intermediate placements are the ones the schedule passes through: a guest counts on its source until
+its migration ends (on the estimated timeline), then on its destination. One exception no schedule can
+avoid: live migration moves one guest at a time, so a hard affinity group that moves spans its old and its
+new host mid-move; it must never span any other host (a hop elsewhere would).
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.errors import InfeasibleError
+from planner.model import Cluster, PlacementRule
+from planner.pipeline import make_plan
+from planner.plan import Plan
+from planner.policy import Budgets, Policy
+from planner.rules import check_all, rules_for
+from tests.builders import make_cluster, make_host, make_vm
+
+GIB = 1024
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def crowded(draw: st.DrawFn) -> Cluster:
+    """A few small hosts, fairly full, so that moves wait for each other and swaps need hops."""
+    n_hosts = draw(st.integers(3, 5))
+    hosts = [
+        make_host(
+            f"h{i}",
+            cpus=draw(st.sampled_from([2, 4, 8])),
+            memory_mib=draw(st.sampled_from([8, 12, 16])) * GIB,
+        )
+        for i in range(n_hosts)
+    ]
+    vms = [
+        make_vm(
+            f"v{i}",
+            uuid=f"00000000-0000-0000-0000-{i:012d}",
+            host=f"h{draw(st.integers(0, n_hosts - 1))}",
+            vcpus=draw(st.sampled_from([1, 2])),
+            memory_mib=draw(st.sampled_from([1, 2, 3, 4, 6])) * GIB,
+            cpu_millicores=draw(st.integers(0, 3000)),
+        )
+        for i in range(draw(st.integers(2, 12)))
+    ]
+    names = [vm.name for vm in vms]
+    rules = []
+    for n in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["affinity", "anti-affinity", "pin", "avoid"]))
+        members = tuple(draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)))
+        where = tuple(
+            draw(st.lists(st.sampled_from([h.name for h in hosts]), min_size=1, max_size=2, unique=True))
+        )
+        rules.append(
+            PlacementRule(
+                kind,
+                f"r{n}",
+                members,
+                hosts=where if kind in ("pin", "avoid") else (),
+                hard=draw(st.booleans()),
+            )
+        )
+    return make_cluster(hosts, vms, rules)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    return Policy(
+        time_limit_s=0.5,
+        min_improvement_pct=0.0,
+        evacuate=draw(st.sampled_from([(), ("h1",)])),
+        max_migrations=draw(st.sampled_from([None, 1, 2, 3, 5])),
+        max_moved_mib=draw(st.sampled_from([None, 6 * GIB, 12 * GIB])),
+    )
+
+
+def intermediate_placements(plan: Plan) -> list[dict[str, str]]:
+    """The placement after each migration ends, in the order they end on the estimated timeline."""
+    placement = dict(plan.snapshot.placement)
+    out = []
+    ends = sorted(plan.migrations, key=lambda m: (m.start_s + m.estimated_s, int(m.id[1:])))
+    for m in ends:
+        placement[m.vm_uuid] = m.destination
+        out.append(dict(placement))
+    return out
+
+
+@SETTINGS
+@given(crowded(), policies())
+def test_every_intermediate_placement_passes_every_hard_rule(cluster: Cluster, policy: Policy) -> None:
+    goal = "evacuate" if policy.evacuate else "rebalance"
+    try:
+        plan = make_plan(cluster, policy, Budgets(max_concurrent=2), goal=goal)
+    except InfeasibleError:
+        return
+    rules = rules_for(cluster, policy)
+    stays = frozenset(s.vm_uuid for s in plan.stays)
+    start = check_all(rules, cluster, cluster.placement, stays)
+    moves = [f"{m.vm_name} {m.source}->{m.destination}{' (hop)' * m.temporary}" for m in plan.migrations]
+    for placement in intermediate_placements(plan):
+        broken = [v for v in check_all(rules, cluster, placement, stays) if v not in start]
+        assert [v for v in broken if not v.rule.startswith("Affinity(")] == [], moves
+        for group in (r for r in cluster.rules if r.kind == "affinity" and r.hard):
+            members = [cluster.vm_by_name[n] for n in group.vms]
+            ends = {vm.host for vm in members} | {plan.target[vm.uuid] for vm in members}
+            assert {placement[vm.uuid] for vm in members} <= ends, moves
+    if policy.max_migrations is not None:
+        assert len(plan.migrations) <= policy.max_migrations
+    if policy.max_moved_mib is not None:
+        assert sum(m.memory_mib for m in plan.migrations) <= policy.max_moved_mib
