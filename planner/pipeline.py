@@ -20,6 +20,7 @@ from planner.load import balance, host_loads
 from planner.model import Cluster
 from planner.plan import Plan
 from planner.policy import Budgets, Policy
+from planner.reasons import explain
 from planner.schedule import schedule
 
 
@@ -61,7 +62,7 @@ def make_plan(
         snapshot=cluster,
         goal=goal,
         created_at=now or datetime.now(UTC).isoformat(timespec="seconds"),
-        migrations=timed.migrations,
+        migrations=explain(cluster, timed.migrations, policy.evacuate),
         target=final,
         before=target.before,
         after=after,

@@ -203,7 +203,7 @@ def _finish(
     )
     return Target(
         placement=dict(placement),
-        reasons=move_reasons(cluster, placement, before, after, policy.evacuate),
+        reasons=move_reasons(cluster, placement, policy.evacuate),
         stays=stays,
         before=before,
         after=after,

@@ -1,49 +1,67 @@
-"""Why each move is in the plan, and why guests stay, in words with numbers."""
+"""Why each move is in the plan (its own effect on its two hosts), and why guests stay, in words with numbers."""
 
 from __future__ import annotations
 
-from planner.load import host_loads
-from planner.model import HostState
+from planner.model import Cluster, HostState
 from planner.optimize.candidates import classes
 from planner.optimize.stays import crowded_out, upfront_stays
-from planner.policy import Policy
-from planner.reasons import move_reasons
+from planner.policy import Budgets, Policy
+from planner.reasons import explain, move_reasons
 from planner.rules import rules_for
+from planner.schedule import schedule
 from tests.builders import make_cluster, make_host, make_vm
 
+GIB = 1024
 
-def test_reasons_give_before_and_after_shares() -> None:
-    a, b = (
-        make_vm("a", host="h1", memory_mib=32768, cpu_millicores=0),
-        make_vm("b", host="h1", memory_mib=16384, cpu_millicores=0),
-    )
-    cluster = make_cluster([make_host("h1"), make_host("h2")], [a, b])
-    target = {a.uuid: "h2", b.uuid: "h1"}
-    got = move_reasons(
-        cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ()
-    )
-    assert got == {
-        a.uuid: "relieves h1 (CPU 0% -> 0%, memory 75% -> 25%); a is CPU 0%, memory 50% of h1; "
-        "h2 goes from CPU 0%, memory 0% to CPU 0%, memory 50%"
+
+def _explained(cluster: Cluster, target: dict[str, str], evacuate: tuple[str, ...] = ()) -> dict[str, str]:
+    timed = schedule(cluster, target, move_reasons(cluster, target, evacuate), Budgets())
+    return {m.vm_name + "~" * m.temporary: m.reason for m in explain(cluster, timed.migrations, evacuate)}
+
+
+def test_a_reason_states_the_moves_own_effect_on_its_two_hosts() -> None:
+    a = make_vm("a", host="h1", memory_mib=32768, cpu_millicores=0)
+    b = make_vm("b", host="h1", memory_mib=16384, cpu_millicores=0)
+    c = make_vm("c", host="h3", memory_mib=16384, cpu_millicores=0)
+    cluster = make_cluster([make_host("h1"), make_host("h2"), make_host("h3")], [a, b, c])
+    assert _explained(cluster, {a.uuid: "h2", c.uuid: "h2"}) == {
+        "a": "relieves h1: h1 CPU 0% -> 0%, memory 75% -> 25%; h2 CPU 0% -> 0%, memory 0% -> 50%",
+        "c": "relieves h3: h3 CPU 0% -> 0%, memory 25% -> 0%; h2 CPU 0% -> 0%, memory 50% -> 75%",
     }
-    evac = move_reasons(
-        cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ("h1",)
+    assert _explained(cluster, {a.uuid: "h2"}, ("h1",))["a"].startswith(
+        "leaves h1, which is being evacuated: h1 "
     )
-    assert evac[a.uuid].startswith("leaves h1, which is being evacuated")
 
 
-def test_a_move_off_a_host_that_ends_more_loaded_makes_room_there() -> None:
-    big = make_vm("big", host="h1", memory_mib=32768, cpu_millicores=0)
-    small = make_vm("small", host="h2", memory_mib=8192, cpu_millicores=0)
-    cluster = make_cluster([make_host("h1"), make_host("h2"), make_host("h3")], [big, small])
-    target = {big.uuid: "h2", small.uuid: "h3"}
-    got = move_reasons(
-        cluster, target, host_loads(cluster, cluster.placement), host_loads(cluster, target), ()
+def _chain() -> tuple[Cluster, dict[str, str]]:
+    """big (6 GiB, h1) goes to h2, where small (6 GiB) must leave first, to h3 (8 GiB hosts)."""
+    big = make_vm("big", host="h1", memory_mib=6 * GIB, cpu_millicores=0)
+    small = make_vm("small", host="h2", memory_mib=6 * GIB, cpu_millicores=0)
+    hosts = [make_host(h, memory_mib=8 * GIB) for h in ("h1", "h2", "h3")]
+    return make_cluster(hosts, [big, small]), {big.uuid: "h2", small.uuid: "h3"}
+
+
+def test_a_move_an_arrival_waits_for_makes_room_and_names_the_guest() -> None:
+    cluster, target = _chain()
+    got = _explained(cluster, target)
+    assert (
+        got["small"]
+        == "makes room on h2 for big (from h1): h2 CPU 0% -> 0%, memory 75% -> 0%; h3 CPU 0% -> 0%, memory 0% -> 75%"
     )
-    assert got[big.uuid].startswith("relieves h1 (")
-    assert got[small.uuid].startswith(
-        "makes room on h2 for guests moving in (CPU 0% -> 0%, memory 12% -> 50%)"
+    assert got["big"] == "relieves h1: h1 CPU 0% -> 0%, memory 75% -> 0%; h2 CPU 0% -> 0%, memory 0% -> 75%"
+    assert _explained(cluster, target, ("h1",))["small"].startswith(
+        "makes room on h2 for big (from h1, which is being evacuated): "
     )
+
+
+def test_a_temporary_hop_says_where_its_guest_goes_next() -> None:
+    a = make_vm("a", "h1", memory_mib=6 * GIB, cpu_millicores=0)
+    b = make_vm("b", "h2", memory_mib=7 * GIB, cpu_millicores=0)
+    cluster = make_cluster([make_host(h, memory_mib=8 * GIB) for h in ("h1", "h2", "h3")], [a, b])
+    got = _explained(cluster, {a.uuid: "h2", b.uuid: "h1"})
+    assert got["a~"].startswith("temporary hop to free a cycle, then on to h2; relieves h1: h1 ")
+    assert got["b"].startswith("makes room on h2 for a (from h1): h2 ")
+    assert got["a"].startswith("on from its temporary hop through h3; relieves h1: h3 ")
 
 
 def test_upfront_stays_cover_unmigratable_unreachable_incompatible_and_too_big() -> None:
