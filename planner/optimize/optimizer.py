@@ -93,8 +93,21 @@ def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = 
 
     before = host_loads(cluster, cluster.placement)
     scores = {hl.host: score(hl, policy.cpu_weight, policy.memory_weight) for hl in before}
-    hint = baseline(p)
     notes: list[str] = []
+    held = _evacuees_only(p) if policy.evacuate else None
+    hint = baseline(held or p)
+    if (
+        held is not None
+        and not any(s.resolvable for s in stays)
+        and not crowded_out(cluster, policy.evacuate, hint, stays)
+        and not check_all(rules, cluster, hint, _ids(stays))
+    ):
+        # Evacuation moves only what it must: every other host's guests stay put while the evacuated
+        # guests find room without them; else others may move to make it, at a cost the rule sets.
+        p = held
+        notes.append("evacuation: only the evacuated hosts' guests move; every other guest stays put")
+    elif held is not None:
+        hint = baseline(p)
     if policy.evacuate and policy.max_migrations is None and policy.max_moved_mib is None:
         # Guests the greedy pass could not fit stay (room ran out once the others moved); the solver
         # may still find them room, and what a stay costs rewards it. (Under a budget, a guest left behind may
@@ -167,6 +180,16 @@ def _solve(
         notes.append("the solver found no placement in time; using the greedy placement")
         return "greedy", hint
     return sol.status, sol.placement
+
+
+def _evacuees_only(p: Problem) -> Problem:
+    """`p` with every guest of a host not being evacuated held where it is (unless a rule moves it)."""
+    evacuated = set(p.policy.evacuate)
+    dests = {
+        vm.uuid: p.dests[vm.uuid] if vm.host in evacuated or not p.may_stay[vm.uuid] else ()
+        for vm in p.cluster.vms
+    }
+    return build_problem(p.cluster, p.policy, p.rules, (dict(p.may_stay), dests), p.stays)
 
 
 def _ids(stays: tuple[Stay, ...]) -> frozenset[str]:
