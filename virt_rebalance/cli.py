@@ -21,6 +21,7 @@ from virt_rebalance.commands import (
     lab,
     plan,
     readiness,
+    rolling,
     run,
 )
 from virt_rebalance.commands.options import ROOT_CONFIG
@@ -73,6 +74,7 @@ for command in (
     evacuate.evacuate,
     evacuate.maintenance,
     readiness.readiness_command,
+    rolling.rolling_command,
     config_check.config,
 ):
     main.add_command(command)

@@ -1,4 +1,5 @@
-"""The three steps every job takes — collect, plan, carry out — as one seam over the other packages.
+"""The three steps every job takes — collect, plan, carry out — as one seam over the other packages
+(and the small ones around them: snapshot and plan files, probing one host).
 
 The jobs call these, never the packages directly, so a test can replace a step (monkeypatch) with
 hand-made data; the imports are late so the CLI starts fast.
@@ -11,14 +12,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from planner.codec import cluster_from_json
-from planner.errors import SnapshotError
+from planner.codec import cluster_from_json, plan_from_json, plan_to_json
+from planner.errors import InputError, PlanFileError, SnapshotError
 from planner.model import Cluster, HostState
 from planner.plan import Plan
 from virt_rebalance import output
 from virt_rebalance.config import Config
 from virt_rebalance.hints import with_next_step
 from virt_rebalance.jobs import guest_rules, maintenance
+from virt_rebalance.safe_write import write_atomically
 
 if TYPE_CHECKING:
     from executor.report import ApplyReport, ProgressEvent
@@ -46,11 +48,14 @@ def history_samples(config: Config, now: datetime) -> int:
 
 
 def load_snapshot(path: str | Path) -> Cluster:
+    return cluster_from_json(_read(path, SnapshotError), str(path))
+
+
+def _read(path: str | Path, error: type[InputError]) -> bytes:
     try:
-        text = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise SnapshotError(str(path), None, f"cannot read: {exc.strerror}") from None
-    return cluster_from_json(text, str(path))
+        raise error(str(path), None, f"cannot read: {exc.strerror}") from None
 
 
 def current(config: Config, snapshot: Cluster) -> Cluster:
@@ -95,3 +100,26 @@ def apply(
     from executor.apply import apply_plan
 
     return apply_plan(plan, config, deadline=deadline, progress=progress, resume=resume)
+
+
+def load_plan(path: str | Path) -> Plan:
+    return plan_from_json(_read(path, PlanFileError), str(path))
+
+
+def save_plan(path: str | Path, plan: Plan) -> None:
+    write_atomically(path, plan_to_json(plan, indent=2))
+
+
+def probe(config: Config, host: str) -> str | None:
+    """None when `host` answers over libvirt and is collected as healthy; else what is wrong."""
+    from collectors.collect import collect_cluster
+    from planner.errors import CollectError
+
+    only = config.model_copy(update={"hosts": tuple(h for h in config.hosts if h.name == host)})
+    try:
+        found = collect_cluster(only).host_by_name.get(host)
+    except CollectError as exc:
+        return str(exc)
+    if found is None:
+        return "not collected"
+    return None if found.state is HostState.ACTIVE else found.error or str(found.state)
