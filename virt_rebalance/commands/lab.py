@@ -75,6 +75,16 @@ def status(name: str, as_json: bool) -> None:
         _print_status(report)
 
 
+@lab.command("restart-host")
+@_name
+@click.argument("host")
+@click.option("--down-for", default=0.0, show_default=True, type=float, help="Seconds to stay down.")
+def restart_host(name: str, host: str, down_for: float) -> None:
+    """Stop HOST's libvirtd and start it again (the lab's stand-in for a reboot); its guests keep running."""
+    Lab(name).restart_libvirtd(host, down_for)
+    output.info(f"lab {name}: libvirtd of {host} restarted")
+
+
 @lab.command("down")
 @_name
 def down(name: str) -> None:

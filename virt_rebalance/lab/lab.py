@@ -317,6 +317,12 @@ class Lab:
             state.save(self.names.state_file, self._state().with_pid(host, proc.pid))
             libvirtd.wait_ready(record.host, proc.pid)
 
+    def restart_libvirtd(self, host: str, down_s: float = 0.0) -> None:
+        """The lab's stand-in for a reboot: stop the host's libvirtd, stay down `down_s`, start it again."""
+        self.stop_libvirtd(host)
+        time.sleep(down_s)
+        self.start_libvirtd(host)
+
     # --- status --------------------------------------------------------------------------------
 
     def status(self) -> LabStatus:
