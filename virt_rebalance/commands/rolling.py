@@ -116,6 +116,8 @@ def show_round(journal: Round) -> None:
 
         seconds = datetime.fromisoformat(journal.finished_at) - datetime.fromisoformat(journal.started_at)
         took = f" in {units.duration(seconds.total_seconds())}"
+    if journal.rebalanced:
+        click.echo(f"  then {journal.rebalanced} migration(s) rebalanced the cluster")
     click.echo(f"rolling {journal.status} (exit {int(rolling.exit_code(journal))}){took}")
     if journal.status == "failed":
         click.echo("the journal keeps the round's place: `virt-rebalance rolling --resume` continues it")

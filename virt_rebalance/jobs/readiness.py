@@ -44,10 +44,17 @@ class HostReadiness:
 
     @property
     def why_not(self) -> str:
-        """One line: why the host cannot be emptied (empty when it can)."""
+        """Why the host cannot be emptied, in full (empty when it can)."""
         if self.problem:
             return self.problem
         return "; ".join(f"{s.vm_name} stays: {s.reason} ({s.rule})" for s in self.stays)
+
+    @property
+    def blocker(self) -> str:
+        """Why not, in a few words: which guests stay and the rule (the stays carry the whole reason)."""
+        if self.problem:
+            return self.problem
+        return ", ".join(f"{s.vm_name} stays ({s.rule})" for s in self.stays)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,11 +97,11 @@ class Readiness:
         return tuple(h for h in self.hosts if not h.evacuable)
 
     def summary_line(self) -> str:
-        """e.g. 'readiness: 3 of 4 hosts can be emptied now (not h1: kvm1 stays ...); N+1 holds for cpu,
-        memory, vcpus'."""
+        """e.g. 'readiness: 3 of 4 hosts can be emptied now (not h1: kvm1 stays (CpuCompatible)); N+1 holds
+        for cpu, memory, vcpus'."""
         line = f"readiness: {len(self.evacuable)} of {len(self.hosts)} hosts can be emptied now"
         if self.blocked:
-            line += " (not " + "; ".join(f"{h.host}: {h.why_not}" for h in self.blocked) + ")"
+            line += " (not " + "; ".join(f"{h.host}: {h.blocker}" for h in self.blocked) + ")"
         short = [h.resource for h in self.headroom if not h.ok]
         if not self.headroom:
             return line + "; N+1: no host carries guests"

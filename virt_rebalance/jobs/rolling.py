@@ -7,7 +7,8 @@ Per host, in steps the journal records (so `rolling --resume` continues at the s
     exec       run --exec with {host} substituted; a non-zero exit stops the round
     wait       until its libvirtd answers again and it is collected as healthy (or --wait-ready runs out)
     return     lift the maintenance mark
-    rebalance  only when the next host could not be emptied as things stand (and after the last host)
+    rebalance  only when the next host could not be emptied as things stand and a move could fix that;
+               and once when every host is through, so the round ends balanced
 
 The round runs under the job lock; its journal is STATE_DIR/rolling/round.json (atomic writes), each
 evacuation plan beside it, so a killed round resumes the executor's own journal of that very plan.
@@ -121,6 +122,7 @@ def run_rolling(
                 journal.status = "failed"
                 break
         else:
+            journal.rebalanced = _rebalance(ctx, "the round ends balanced")  # again on resume: a fresh plan
             journal.status = "partial" if any(t.step == "skipped" for t in journal.turns) else "done"
         journal.finished_at = _now()
         save_round(config.state_dir, journal)
@@ -250,24 +252,32 @@ def _wait(ctx: Context, journal: Round, turn: HostTurn) -> bool:
 
 
 def _rebalance_if_needed(ctx: Context, journal: Round, turn: HostTurn) -> None:
-    """Rebalance when the next host could not be emptied as things are, and after the last host."""
-    config = ctx.config
-    cluster = steps.current(config, steps.collect(config))
+    """Rebalance when the next host could not be emptied as things are, but another move could fix it
+    (a guest that can run nowhere else is no reason to move others)."""
     following = [t for t in journal.turns if t.step == "pending"]
-    if following:
-        nxt = following[0].host
-        plan = steps.plan(cluster, config, "evacuate", (nxt,))
-        if not [s for s in plan.stays if s.host == nxt]:
-            return  # its evacuation will use the host that just came back
-        ctx.say(f"rebalancing so that {nxt} can be emptied")
-    plan = steps.plan(cluster, config, "rebalance")
-    if plan.is_empty:
+    if not following:
         return
+    nxt = following[0].host
+    config = ctx.config
+    plan = steps.plan(steps.current(config, steps.collect(config)), config, "evacuate", (nxt,))
+    stays = [s for s in plan.stays if s.host == nxt]
+    if stays and any(s.resolvable for s in stays):
+        turn.rebalanced = _rebalance(ctx, f"so that {nxt} can be emptied")
+
+
+def _rebalance(ctx: Context, why: str) -> int:
+    """A rebalance plan carried out; the number of migrations done."""
+    config = ctx.config
+    plan = steps.plan(steps.current(config, steps.collect(config)), config, "rebalance")
+    if plan.is_empty:
+        return 0
+    ctx.say(f"rebalancing {why}")
     if ctx.show:
         ctx.show(plan)
     report = steps.apply(plan, config)
-    turn.rebalanced = sum(1 for o in report.outcomes if o.status == "done")
-    ctx.say(f"rebalanced: {turn.rebalanced} of {len(plan.migrations)} migration(s)")
+    done = sum(1 for o in report.outcomes if o.status == "done")
+    ctx.say(f"rebalanced: {done} of {len(plan.migrations)} migration(s)")
+    return done
 
 
 def _now() -> str:

@@ -39,6 +39,7 @@ class Round:
     force: bool = False
     status: str = "running"  # running, done, partial (hosts skipped), failed (the round stopped)
     finished_at: str = ""
+    rebalanced: int = 0  # migrations of the final rebalance
     turns: list[HostTurn] = field(default_factory=list)
 
 

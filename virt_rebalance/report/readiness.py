@@ -34,7 +34,7 @@ def rows(r: Readiness) -> list[list[str]]:
             units.size(h.moved_mib),
             units.duration(h.estimate_s),
             units.duration(h.lower_bound_s),
-            h.why_not or "-",
+            h.blocker or "-",
         ]
         for h in r.hosts
     ]
@@ -78,12 +78,13 @@ def render_text(r: Readiness, *, plain: bool = True, width: int = 200) -> str:
     if r.headroom:
         title = "N+1 headroom (could the other hosts take any one host's guests)"
         parts.append(_filled(_table(title, plain, *HEADROOM_COLUMNS), headroom_rows(r)))
-    parts.append(r.summary_line())
     for part in parts:
         console.print(part)
         console.print()
     text = buffer.getvalue()
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n" if plain else text
+    if plain:
+        text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    return text + r.summary_line() + "\n"
 
 
 def _filled(table: Any, data: list[list[str]]) -> Any:

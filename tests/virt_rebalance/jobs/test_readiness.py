@@ -65,7 +65,7 @@ def test_a_guest_that_cannot_leave_blocks_its_host_with_the_evacuate_reason(coll
 
 def test_the_summary_line_names_the_blocked_hosts_and_n_plus_1(collected, config) -> None:
     line = readiness.check(config).summary_line()
-    assert line.startswith("readiness: 2 of 3 hosts can be emptied now (not h1: g-kvm stays: ")
+    assert line.startswith("readiness: 2 of 3 hosts can be emptied now (not h1: g-kvm stays (")
     assert line.endswith("N+1 holds for cpu, memory, vcpus")
 
 
@@ -120,7 +120,7 @@ def test_closed_and_maintenance_hosts_offer_no_headroom() -> None:
 def test_the_nightly_run_prints_readiness_and_writes_a_gauge_per_host(fake_steps, config_path) -> None:
     result = CliRunner().invoke(main, ["run", "--ignore-window", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "readiness: 2 of 3 hosts can be emptied now (not h1: g-kvm stays: " in result.output
+    assert "readiness: 2 of 3 hosts can be emptied now (not h1: g-kvm stays (" in result.output
     state = Path(load_config(config_path).state_dir)
     metrics = (state / "metrics" / "virt-rebalance-run.prom").read_text()
     assert "# TYPE virt_rebalance_host_evacuable gauge" in metrics
