@@ -8,8 +8,6 @@ person can read, with the URI's credentials removed wherever they appear.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,41 +20,15 @@ from collectors.uri import scrub
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 
-#: A peer that answers no keepalive probe for INTERVAL * (COUNT + 1) seconds is gone: libvirt closes the
-#: connection and every call waiting on it fails, instead of waiting forever on a hung or cut-off host.
-KEEPALIVE_INTERVAL_S = 5
-KEEPALIVE_COUNT = 3
-
-_event_loop_lock = threading.Lock()
-_event_loop_started = False
-
-
 def open_connection(uri: str) -> Connection:
-    """A read-write connection to `uri` (compareHypervisorCPU and migrations need read-write), with
-    keepalive probes so a dead peer is noticed. Opening itself can hang on a host that accepts and never
-    answers: callers bound it (collectors.parallel, executor.deadline)."""
-    _start_event_loop()
-    conn = _guard(libvirt.open)(uri)
-    with contextlib.suppress(VirtError):  # drivers without keepalive (test:///) refuse it
-        conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-    return cast(Connection, conn)
+    """A read-write connection to `uri` (compareHypervisorCPU and migrations need read-write).
 
-
-def _start_event_loop() -> None:
-    """libvirt sends keepalive probes only when the client runs an event loop, registered before the first
-    connection opens: one daemon thread for the whole process."""
-    global _event_loop_started
-    with _event_loop_lock:
-        if _event_loop_started:
-            return
-        libvirt.virEventRegisterDefaultImpl()
-        threading.Thread(target=_run_events, name="libvirt-events", daemon=True).start()
-        _event_loop_started = True
-
-
-def _run_events() -> None:
-    while True:
-        libvirt.virEventRunDefaultImpl()
+    Opening and every call can hang on a host that accepts and never answers: callers bound them
+    (collectors.parallel, executor.deadline). No libvirt keepalive: with it, a SIGSTOPped libvirtd's
+    connection closed by keepalive while two calls waited on it (a migration and its jobStats) crashed
+    the client process with a segfault in the lab twice (libvirt 9.0, libvirt-python 12); the deadlines
+    end a run on time without it, and a call left waiting simply returns if the host comes back."""
+    return cast(Connection, _guard(libvirt.open)(uri))
 
 
 def describe_error(exc: BaseException, uri: str) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from collectors.seam import Opener
 from executor.connections import Connections
+from executor.interrupt import Interrupt
 from executor.journal import Journal
 from executor.options import check_options, migrate_call
 from executor.preflight import check_age
@@ -34,8 +35,11 @@ def apply_plan(
     force: bool = False,
     deadline: datetime | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> ApplyReport:
-    """Carry out `plan`; raises StalePlanError, LockedError, ConfigError, ExecutionError before acting."""
+    """Carry out `plan`; raises StalePlanError, LockedError, ConfigError, ExecutionError before acting.
+    Once `interrupt` is set no migration starts; the status is then "interrupted" unless all were done."""
+    interrupt = interrupt or Interrupt()
     warnings = check_options(config.execute)
     _check_hosts(plan, config)
     started_at, t0 = datetime.now(UTC), time.monotonic()
@@ -72,8 +76,9 @@ def apply_plan(
             else:
                 todo.append(m)
         runner = Runner(
-            plan, config, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline, progress=progress
-        )
+            plan, config, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline,
+            progress=progress, interrupt=interrupt,
+        )  # fmt: skip
         outcomes = tuple(runner.run(todo, earlier))
         if runner.journal_error is not None:
             warnings.append(
@@ -83,9 +88,10 @@ def apply_plan(
     finally:
         conns.close()
         journal.close()
+    status = overall(outcomes)
     return ApplyReport(
         plan_id=journal.plan_id,
-        status=overall(outcomes),
+        status="interrupted" if interrupt.requested and status not in ("done", "nothing-to-do") else status,
         outcomes=outcomes,
         started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from collectors.seam import Connection, Opener
+from collectors.seam import Connection, Opener, VirtError
 from executor.deadline import Gate, HostTimeout, bounded
 
 #: Pauses between the attempts to open a connection that failed (not one that timed out).
@@ -49,14 +49,14 @@ class Connections(Mapping[str, Connection]):
             raise KeyError(host)
         try:
             conn = self._open_with_retries(host)
-        except Exception as exc:  # any failure to open: the host is unreachable for now
+        except VirtError as exc:  # any failure to open: the host is unreachable for now
             with self._lock:
                 self.errors[host] = self.describe(exc, self.uris[host])
                 self._failed_at[host] = time.monotonic()
             raise KeyError(host) from None
         with self._lock:
             if host in self._open:  # opened meanwhile by another thread: keep one
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(VirtError):
                     conn.close()
                 return self._open[host]
             self._open[host] = conn
@@ -74,7 +74,7 @@ class Connections(Mapping[str, Connection]):
                 return bounded(gate.call("open", self.opener, uri), gate)
             except HostTimeout:
                 raise
-            except Exception:  # refused, reset, auth: maybe a blip; tried again after a pause
+            except VirtError:  # refused, reset, auth: maybe a blip; tried again after a pause
                 if pause is None:
                     raise
                 time.sleep(pause)
@@ -108,6 +108,6 @@ class Connections(Mapping[str, Connection]):
     def close(self) -> None:
         for host, conn in self._open.items():
             if self.gates[host].answering:  # closing a hung host's connection would wait on it too
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(VirtError):
                     conn.close()
         self._open.clear()

@@ -7,7 +7,7 @@ call is still stuck, the host counts as not answering and every further call to 
 hung host costs one timeout, not one per call, and no pile of stuck threads.
 
 The migrate calls are exempt: they last as long as the migration, run on the migration's own thread, and
-the runner's stall and time limits watch them (libvirt's keepalive ends them when the peer is gone).
+the runner's stall and time limits watch them, and give up on one that does not end after its abort.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from collectors.seam import VirtError
+
 T = TypeVar("T")
 
 #: Calls that last as long as a migration; never under a deadline.
 UNBOUNDED = frozenset({"migrate", "migrateToURI3"})
 
 
-class HostTimeout(Exception):
-    """A host did not answer a libvirt call within the deadline."""
+class HostTimeout(VirtError):
+    """A host did not answer a libvirt call within the deadline (a seam error: callers catch VirtError)."""
 
     def __init__(self, host: str, call: str, seconds: float, stuck_s: float | None = None) -> None:
         self.host, self.call, self.seconds = host, call, seconds
@@ -33,9 +35,6 @@ class HostTimeout(Exception):
         else:
             message = f"{host} does not answer (a call has waited {stuck_s:.0f}s)"
         super().__init__(message)
-
-    def get_error_code(self) -> None:  # as the seam's errors, for callers that ask
-        return None
 
 
 class Gate:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Status = Literal["done", "skipped", "failed", "aborted", "not-started"]
-Overall = Literal["nothing-to-do", "done", "partial", "failed"]
+Overall = Literal["nothing-to-do", "done", "partial", "failed", "interrupted"]
 EventKind = Literal["started", "progress", "postcopy", "done", "failed", "aborted", "skipped", "not-started"]
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from collectors import constants as c
 from collectors.seam import Connection, Domain, VirtError
+from executor.interrupt import Interrupt
 from executor.journal import Journal
 from executor.locate import find_domain, where_is
 from executor.options import MigrateCall, bandwidth_for, migrate_call
@@ -44,6 +45,7 @@ class _Running:
     memory_mib: int
     vcpus: int
     abort_reason: str | None = None
+    aborted_at: float | None = None
     downtime_set: bool = False
     copies: list[Copy] | None = None  # destination images made for its local disks
 
@@ -59,8 +61,10 @@ class Runner:
         now: Clock,
         deadline: datetime | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
+        interrupt: Interrupt | None = None,
     ) -> None:
         self.plan, self.config, self.ex = plan, config, config.execute
+        self.interrupt = interrupt or Interrupt()
         self.conns, self.journal = conns, journal
         self.now, self.deadline, self.progress = now, deadline, progress
         self.nic = config.budgets().host_nic_mibps
@@ -93,6 +97,8 @@ class Runner:
     # -- starting -------------------------------------------------------------------------------------
 
     def _start_ready(self, pending: list[Migration]) -> list[Migration]:
+        if self.stop_reason is None and self.interrupt.reason is not None:
+            self.stop_reason = self.interrupt.reason
         if self.stop_reason is None and self.deadline is not None and self.now() >= self.deadline:
             self.stop_reason = f"the deadline {self.deadline.isoformat(timespec='minutes')} passed"
         if self.stop_reason is not None:
@@ -222,10 +228,16 @@ class Runner:
 
     def _watch(self) -> None:
         for r in list(self.running.values()):
+            if r.aborted_at is not None and time.monotonic() - r.aborted_at > self.ex.call_timeout_s:
+                self._give_up(r)
+                continue
+            if self.interrupt.abort and r.abort_reason is None and not r.watch.postcopy:
+                self._abort(r, f"{self.interrupt.reason}: aborted")
+                continue
             try:
                 stats = r.dom.jobStats()
-            except VirtError:
-                continue
+            except VirtError:  # a seam call failed or the host does not answer: no progress, so the
+                stats = {}  # stall limit fires on time all the same
             s, decision = r.watch.observe(time.monotonic(), stats)
             if s is not None and not r.downtime_set:  # settable only while the job runs
                 r.downtime_set = True
@@ -243,17 +255,39 @@ class Runner:
                 continue
             try:
                 if decision.action == "abort":
-                    r.abort_reason = decision.reason
-                    r.dom.abortJob()
+                    self._abort(r, decision.reason)
                 else:
                     r.dom.migrateStartPostCopy()
                     self._emit("postcopy", r.m, message=decision.reason)
             except VirtError as exc:
                 self._emit("progress", r.m, message=f"{decision.action} failed: {exc}")
 
+    def _abort(self, r: _Running, reason: str) -> None:
+        r.abort_reason, r.watch.stopping, r.aborted_at = reason, True, time.monotonic()
+        try:
+            r.dom.abortJob()
+        except VirtError as exc:
+            self._emit("progress", r.m, message=f"abort failed: {exc}")
+
     # -- finishing ------------------------------------------------------------------------------------
 
+    def _give_up(self, r: _Running) -> None:
+        """An aborted migration whose call has not returned within call_timeout_s of the abort: a host
+        does not answer. It fails now with where the guest is as far as the hosts say (a person looks);
+        its thread is left behind and what it reports later is ignored."""
+        del self.running[r.m.id]
+        where = _whereabouts(r.m, self.conns)
+        self._close(
+            r.m, "failed",
+            f"{r.abort_reason}; no end {self.ex.call_timeout_s:g}s after the abort; guest on {where}: "
+            "look at it before running this plan again",
+            time.monotonic() - r.watch.started,
+        )  # fmt: skip
+        self._after_failure(r.m)
+
     def _finish(self, mid: str, exc: BaseException | None) -> None:
+        if mid not in self.running:  # given up on earlier
+            return
         r = self.running.pop(mid)
         m, elapsed = r.m, time.monotonic() - r.watch.started
         verdict = (
@@ -291,6 +325,9 @@ class Runner:
         else:
             cause = str(exc) if exc is not None else "; ".join(verdict.problems)
             self._close(m, "failed", f"{cause}; guest on {where}", elapsed)
+        self._after_failure(m)
+
+    def _after_failure(self, m: Migration) -> None:
         if self.ex.failure_policy == "stop" and self.stop_reason is None:
             self.stop_reason = f"stopped after {m.id} ({m.vm_name}) failed (failure_policy = stop)"
 

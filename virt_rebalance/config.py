@@ -176,6 +176,9 @@ class ExecuteConfig(_Strict):
     )
     max_plan_age_s: float = Field(3600.0, gt=0, le=366 * DAY_S)
     failure_policy: Literal["stop", "continue"] = "continue"
+    on_interrupt: Literal["finish", "abort"] = Field(
+        "finish", description="on SIGTERM/SIGINT: let running migrations finish, or abort them"
+    )
     auto_converge: bool = True
     postcopy: bool = False
     tunnelled: bool = False

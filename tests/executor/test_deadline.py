@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from collectors.connect import describe_error, open_connection
+from collectors.seam import VirtError
 from executor.connections import Connections
 from executor.deadline import Gate, HostTimeout, bounded
 from tests.tarpit import tarpit
@@ -39,6 +40,9 @@ class _Conn:
 
     def getHostname(self) -> str:
         raise ValueError("boom")
+
+    def close(self) -> int:
+        return 0
 
 
 def test_a_call_past_its_deadline_raises_and_the_host_fails_fast_until_it_answers() -> None:
@@ -94,7 +98,7 @@ def test_a_failed_open_is_retried_then_tried_again_after_a_while(monkeypatch: py
     def flaky(uri: str) -> Any:
         attempts.append(uri)
         if len(attempts) in (1, 2, 4, 5, 6):  # a blip, then an outage, then back
-            raise ConnectionResetError("reset by peer")
+            raise VirtError("reset by peer")
         return _Conn(release)
 
     conns = Connections({"h1": "x://h1"}, flaky, lambda e, u: str(e), retry_after_s=0.2)

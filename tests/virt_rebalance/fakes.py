@@ -79,7 +79,14 @@ class FakeSteps:
         return plan_for(cluster, self.moves) if self.moves else empty_plan()
 
     def apply(
-        self, plan: Plan, config: Config, *, deadline=None, progress=None, resume: bool = False
+        self,
+        plan: Plan,
+        config: Config,
+        *,
+        deadline=None,
+        progress=None,
+        resume: bool = False,
+        interrupt=None,
     ) -> SimpleNamespace:
         self.applied.append({"plan": plan, "deadline": deadline})
         self.apply_hook()
@@ -107,6 +114,8 @@ class FakeSteps:
             )
         done = sum(o.status == "done" for o in outcomes)
         status = "done" if done == len(outcomes) else "failed" if done == 0 else "partial"
+        if interrupt is not None and interrupt.requested and status != "done":
+            status = "interrupted"
         return SimpleNamespace(status=status, outcomes=tuple(outcomes), warnings=())
 
 

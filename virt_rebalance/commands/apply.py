@@ -24,11 +24,12 @@ from executor.report import ApplyReport
 from planner.codec import plan_from_json
 from planner.errors import LockedError, PlanFileError
 from planner.plan import Plan
-from virt_rebalance import output, progress
+from virt_rebalance import output, progress, signals
 from virt_rebalance.commands.options import PLAIN_WIDTH, config_option
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import lock
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
+from virt_rebalance.jobs.steps import resume_hint
 
 
 def parse_deadline(text: str, now: datetime | None = None) -> datetime:
@@ -74,13 +75,19 @@ def apply(
         # The run lock too, so a hand-run apply never overlaps a nightly run or an evacuation.
         with (
             lock.hold(config.state_dir, f"apply {plan_file}"),
+            signals.caught(config.execute.on_interrupt) as interrupt,
             progress.show(len(plan.migrations)) as on_event,
         ):
-            report = apply_plan(plan, config, resume=resume, force=force, deadline=until, progress=on_event)
+            report = apply_plan(
+                plan, config, resume=resume, force=force, deadline=until, progress=on_event,
+                interrupt=interrupt,
+            )  # fmt: skip
     except LockedError as exc:
         output.error(str(exc))
         sys.exit(int(ExitCode.LOCKED))
     show_report(report)
+    if report.status == "interrupted":
+        output.warning(f"{interrupt.reason}; {resume_hint(plan_file)}")
     sys.exit(int(for_status(report.status)))
 
 

@@ -9,7 +9,7 @@ import click
 
 from planner.errors import LockedError
 from planner.plan import Plan
-from virt_rebalance import output
+from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option, show_plan, show_result
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import maintenance as marks
@@ -40,7 +40,8 @@ def evacuate(ctx: click.Context, hosts: tuple[str, ...], config: Config, dry_run
         show_plan(plan, even_if_quiet=dry_run)
 
     try:
-        summary = run_evacuation(config, hosts, dry_run=dry_run, show=show)
+        with signals.caught(config.execute.on_interrupt) as interrupt:
+            summary = run_evacuation(config, hosts, dry_run=dry_run, show=show, interrupt=interrupt)
     except LockedError as exc:
         output.error(str(exc))
         ctx.exit(ExitCode.LOCKED)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from planner.errors import LockedError
-from virt_rebalance import output
+from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option, show_plan, show_result
 from virt_rebalance.config import Config
 from virt_rebalance.jobs.exitcodes import ExitCode
@@ -35,16 +35,19 @@ def run(
 ) -> None:
     """Collect, plan and carry out a rebalance within the nightly window; record the run.
 
-    Exit codes: 0 done, 1 failed, 2 usage, 3 nothing to do, 4 partly done, 5 locked, 6 outside the window.
+    Exit codes: 0 done, 1 failed, 2 usage, 3 nothing to do, 4 partly done, 5 locked, 6 outside the window,
+    7 interrupted (SIGTERM/SIGINT; `apply --resume` carries out the rest).
     """
     if scheduled and (skip := not_due(config, datetime.now(UTC))):
         code, reason = skip
         output.info(f"run not due: {reason}")
         ctx.exit(code)
     try:
-        summary = run_nightly(
-            config, ignore_window=ignore_window, allow_short_history=allow_short_history, show=show_plan
-        )
+        with signals.caught(config.execute.on_interrupt) as interrupt:
+            summary = run_nightly(
+                config, ignore_window=ignore_window, allow_short_history=allow_short_history,
+                show=show_plan, interrupt=interrupt,
+            )  # fmt: skip
     except LockedError as exc:
         output.error(str(exc))
         ctx.exit(ExitCode.LOCKED)

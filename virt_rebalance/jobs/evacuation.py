@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from executor.interrupt import Interrupt
 from planner.errors import InputError
 from planner.plan import Plan, Stay
 from virt_rebalance import output, progress
@@ -40,6 +41,7 @@ def run_evacuation(
     *,
     dry_run: bool = False,
     show: Callable[[Plan], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> RunSummary:
     """Evacuate `hosts` (or, with `dry_run`, only plan and show it). Exit code PARTIAL when guests stay."""
     started = datetime.now(UTC)
@@ -54,7 +56,7 @@ def run_evacuation(
         record.recorded(config, JOB, started) as run,
     ):
         plan = plan_evacuation(config, hosts)
-        run.planned(plan)
+        files = run.planned(plan)
         if show:
             show(plan)
         maintenance.mark(config.state_dir, hosts, "evacuate")
@@ -62,7 +64,7 @@ def run_evacuation(
         status = "nothing-to-do"
         if not plan.is_empty:
             with progress.show(len(plan.migrations)) as on_event:
-                report = steps.apply(plan, config, progress=on_event)
+                report = steps.apply(plan, config, progress=on_event, interrupt=interrupt)
             for warning in report.warnings:
                 output.warning(warning)
             status, outcomes = report.status, outcomes_from(report, plan)
@@ -71,4 +73,8 @@ def run_evacuation(
         if stays and code in (ExitCode.DONE, ExitCode.NOTHING_TO_DO):
             status, code = "partial", ExitCode.PARTIAL
         message = "; ".join(f"{s.vm_name} stays on {s.host}: {s.reason}" for s in stays)
+        if status == "interrupted" and interrupt is not None:
+            message = "; ".join(
+                m for m in (f"{interrupt.reason}; {steps.resume_hint(files['plan'])}", message) if m
+            )
         return run.finish(run.summary(status, code, outcomes=outcomes, message=message))

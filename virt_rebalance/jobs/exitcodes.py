@@ -7,6 +7,8 @@
 4  partly done     some migrations failed or were skipped, or guests stayed on a host being emptied
 5  locked          another run or evacuation holds the lock; nothing was done
 6  outside window  the nightly window is closed; the plan was written, no migration started
+7  interrupted     SIGTERM or SIGINT: no migration started after it, running ones finished (or were
+                   aborted); `apply --resume PLAN` carries out the rest
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class ExitCode(IntEnum):
     PARTIAL = 4
     LOCKED = 5
     OUTSIDE_WINDOW = 6
+    INTERRUPTED = 7
 
 
 #: The executor's overall status -> exit code.
@@ -30,6 +33,7 @@ BY_STATUS: dict[str, ExitCode] = {
     "done": ExitCode.DONE,
     "partial": ExitCode.PARTIAL,
     "failed": ExitCode.FAILED,
+    "interrupted": ExitCode.INTERRUPTED,
 }
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from executor.interrupt import Interrupt
 from planner.errors import ShortHistoryError
 from planner.model import Cluster
 from planner.plan import Plan
@@ -59,11 +60,13 @@ def run_nightly(
     ignore_window: bool = False,
     allow_short_history: bool = False,
     show: Callable[[Plan], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> RunSummary:
     """One nightly run under the lock; `show` gets the plan before anything moves (the CLI prints it).
 
     Raises ShortHistoryError (recorded as a failed run) when the usage history holds fewer samples than
-    collect.min_samples, unless `allow_short_history`.
+    collect.min_samples, unless `allow_short_history`. Once `interrupt` is set (SIGTERM) no migration
+    starts and the run ends "interrupted".
     """
     started = now or datetime.now(UTC)
     with lock.hold(config.state_dir, "nightly run"), record.recorded(config, JOB, started) as run:
@@ -103,10 +106,13 @@ def run_nightly(
                 )
             )
         with progress.show(len(plan.migrations)) as on_event:
-            report = steps.apply(plan, config, deadline=deadline, progress=on_event)
+            report = steps.apply(plan, config, deadline=deadline, progress=on_event, interrupt=interrupt)
         for warning in report.warnings:
             output.warning(warning)
         outcomes = outcomes_from(report, plan)
+        message = ""
+        if report.status == "interrupted" and interrupt is not None:
+            message = f"{interrupt.reason}; {steps.resume_hint(files['plan'])}"
         return run.finish(
             run.summary(
                 report.status,
@@ -114,6 +120,7 @@ def run_nightly(
                 outcomes=outcomes,
                 deadline=deadline,
                 **_readiness(config, cluster, outcomes),
+                message=message,
             )
         )
 

@@ -23,6 +23,7 @@ from virt_rebalance.jobs import guest_rules, maintenance
 from virt_rebalance.safe_write import write_atomically
 
 if TYPE_CHECKING:
+    from executor.interrupt import Interrupt
     from executor.report import ApplyReport, ProgressEvent
 
 
@@ -96,10 +97,11 @@ def apply(
     deadline: datetime | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
     resume: bool = False,
+    interrupt: Interrupt | None = None,
 ) -> ApplyReport:
     from executor.apply import apply_plan
 
-    return apply_plan(plan, config, deadline=deadline, progress=progress, resume=resume)
+    return apply_plan(plan, config, deadline=deadline, progress=progress, resume=resume, interrupt=interrupt)
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -123,3 +125,8 @@ def probe(config: Config, host: str) -> str | None:
     if found is None:
         return "not collected"
     return None if found.state is HostState.ACTIVE else found.error or str(found.state)
+
+
+def resume_hint(plan_file: str | Path) -> str:
+    """What to run to carry out the rest of an interrupted plan."""
+    return f"carry out the rest with `virt-rebalance apply --resume {plan_file}` (same --config)"

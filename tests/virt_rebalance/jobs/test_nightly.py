@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from executor.interrupt import Interrupt
 from planner.errors import CollectError, ShortHistoryError
 from planner.model import HostState
 from tests.virt_rebalance.fakes import write_config
@@ -132,3 +133,21 @@ def test_history_samples_reads_the_window(config) -> None:
                 now - timedelta(minutes=minutes), [make_vm("a", "h1", uuid="u-a")], timedelta(days=1)
             )
     assert steps.history_samples(config, now) == 3
+
+
+def test_an_interrupted_run_is_recorded_with_its_own_status_and_how_to_resume(fake_steps, config) -> None:
+    interrupt = Interrupt()
+    fake_steps.apply_hook = lambda: interrupt.stop("interrupted by SIGTERM")
+    fake_steps.outcome = lambda mid: (
+        ("done", "") if mid == "m1" else ("not-started", "interrupted by SIGTERM")
+    )
+    summary = run_nightly(config, interrupt=interrupt)
+    assert (summary.status, summary.exit_code) == ("interrupted", ExitCode.INTERRUPTED)
+    state = Path(config.state_dir)
+    last = json.loads((state / "last-run.json").read_text())
+    assert last["status"] == "interrupted" and last["exit_code"] == 7
+    assert f"apply --resume {summary.files['plan']}" in last["message"]
+    assert (
+        'virt_rebalance_exit_code{command="run"} 7.0'
+        in (state / "metrics" / "virt-rebalance-run.prom").read_text()
+    )
