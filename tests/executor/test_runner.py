@@ -148,8 +148,9 @@ def test_nothing_starts_after_the_deadline_running_ones_finish(lab: Lab) -> None
     moves = []
     for name, host in (("a", "h1"), ("b", "h2"), ("c", "h3")):
         lab.guest(name, host)
-        moves.append(lab.move(f"m{name}", name, host, "h4", bandwidth_mibps=40))  # about 2 s each
-    deadline, mono_deadline = datetime.now(UTC) + timedelta(seconds=1), time.monotonic() + 1
+        moves.append(lab.move(f"m{name}", name, host, "h4", bandwidth_mibps=20))  # about 5 s each
+    # A deadline a busy machine still starts the first move before.
+    deadline, mono_deadline = datetime.now(UTC) + timedelta(seconds=3), time.monotonic() + 3
     report = lab.apply(lab.plan(*moves), lab.config(max_concurrent=1), deadline=deadline)
     assert statuses(report) == {"ma": "done", "mb": "not-started", "mc": "not-started"}
     assert "deadline" in report.outcomes[1].reason
