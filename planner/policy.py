@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: policy.threshold, like DRS's migration threshold: 1 (conservative: only hosts far above the level,
+#: and a move must remove twice its size in excess) to 5 (aggressive: even within a point, for a tenth).
+#: Per threshold: (band above the level in points, move cost in GiB of excess per GiB moved).
+THRESHOLDS: dict[int, tuple[float, float]] = {
+    1: (15.0, 2.0),
+    2: (8.0, 1.0),
+    3: (2.0, 0.5),
+    4: (1.0, 0.25),
+    5: (0.0, 0.1),
+}
+DEFAULT_THRESHOLD = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
     """Planner knobs. Percentages are whole numbers; sizes in MiB; times in seconds.
 
-    Higher weights win: `cpu_weight` and `memory_weight` say how much each resource's imbalance counts;
-    `move_cost_per_gib` is what moving one GiB costs against one percentage point of imbalance.
+    Higher weights win: `cpu_weight` and `memory_weight` say how much each resource's imbalance counts
+    (planner/optimize/objective.py). `threshold` (1..5) sets the band (how far above its level a host's
+    load may sit before it counts as excess, and before a plan is worth making) and the move cost (GiB of
+    excess a move must remove per GiB it moves); `band_pct` and `move_cost_per_gib`, when set, override it.
     """
 
     cpu_weight: int = 1
     memory_weight: int = 1
-    move_cost_per_gib: float = 0.5
+    threshold: int = DEFAULT_THRESHOLD
+    band_pct: float | None = None
+    move_cost_per_gib: float | None = None
     dirty_rate_cost: float = 1.0
     min_improvement_pct: float = 2.0
     max_migrations: int | None = None
@@ -26,6 +42,14 @@ class Policy:
     evacuate: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     candidates_per_vm: int = 8
+
+    def band(self) -> float:
+        """How far (points) above its level a host's load may sit before it counts as excess."""
+        return THRESHOLDS[self.threshold][0] if self.band_pct is None else self.band_pct
+
+    def move_cost(self) -> float:
+        """GiB of excess a move must remove per GiB it moves to pay for itself."""
+        return THRESHOLDS[self.threshold][1] if self.move_cost_per_gib is None else self.move_cost_per_gib
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,9 @@ class RuleConfig(_Strict):
 class PolicyConfig(_Strict):
     cpu_weight: int = Field(1, ge=0, le=1000)
     memory_weight: int = Field(1, ge=0, le=1000)
-    move_cost_per_gib: float = Field(0.5, ge=0, le=1e6)
+    threshold: int = Field(3, ge=1, le=5)
+    band_pct: float | None = Field(None, ge=0, le=100)
+    move_cost_per_gib: float | None = Field(None, ge=0, le=1e6)
     dirty_rate_cost: float = Field(1.0, ge=0, le=1e6)
     min_improvement_pct: float = Field(2.0, ge=0, le=100)
     max_migrations: int | None = Field(None, ge=0, le=BIG)
@@ -280,6 +282,8 @@ class Config(_Strict):
         return Policy(
             cpu_weight=p.cpu_weight,
             memory_weight=p.memory_weight,
+            threshold=p.threshold,
+            band_pct=p.band_pct,
             move_cost_per_gib=p.move_cost_per_gib,
             dirty_rate_cost=p.dirty_rate_cost,
             min_improvement_pct=p.min_improvement_pct,

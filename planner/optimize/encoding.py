@@ -41,6 +41,17 @@ def demand(vm: Vm, resource: Resource) -> int:
     return vm.vcpus
 
 
+def share_bp(load: int, cap: int) -> int:
+    """`load` as a share of `cap`, in basis points of a percent, rounded up (a peak term's value)."""
+    return -(-load * 100 * BP // max(1, cap))
+
+
+def excess_units(load: int, cap: int, level_bp: int) -> int:
+    """How far `load` rises above `level_bp` of `cap`, in the load's own unit, rounded up; zero below
+    (an excess term's value)."""
+    return max(0, -(-(load * 100 * BP - level_bp * max(1, cap)) // (100 * BP)))
+
+
 def capacity(cluster: Cluster, host: str, resource: Resource) -> int:
     h = cluster.host_by_name[host]
     if resource == "cpu":
@@ -197,13 +208,14 @@ class Encoding:
                 used[(on, r)] = used.get((on, r), 0) + demand(guest, r)
 
         def share(host: str, r: Resource) -> int:
-            return -(-used.get((host, r), 0) * 100 * BP // max(1, capacity(self.cluster, host, r)))
+            return share_bp(used.get((host, r), 0), capacity(self.cluster, host, r))
 
         for var, r, hosts in self._peaks:
             low = self.model.proto.variables[var.index].domain[0]
             self.model.add_hint(var, max([low] + [share(h, r) for h in hosts]))
         for var, r, host, level in self._excess:
-            self.model.add_hint(var, max(0, share(host, r) - level))
+            cap = capacity(self.cluster, host, r)
+            self.model.add_hint(var, excess_units(used.get((host, r), 0), cap, level))
         for var, pairs, allowed, flag in self._derived:
             held = sum(placement.get(vm) == host for vm, host in pairs)
             self.model.add_hint(var, min(1, held) if flag else max(0, held - allowed))
@@ -275,16 +287,20 @@ class Encoding:
         return var
 
     def excess(self, resource: Resource, hosts: Sequence[str], level_bp: int) -> list[cp_model.IntVar]:
-        """Per host, how far (basis points) `resource` rises above `level_bp`; zero below it."""
+        """Per host, how far `resource` rises above `level_bp` of its capacity, in the resource's own
+        unit (MiB, millicores); zero below it. Hosts whose guests are all decided add no variable."""
         out = []
         for host in hosts:
             if not self.free_on[host]:
                 continue
             cap = max(1, capacity(self.cluster, host, resource))
-            var = self.model.new_int_var(0, 400 * BP, f"excess[{resource},{host}]")
+            top = sum(demand(vm, resource) for vm, _ in self.free_on[host]) + sum(
+                demand(vm, resource) for vm in self.fixed_on[host]
+            )
+            var = self.model.new_int_var(0, max(0, top), f"excess[{resource},{host}]")
             self._excess.append((var, resource, host, level_bp))
-            # excess * capacity >= load * 100 * BP - level * capacity.
-            self.model.add(var * cap >= self.load(host, resource) * (100 * BP) - level_bp * cap)
+            # excess * 100 * BP >= load * 100 * BP - level * capacity.
+            self.model.add(var * (100 * BP) >= self.load(host, resource) * (100 * BP) - level_bp * cap)
             out.append(var)
         return out
 

@@ -27,14 +27,14 @@ from planner.optimize.solve import (
     baseline,
     build_problem,
     kept_by_heuristics,
-    move_cost_points,
+    objective_points,
     receivers_of,
     solve,
-    with_chains,
 )
 from planner.optimize.stays import crowded_out, upfront_stays
+from planner.optimize.waterfill import waterfill
 from planner.plan import Balance, HostLoad, Stay
-from planner.policy import Policy
+from planner.policy import THRESHOLDS, Policy
 from planner.reasons import move_reasons
 from planner.rules import Rule, check_all, rules_for
 from planner.violation import Violation
@@ -93,7 +93,24 @@ def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = 
 
     before = host_loads(cluster, cluster.placement)
     scores = {hl.host: score(hl, policy.cpu_weight, policy.memory_weight) for hl in before}
-    notes: list[str] = []
+    notes: list[str] = [_threshold_note(policy)]
+
+    def unchanged(status: str) -> Target:
+        placement = dict(cluster.placement)
+        return _finish(
+            cluster, policy, rules, stays, placement, before, p.levels_pct["peak"], status, start, notes
+        )
+
+    current_ok = not policy.evacuate and not check_all(rules, cluster, cluster.placement, _ids(stays))
+    above = _above_level(p, before)
+    if current_ok and above <= policy.band():
+        notes.append(
+            f"every host is within {policy.band():g} points of its level (at most {above:.1f} above): "
+            f"no plan; {_next_threshold(policy, above)}"
+        )
+        return unchanged("within-band")
+    # The greedy pass relieves the peaks first (and shows an evacuation which guests find no room);
+    # water-filling then drains every host's excess, from it and from the current placement.
     held = _evacuees_only(p) if policy.evacuate else None
     hint = baseline(held or p)
     if (
@@ -117,8 +134,9 @@ def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = 
             stays += extra
             known = ({**p.may_stay, **{s.vm_uuid: True for s in extra}}, dict(p.dests))
             p = build_problem(cluster, policy, rules, known, _ids(stays))
+    starts = (waterfill(p, dict(cluster.placement)), waterfill(p, hint))
+    hint = min(starts, key=lambda candidate: objective_points(p, candidate))
     sol_status, placement = _solve(p, hint, scores, policy.time_limit_s - (time.monotonic() - start), notes)
-    current_ok = not policy.evacuate and not check_all(rules, cluster, cluster.placement, _ids(stays))
     found = _finish(
         cluster, policy, rules, stays, placement, before, p.levels_pct["peak"], sol_status, start, notes
     )
@@ -126,20 +144,9 @@ def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = 
         gain = found.balance_before.peak_pct - found.balance_after.peak_pct
         notes.append(
             f"best plan found improves the peak by {gain:.1f} points, less than the margin of "
-            f"{policy.min_improvement_pct:g}: no plan"
+            f"{policy.min_improvement_pct:g}: no plan; {_next_threshold(policy, above)}"
         )
-        return _finish(
-            cluster,
-            policy,
-            rules,
-            stays,
-            dict(cluster.placement),
-            before,
-            p.levels_pct["peak"],
-            "no-improvement",
-            start,
-            notes,
-        )
+        return unchanged("no-improvement")
     return found
 
 
@@ -148,21 +155,11 @@ def _solve(
 ) -> tuple[str, dict[str, str]]:
     pairs = sum(len(d) for d in p.dests.values())
     if pairs > LARGE_PAIRS and not check_all(p.rules, p.cluster, hint, p.stays):
-        repaired = with_chains(p, repair(p, dict(hint), time.monotonic() + left, notes))
-        costs = {vm.uuid: move_cost_points(vm, p.policy) for vm in p.cluster.vms}
-        weights = (p.policy.cpu_weight, p.policy.memory_weight)
-        trimmed, undone = trim(
-            p.cluster,
-            repaired,
-            set(p.receivers),
-            p.may_stay,
-            p.levels_pct,
-            costs,
-            weights,
-            kept_by_heuristics(p),
-        )
+        repaired = repair(p, dict(hint), time.monotonic() + left, notes)
+        trimmed, undone = trim(p, repaired, kept_by_heuristics(p))
         notes.append(f"anti-churn: {undone} moves not worth their cost undone")
-        return "feasible", trimmed
+        # Each stage is a heuristic: keep whichever the objective scores best.
+        return "feasible", min((trimmed, repaired, hint), key=lambda c: objective_points(p, c))
     sol = solve(p, hint, scores, left)
     if sol.status == "infeasible":
         if sol.conflicts:
@@ -194,6 +191,43 @@ def _evacuees_only(p: Problem) -> Problem:
 
 def _ids(stays: tuple[Stay, ...]) -> frozenset[str]:
     return frozenset(s.vm_uuid for s in stays)
+
+
+def _threshold_note(policy: Policy) -> str:
+    """Which threshold plans, and what it means (the band and the move cost it sets, or overrides)."""
+    own = THRESHOLDS[policy.threshold]
+    band = f"band {policy.band():g} points" + (
+        "" if policy.band_pct is None else f" (set; threshold's {own[0]:g})"
+    )
+    cost = f"move cost {policy.move_cost():g} GiB of excess per GiB moved" + (
+        "" if policy.move_cost_per_gib is None else f" (set; threshold's {own[1]:g})"
+    )
+    return f"threshold {policy.threshold} of 1-5 planned this: {band} above the level, {cost}"
+
+
+def _above_level(p: Problem, loads: tuple[HostLoad, ...]) -> float:
+    """How far (points) the most loaded receiving host sits above its resource's level."""
+    receivers = set(p.receivers)
+    out = 0.0
+    for hl in loads:
+        if hl.host not in receivers:
+            continue
+        if p.policy.cpu_weight > 0:
+            out = max(out, hl.cpu_pct - p.levels_pct.get("cpu", 0.0))
+        if p.policy.memory_weight > 0:
+            out = max(out, hl.memory_pct - p.levels_pct.get("memory", 0.0))
+    return out
+
+
+def _next_threshold(policy: Policy, above: float) -> str:
+    """How far the cluster is from the next, more aggressive threshold acting."""
+    if policy.threshold >= max(THRESHOLDS):
+        return f"threshold {policy.threshold} is the most aggressive"
+    nxt = policy.threshold + 1
+    band = THRESHOLDS[nxt][0]
+    if above > band:
+        return f"threshold {nxt} (band {band:g} points) would look for a plan: a host is {above:.1f} points above its level"
+    return f"threshold {nxt} acts when a host is more than {band:g} points above its level ({band - above:.1f} to go)"
 
 
 def _improves(old: Balance, new: Balance, margin: float) -> bool:

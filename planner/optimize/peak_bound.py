@@ -11,11 +11,20 @@ guests that cannot leave it. The overall bound is the larger of the CPU and memo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from planner.model import Cluster
 from planner.optimize.encoding import Resource, capacity, demand
+
+
+class ProblemLike(Protocol):
+    """What the per-resource bounds read of a problem (solve.Problem)."""
+
+    @property
+    def levels_pct(self) -> Mapping[str, float]: ...
+
 
 #: Sets of hosts shared by fewer guests than this are not worth a bound of their own.
 MIN_CLASS_GUESTS = 10
@@ -112,10 +121,11 @@ def guest_bound(
     dests: Mapping[str, tuple[str, ...]],
     may_stay: Mapping[str, bool],
     weighed: Sequence[Resource],
-) -> float:
+) -> dict[str, float]:
     """Wherever a guest with few allowed hosts (a hard pin, say) ends, its host carries at least that
     guest and the load that cannot leave it: the least such share over its allowed hosts bounds the
-    peak. Guests that may stay on a host outside `receivers` do not count."""
+    peak. Guests that may stay on a host outside `receivers` do not count. Per weighed resource, and
+    "peak" for the highest of them on one host."""
     inside = set(receivers)
     fixed: dict[str, list[int]] = {}
     for vm in cluster.vms:
@@ -123,7 +133,12 @@ def guest_bound(
             row = fixed.setdefault(vm.host, [0] * len(weighed))
             for i, r in enumerate(weighed):
                 row[i] += demand(vm, r)
-    best = 0.0
+    caps = {h: [max(1, capacity(cluster, h, r)) for r in weighed] for h in cluster.host_by_name}
+    zero = [0] * len(weighed)
+    # Per set of allowed hosts: the distinct capacities of its hosts without fixed load (the least
+    # share on them only depends on the capacity), and its hosts with fixed load.
+    shapes: dict[tuple[int, bool, str], tuple[list[list[int]], list[str]]] = {}
+    best = dict.fromkeys([*weighed, "peak"], 0.0)
     for vm in cluster.vms:
         allowed = dests[vm.uuid]
         if stuck.get(vm.uuid, False) or len(allowed) > FEW_HOSTS:
@@ -131,18 +146,21 @@ def guest_bound(
         home_ok = may_stay.get(vm.uuid, True)
         if home_ok and vm.host not in inside:
             continue
-        hosts = {h for h in allowed if h in inside} | ({vm.host} if home_ok else set())
-        shares = [
-            max(
-                100.0
-                * (fixed.get(h, [0] * len(weighed))[i] + demand(vm, r))
-                / max(1, capacity(cluster, h, r))
-                for i, r in enumerate(weighed)
-            )
-            for h in hosts
-        ]
-        if shares:
-            best = max(best, min(shares))
+        key = (id(allowed), home_ok, vm.host if home_ok else "")
+        shape = shapes.get(key)
+        if shape is None:
+            hosts = {h for h in allowed if h in inside} | ({vm.host} if home_ok else set())
+            empty = {tuple(caps[h]) for h in hosts if h not in fixed}
+            shape = ([list(c) for c in empty], [h for h in hosts if h in fixed])
+            shapes[key] = shape
+        need = [demand(vm, r) for r in weighed]
+        rows = [(zero, c) for c in shape[0]] + [(fixed[h], caps[h]) for h in shape[1]]
+        if not rows:
+            continue
+        shares = [[100.0 * (f[i] + need[i]) / c[i] for i in range(len(weighed))] for f, c in rows]
+        for i, r in enumerate(weighed):
+            best[r] = max(best[r], min(row[i] for row in shares))
+        best["peak"] = max(best["peak"], min(max(row) for row in shares))
     return best
 
 
@@ -157,7 +175,8 @@ def peak_bound(
     may_stay: Mapping[str, bool] | None = None,
 ) -> dict[str, float]:
     """Per weighed resource ("cpu", "memory"): the level the movable load fills hosts to (what the
-    objective balances towards); "peak": the lower bound on the peak, the highest of those, of the
+    objective balances towards); per weighed resource ("cpu_peak", "memory_peak"), the lower bound on
+    that resource's own peak; "peak": the lower bound on the peak, the highest of those, of the
     shares of load that cannot move and, given each guest's allowed hosts (`dests`), of the class and
     guest bounds.
 
@@ -170,14 +189,22 @@ def peak_bound(
         weighed.append("cpu")
     if memory_weight > 0:
         weighed.append("memory")
-    peak = 0.0
     for resource in weighed:
         out[resource] = resource_bound(cluster, resource, receivers, stuck, leaving, with_floor=False)
-        peak = max(peak, resource_bound(cluster, resource, receivers, stuck, leaving))
-    if dests is not None:
+        out[f"{resource}_peak"] = resource_bound(cluster, resource, receivers, stuck, leaving)
+    peak = max((out[f"{r}_peak"] for r in weighed), default=0.0)
+    if dests is not None and weighed:
+        guests = guest_bound(cluster, receivers, stuck, dests, may_stay or {}, weighed)
         for resource in weighed:
-            peak = max(peak, class_bound(cluster, resource, receivers, stuck, dests, leaving))
-        if weighed:
-            peak = max(peak, guest_bound(cluster, receivers, stuck, dests, may_stay or {}, weighed))
+            own = class_bound(cluster, resource, receivers, stuck, dests, leaving)
+            out[f"{resource}_peak"] = max(out[f"{resource}_peak"], own, guests[resource])
+        peak = max(peak, guests["peak"], *(out[f"{r}_peak"] for r in weighed))
     out["peak"] = peak
     return out
+
+
+def resource_peak_bounds(p: ProblemLike) -> dict[str, float]:
+    """Per resource ("cpu", "memory"), the lower bound on that resource's own peak over the receiving
+    hosts: its water level with the floor of load that cannot move, its class bounds and its guest
+    bound (computed once, by peak_bound, into the problem's levels; an unweighed resource gets 0)."""
+    return {r: p.levels_pct.get(f"{r}_peak", 0.0) for r in ("cpu", "memory")}

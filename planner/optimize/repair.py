@@ -20,6 +20,7 @@ from dataclasses import replace
 from planner.load import host_loads, score
 from planner.model import Cluster, Vm
 from planner.optimize.candidates import Domains
+from planner.optimize.encoding import Resource
 from planner.optimize.solve import Problem, encode, objective_points
 from planner.plan import HostLoad
 
@@ -29,6 +30,10 @@ COOL_PER_HOT = 2
 TARGETED_GUESTS = 3
 TARGETED_HOSTS = 3
 ROUND_S = 0.5
+#: Guests free to move on each of a neighbourhood's hosts that are not hot (the biggest).
+FREE_PER_HOST = 3
+#: Rounds the search always gets, however little time the earlier stages left.
+MIN_ROUNDS = 2
 
 
 def _neighbourhood(
@@ -37,11 +42,16 @@ def _neighbourhood(
     loads: Mapping[str, HostLoad],
     scores: Mapping[str, float],
     turn: int,
-) -> list[str]:
-    """The hottest hosts (up to HOT_GUESTS guests); for the biggest guests on them (a whole affinity
-    group as one), the allowed hosts where they would end least loaded; and a window of the coolest
-    hosts that slides each turn."""
-    ranked = sorted(scores, key=lambda h: (-scores[h], h))
+) -> tuple[list[str], list[str]]:
+    """The hottest hosts (up to HOT_GUESTS guests), by score on even turns and by excess (the
+    objective's) on odd ones; for the biggest guests on them (a whole affinity group as one), the
+    allowed hosts where they would end least loaded; and a window of the coolest hosts that slides
+    each turn. Returns every host chosen and the hot ones."""
+    if turn % 2:
+        heat = {h: float(p.objective.host_excess(p.cluster, h, _use(loads[h]))) for h in scores}
+    else:
+        heat = dict(scores)
+    ranked = sorted(heat, key=lambda h: (-heat[h], h))
     hot: list[str] = []
     freed = 0
     for host in ranked:
@@ -62,11 +72,31 @@ def _neighbourhood(
                 (_after(loads[h], whole[0], w), h) for h in allowed if h in loads and h not in chosen
             )
             chosen.update(dict.fromkeys(h for _, h in best[:TARGETED_HOSTS]))
-    rest = [h for h in ranked[::-1] if h not in chosen]
+    cool = sorted((h for h in scores if h not in chosen), key=lambda h: (scores[h], h))
     want = COOL_PER_HOT * len(hot) // 2 + 1
-    start = (turn * want) % max(1, len(rest) // 2)
-    chosen.update(dict.fromkeys(rest[start : start + want]))
-    return list(chosen)
+    start = (turn * want) % max(1, len(cool) // 2)
+    chosen.update(dict.fromkeys(cool[start : start + want]))
+    return list(chosen), hot
+
+
+def _use(hl: HostLoad) -> dict[Resource, int]:
+    return {"cpu": hl.cpu_millicores, "memory": hl.memory_mib}
+
+
+def _settled(p: Problem, placement: Mapping[str, str], hosts: list[str], hot: list[str]) -> frozenset[str]:
+    """Guests of the neighbourhood's other hosts beyond their FREE_PER_HOST biggest: they stay, so the
+    model stays small enough to solve in a round (the hot hosts' guests and the biggest of the
+    others, which make room, are free)."""
+    others = set(hosts) - set(hot)
+    on: dict[str, list[Vm]] = {h: [] for h in others}
+    for vm in p.cluster.vms:
+        if placement[vm.uuid] in on:
+            on[placement[vm.uuid]].append(vm)
+    out: set[str] = set()
+    for guests in on.values():
+        guests.sort(key=lambda v: (-v.memory_mib, -v.cpu_demand_millicores, v.uuid))
+        out.update(v.uuid for v in guests[FREE_PER_HOST:])
+    return frozenset(out)
 
 
 def _movable_units(p: Problem, guests: list[Vm]) -> list[tuple[Vm, list[Vm]]]:
@@ -109,7 +139,6 @@ def neighbourhood_problem(
         cluster=sub,
         rules=tuple(rule for rule in seen if rule is not None),
         receivers=tuple(h for h in hosts if h in p.receivers),
-        peak_weight=p.peak_weight or len(p.receivers),
         outside_peak_pct={
             "cpu": max((hl.cpu_pct for h, hl in loads.items() if h not in names), default=0.0),
             "memory": max((hl.memory_pct for h, hl in loads.items() if h not in names), default=0.0),
@@ -220,17 +249,18 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     target = p.levels_pct.get("peak", 0.0) + 0.5
     rounds = gains = stale = 0
     # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
-    budget = int((deadline - time.monotonic()) / (2 * ROUND_S))
-    while rounds < budget and time.monotonic() < deadline - 0.2 and stale < 6:
+    budget = max(MIN_ROUNDS, int((deadline - time.monotonic()) / (2 * ROUND_S)))
+    while rounds < budget and (rounds < MIN_ROUNDS or time.monotonic() < deadline - 0.2) and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
         if not scores or max(scores.values()) <= target:
             break
         by_host = {hl.host: hl for hl in loads}
-        sub = neighbourhood_problem(
-            p, placement, _neighbourhood(p, placement, by_host, scores, rounds), by_host
+        hosts, hot = _neighbourhood(p, placement, by_host, scores, rounds)
+        sub = neighbourhood_problem(p, placement, hosts, by_host)
+        domains = neighbourhood_domains(
+            p, sub, placement, by_host, frozen | _settled(p, placement, hosts, hot)
         )
-        domains = neighbourhood_domains(p, sub, placement, by_host, frozen)
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
         sol = enc.solve(ROUND_S, p.policy.seed + rounds, p.policy.workers)

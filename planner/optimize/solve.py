@@ -1,24 +1,22 @@
 """One CP-SAT solve over a (sub)cluster: restrict candidates, encode every rule, minimise, read back.
 
-Objective, in basis points of capacity (integers): for each weighed resource, the peak share over the
-receiving hosts times the number of those hosts, plus each host's excess above the water level (so the
-peak counts as much as every host's excess together); a cost per moved guest of `move_cost_per_gib`
-points per GiB, raised by its dirty rate (`dirty_rate_cost` more per 100 MiB/s), plus one point so that
-for equal gain fewer moves win; and the soft rules' weights in points.
+The objective (per resource peak, every host's excess above the level, each move's cost) is
+objective.py's; a Problem carries it, built once for the whole cluster, so a neighbourhood's answers
+compare with the whole's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from planner.model import Cluster, Vm
 from planner.optimize.candidates import Domains, classes, restrict
 from planner.optimize.eject import eject_peak
-from planner.optimize.encoding import BP, Encoding, Resource, Solution, capacity
+from planner.optimize.encoding import Encoding, Solution
 from planner.optimize.greedy import TARGET_SLACK_PCT, greedy
 from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.objective import Objective
 from planner.optimize.peak_bound import peak_bound
 from planner.policy import Policy
 from planner.rules.rule import Rule
@@ -36,20 +34,12 @@ class Problem:
     dests: Mapping[str, tuple[str, ...]]
     receivers: tuple[str, ...]
     levels_pct: Mapping[str, float]
-    #: How many receiving hosts the whole problem has (a neighbourhood weighs its peak like the whole).
-    peak_weight: int = 0
+    objective: Objective
     #: Per resource, the peak share (percent) of receiving hosts outside a neighbourhood.
     outside_peak_pct: Mapping[str, float] = field(default_factory=dict)
     #: Guests (UUIDs) known up front to be unable to leave where a hard rule says they must: they may
     #: stay, at a cost, and their checks excuse it.
     stays: frozenset[str] = frozenset()
-
-
-def move_cost_points(vm: Vm, policy: Policy) -> float:
-    """What moving `vm` costs, in percentage points of imbalance: its memory (dearer when dirtied fast)
-    and the local disks it copies."""
-    calm = 1.0 + policy.dirty_rate_cost * vm.dirty_rate_mibps / 100.0
-    return 1.0 + policy.move_cost_per_gib * (vm.memory_mib * calm + vm.local_disk_mib) / 1024.0
 
 
 def full_domains(p: Problem, home: bool = False) -> Domains:
@@ -73,10 +63,29 @@ def kept_by_heuristics(p: Problem) -> frozenset[str]:
     return frozenset().union(*(r.kept_by_heuristics(p.cluster) for r in p.rules))
 
 
+def moving_as_one(p: Problem) -> list[tuple[Vm, ...]]:
+    """Groups of guests that move only together, as one unit (the rules say which)."""
+    return [unit for r in p.rules if len(unit := r.moves_as_one(p.cluster)) > 1]
+
+
+def apart_fellows(p: Problem) -> dict[str, frozenset[str]]:
+    """Guests the heuristics may move after all, to a host none of their fellows is on (rules whose
+    guests only have to stay apart); guests another rule keeps from the heuristics stay kept."""
+    apart = [r.apart_from(p.cluster) for r in p.rules]
+    other = frozenset().union(
+        *(r.kept_by_heuristics(p.cluster) for r, a in zip(p.rules, apart, strict=True) if not a)
+    )
+    out: dict[str, frozenset[str]] = {}
+    for fellows in apart:
+        for u, them in fellows.items():
+            if u not in other:
+                out[u] = out.get(u, frozenset()) | them
+    return out
+
+
 def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
     """The greedy placement; guests named by group rules and soft pins stay put in it. `smart` runs
-    the optimizer's variant, with and without ejection chains, and keeps the one the objective prefers
-    (chains lower the peak but move more)."""
+    the optimizer's variant (without ejection chains: water-filling and the solver relieve the peak)."""
     args = (
         p.cluster,
         p.may_stay,
@@ -90,10 +99,7 @@ def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
     )
     if not smart:
         return greedy(*args)
-    target = p.levels_pct.get("peak")
-    plain = greedy(*args, smart=True, target_pct=target, eject=False)
-    chained = greedy(*args, smart=True, target_pct=target, eject=True)
-    return min((chained, plain), key=lambda placement: objective_points(p, placement))
+    return greedy(*args, smart=True, target_pct=p.levels_pct.get("peak"), eject=False)
 
 
 def with_chains(p: Problem, placement: Mapping[str, str]) -> dict[str, str]:
@@ -128,53 +134,15 @@ def encode(p: Problem, domains: Domains, explain: bool) -> Encoding:
     enc = Encoding(p.cluster, domains, explain=explain, stays=p.stays)
     for rule in p.rules:
         rule.encode(enc)
-    hosts = p.peak_weight or len(p.receivers)
-    terms: list[tuple[int, Any]] = []
-    weighed: tuple[tuple[Resource, int], ...] = (
-        ("cpu", p.policy.cpu_weight),
-        ("memory", p.policy.memory_weight),
-    )
-    for resource, weight in weighed:
-        if weight <= 0:
-            continue
-        level = int(p.levels_pct.get(resource, 0.0) * BP)
-        floor = int(p.outside_peak_pct.get(resource, 0.0) * BP)
-        terms.append((weight * hosts, enc.peak(resource, p.receivers, floor)))
-        terms += [(weight, e) for e in enc.excess(resource, p.receivers, level)]
-    for vm in p.cluster.vms:
-        if any(h != vm.host for h in domains[vm.uuid]):
-            terms.append((round(move_cost_points(vm, p.policy) * BP), enc.moved(vm)))
-    enc.minimize(terms, penalty_scale=BP)
+    movable = [vm for vm in p.cluster.vms if any(h != vm.host for h in domains[vm.uuid])]
+    p.objective.encode(enc, p.receivers, movable, p.outside_peak_pct)
     return enc
 
 
-def objective_points(p: Problem, placement: Mapping[str, str]) -> float:
-    """The objective of `encode` for a placement, in percentage points, without soft-rule penalties:
-    a cheap way to compare two placements of the same (sub)problem."""
-    use = {h: [0, 0] for h in p.receivers}
-    moves = 0.0
-    for vm in p.cluster.vms:
-        host = placement.get(vm.uuid, vm.host)
-        if host in use:
-            use[host][0] += vm.cpu_demand_millicores
-            use[host][1] += vm.memory_mib
-        if host != vm.host:
-            moves += move_cost_points(vm, p.policy)
-    hosts = p.peak_weight or len(p.receivers)
-    total = moves
-    for i, (resource, weight) in enumerate(
-        (("cpu", p.policy.cpu_weight), ("memory", p.policy.memory_weight))
-    ):
-        if weight <= 0 or not use:
-            continue
-        shares = [
-            100.0 * use[h][i] / max(1, capacity(p.cluster, h, "cpu" if i == 0 else "memory"))
-            for h in p.receivers
-        ]
-        level = p.levels_pct.get(resource, 0.0)
-        total += weight * hosts * max([p.outside_peak_pct.get(resource, 0.0), *shares])
-        total += weight * sum(max(0.0, s - level) for s in shares)
-    return total
+def objective_points(p: Problem, placement: Mapping[str, str]) -> int:
+    """The objective of `encode` for a placement (soft rules aside): a cheap way to compare two
+    placements of the same (sub)problem."""
+    return p.objective.value(p.cluster, placement, p.receivers, p.outside_peak_pct)
 
 
 def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time_limit_s: float) -> Solution:
@@ -214,4 +182,5 @@ def build_problem(
     levels = peak_bound(
         cluster, receivers, stuck, policy.cpu_weight, policy.memory_weight, leaving, dests, may_stay
     )
-    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels, stays=stays)
+    objective = Objective.build(cluster, policy, receivers, levels)
+    return Problem(cluster, policy, rules, may_stay, dests, receivers, levels, objective, stays=stays)

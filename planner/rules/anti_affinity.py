@@ -32,6 +32,11 @@ class AntiAffinity(GuestGroup):
             if n > 1
         ]
 
+    def apart_from(self, cluster: Cluster) -> dict[str, frozenset[str]]:
+        """Hard or soft, a member that moves to a host none of its fellows is on keeps the rule."""
+        uuids = self.uuids(cluster)
+        return {u: uuids - {u} for u in uuids}
+
     def keep_off(self, cluster: Cluster, placement: Placement) -> dict[str, frozenset[str]]:
         """Each member keeps off the hosts its fellows are on."""
         if not self.must:

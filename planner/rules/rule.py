@@ -82,6 +82,12 @@ class Rule(Protocol):
         """Guests that move only together, as one unit (none: each guest moves alone)."""
         return ()
 
+    def apart_from(self, cluster: Cluster) -> dict[str, frozenset[str]]:
+        """Per guest (UUID) this rule keeps from the heuristics, the guests (UUIDs) it only has to stay
+        away from: a heuristic may move it to a host none of them is on, which keeps this rule and
+        costs nothing (water-filling)."""
+        return {}
+
     def keep_off(self, cluster: Cluster, placement: Placement) -> dict[str, frozenset[str]]:
         """Per guest (UUID), the hosts it may not go to because of where other guests are under
         `placement` (a neighbourhood that does not see those guests must not send it there)."""

@@ -18,11 +18,33 @@ def test_generator_is_seeded_and_consistent() -> None:
     assert len(a.compatibility["sig-gen3"]) < len(a.compatibility["sig-gen1"]) == 20
 
 
-def test_benchmark_runs_and_reports_both_kinds() -> None:
+FIELDS = {
+    "kind",
+    "hosts",
+    "guests",
+    "seed",
+    "seconds",
+    "moves",
+    "gib_moved",
+    "min_gib",
+    "peak_rss_mib",
+    "cpu",
+    "memory",
+}
+PER_RESOURCE = {"peak", "bound", "spread", "cv", "excess_left_pct", "excess_floor_pct", "within_10_pct"}
+
+
+def test_benchmark_rows_carry_exactly_the_issues_fields() -> None:
     rows = run(20, 200, seed=1, time_limit=1.0)
     assert [r["kind"] for r in rows] == ["optimizer", "greedy"]
-    assert rows[0]["peak_after"] <= rows[0]["peak_before"]
-    assert rows[0]["gap"] >= 0
+    for row in rows:
+        assert set(row) == FIELDS
+        for resource in ("cpu", "memory"):
+            assert set(row[resource]) == PER_RESOURCE
+            assert row[resource]["peak"] >= row[resource]["bound"] - 0.01
+            assert 0 <= row[resource]["excess_floor_pct"] <= row[resource]["excess_left_pct"] + 0.01
+    best, greedy = rows
+    assert best["memory"]["excess_left_pct"] <= greedy["memory"]["excess_left_pct"] + 5
 
 
 def test_cli_prints_a_table_then_json() -> None:
@@ -31,7 +53,21 @@ def test_cli_prints_a_table_then_json() -> None:
     )
     assert result.exit_code == 0, result.output
     header, *_ = result.output.splitlines()
-    assert header.split()[:4] == ["kind", "hosts", "guests", "seconds"]
+    assert header.split()[:5] == ["kind", "hosts", "guests", "seed", "seconds"]
     rows = json.loads(result.output[result.output.index("[") :])
     assert {r["kind"] for r in rows} == {"optimizer", "greedy"}
-    assert {"gap", "bound", "gib_moved", "peak_rss_mib", "cv_after"} <= set(rows[0])
+    assert all(set(r) == FIELDS for r in rows)
+
+
+def test_cli_runs_a_range_of_seeds() -> None:
+    result = CliRunner().invoke(
+        main, ["--hosts", "8", "--guests", "40", "--seeds", "3-4", "--time-limit", "0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("[") :])
+    assert [(r["seed"], r["kind"]) for r in rows] == [
+        (3, "optimizer"),
+        (3, "greedy"),
+        (4, "optimizer"),
+        (4, "greedy"),
+    ]

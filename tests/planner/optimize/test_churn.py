@@ -1,34 +1,37 @@
-"""Anti-churn: moves not worth their cost go home."""
+"""Anti-churn: moves not worth their cost go home, weighed as water-filling weighs a move."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from planner.model import Cluster
 from planner.optimize.churn import trim
+from planner.optimize.solve import Problem, build_problem
+from planner.policy import Policy
+from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
 
 HOSTS = [make_host("h1"), make_host("h2"), make_host("h3")]
 
 
+def memory_problem(cluster: Cluster, move_cost_per_gib: float) -> Problem:
+    policy = Policy(cpu_weight=0, band_pct=0.0, move_cost_per_gib=move_cost_per_gib)
+    return build_problem(cluster, policy, rules_for(cluster, policy))
+
+
 @pytest.mark.parametrize(
-    ("cost", "home"), [(100.0, True), (0.1, False)], ids=["dear-move-undone", "cheap-move-kept"]
+    ("cost", "home"), [(2.0, True), (0.5, False)], ids=["dear-move-undone", "cheap-move-kept"]
 )
-def test_a_move_goes_home_when_it_costs_more_than_the_imbalance_it_saves(cost: float, home: bool) -> None:
-    # h3 holds the peak (50%); sending `a` home raises h1 from 12.5% to 25%, below that peak.
-    a, b = (make_vm(host="h1", memory_mib=8192, cpu_millicores=0) for _ in range(2))
+def test_a_move_goes_home_when_it_costs_more_than_the_excess_it_saves(cost: float, home: bool) -> None:
+    # h3 holds the peak (50%, unmovable); the level is 29.2%. Sending `a` (8 GiB) home raises h1 from
+    # 25% to 37.5%: 5.3 GiB of excess back, against 16 GiB saved at cost 2 and 4 GiB at cost 0.5.
+    a, b, c = (make_vm(host="h1", memory_mib=8192, cpu_millicores=0) for _ in range(3))
     anchor = make_vm(host="h3", memory_mib=32768, cpu_millicores=0, migratable=False)
-    cluster = make_cluster(HOSTS, [a, b, anchor])
-    placement = {a.uuid: "h2", b.uuid: "h1", anchor.uuid: "h3"}
-    costs = {a.uuid: cost, b.uuid: cost, anchor.uuid: cost}
-    got, undone = trim(
-        cluster,
-        placement,
-        {"h1", "h2", "h3"},
-        dict.fromkeys(costs, True),
-        {"cpu": 0.0, "memory": 12.5},
-        costs,
-        (1, 1),
-    )
+    cluster = make_cluster(HOSTS, [a, b, c, anchor])
+    placement = {a.uuid: "h2", b.uuid: "h1", c.uuid: "h1", anchor.uuid: "h3"}
+    got, undone = trim(memory_problem(cluster, cost), placement)
     assert (got[a.uuid] == "h1") is home
     assert undone == int(home)
 
@@ -39,9 +42,9 @@ def test_nothing_goes_home_above_the_peak_or_where_it_may_not_stay(case: str) ->
     rest = make_vm(host="h1", memory_mib=32768, cpu_millicores=0)
     cluster = make_cluster(HOSTS, [a, rest])
     placement = {a.uuid: "h2", rest.uuid: "h1"}
-    costs = {a.uuid: 100.0, rest.uuid: 100.0}
-    may_stay = {a.uuid: case != "may-not-stay", rest.uuid: True}
+    p = memory_problem(cluster, 2.0)  # the move home saves 32 GiB of cost, less than 25 points of peak
     if case == "may-not-stay":
         placement[rest.uuid] = "h3"  # h1 is then empty: only the rule keeps `a` away
-    got, _ = trim(cluster, placement, {"h1", "h2", "h3"}, may_stay, {"memory": 25.0}, costs, (1, 1))
+        p = replace(p, may_stay={a.uuid: False, rest.uuid: True})
+    got, _ = trim(p, placement)
     assert got[a.uuid] == "h2"

@@ -45,10 +45,36 @@ def test_gain_below_margin_is_no_improvement() -> None:
         make_vm(host="h1", memory_mib=1024),
         make_vm(host="h2", memory_mib=4096),
     ]
-    target = optimize(make_cluster(hosts, vms), Policy(time_limit_s=2.0, min_improvement_pct=50.0))
+    policy = Policy(time_limit_s=2.0, min_improvement_pct=50.0, band_pct=0.0)
+    target = optimize(make_cluster(hosts, vms), policy)
     assert target.status == "no-improvement"
     assert target.reasons == {}
     assert dict(target.placement) == {v.uuid: v.host for v in vms}
+    assert any("threshold 4 (band 1 points) would look for a plan" in n for n in target.notes)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "status"), [(3, "within-band"), (5, "optimal")], ids=["default-calm", "aggressive-acts"]
+)
+def test_the_threshold_sets_how_far_above_its_level_a_host_may_sit(threshold: int, status: str) -> None:
+    # h1 is 1.6 points of memory above the level: inside threshold 3's band of 2, outside threshold 5's 0.
+    hosts = [make_host("h1"), make_host("h2")]
+    vms = [
+        make_vm(host="h1", memory_mib=4096, cpu_millicores=0),
+        make_vm(host="h1", memory_mib=2048, cpu_millicores=0),
+    ]
+    vms += [make_vm(host="h2", memory_mib=4096, cpu_millicores=0)]
+    target = optimize(
+        make_cluster(hosts, vms), Policy(time_limit_s=2.0, threshold=threshold, min_improvement_pct=0)
+    )
+    assert target.status == status
+    assert f"threshold {threshold} of 1-5 planned this" in target.notes[0]
+    if status == "within-band":
+        assert target.reasons == {}
+        assert any(
+            "threshold 4 (band 1 points) would look for a plan: a host is 1.6 points above" in n
+            for n in target.notes
+        )
 
 
 def test_evacuation_moves_the_rest_and_lists_stays() -> None:

@@ -46,8 +46,8 @@ def test_no_answer_in_time_falls_back_to_a_valid_greedy_placement(monkeypatch: p
 )
 def test_no_usable_answer_is_infeasible(monkeypatch: pytest.MonkeyPatch, status: str, words: str) -> None:
     solver_says(monkeypatch, status)
-    vms = [make_vm("w0", host="h1"), make_vm("w1", host="h1")]  # together, against their rule
-    rules = [PlacementRule("anti-affinity", "web", vms=("w0", "w1"))]
+    vms = [make_vm("w0", host="h1"), make_vm("w1", host="h2")]  # apart, against their rule
+    rules = [PlacementRule("affinity", "web", vms=("w0", "w1"))]
     cluster = make_cluster([make_host("h1"), make_host("h2")], vms, rules)
     with pytest.raises(InfeasibleError) as err:
         optimize(cluster, POLICY)

@@ -1,4 +1,4 @@
-"""The solve layer: move costs, the objective, candidate restriction, and the trades the solver makes."""
+"""The solve layer: candidate restriction, and the trades the solver makes."""
 
 from __future__ import annotations
 
@@ -10,22 +10,10 @@ from planner.optimize.solve import (
     build_problem,
     candidate_domains,
     kept_by_heuristics,
-    move_cost_points,
-    objective_points,
 )
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
-
-
-@pytest.mark.parametrize(
-    ("memory", "dirty", "expected"),
-    [(1024, 0, 1.5), (4096, 0, 3.0), (4096, 100, 5.0), (0, 500, 1.0)],
-    ids=["1GiB", "4GiB", "4GiB-dirty", "empty"],
-)
-def test_move_cost_grows_with_size_and_dirty_rate(memory: int, dirty: int, expected: float) -> None:
-    vm = make_vm(memory_mib=memory, dirty_rate_mibps=dirty)
-    assert move_cost_points(vm, Policy()) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -42,16 +30,6 @@ def test_for_equal_gain_the_cheaper_guest_moves(field: str, low: int, high: int)
     cluster = make_cluster(hosts, [cheap, dear])
     target = optimize(cluster, Policy(time_limit_s=2.0, memory_weight=0))
     assert target.placement[cheap.uuid] == "h2" and target.placement[dear.uuid] == "h1"
-
-
-def test_objective_points_weigh_peak_excess_and_moves() -> None:
-    a = make_vm(host="h1", memory_mib=16384, cpu_millicores=0)
-    cluster = make_cluster([make_host("h1"), make_host("h2")], [a])
-    p = build_problem(cluster, Policy(cpu_weight=0), rules_for(cluster, Policy()))
-    stay = objective_points(p, {a.uuid: "h1"})
-    move = objective_points(p, {a.uuid: "h2"})
-    assert stay == pytest.approx(2 * 25.0 + (25.0 - p.levels_pct["memory"]))
-    assert move - stay == pytest.approx(move_cost_points(a, p.policy))
 
 
 def test_small_problems_keep_every_candidate_and_large_ones_a_few() -> None:
