@@ -80,12 +80,12 @@ class ApplyReport:
 
 def overall(outcomes: tuple[MigrationOutcome, ...]) -> Overall:
     """nothing-to-do: every move was done before this run (or there are none); done: every move is done;
-    failed: a move failed and none was done by this run; partial: anything else."""
+    failed: this run carried out none of the moves still to do (failed, skipped or not started alike);
+    partial: anything else."""
     if all(o.status == "done" and o.earlier for o in outcomes):
         return "nothing-to-do"
     if all(o.status == "done" for o in outcomes):
         return "done"
-    done_now = any(o.status == "done" and not o.earlier for o in outcomes)
-    if any(o.status in ("failed", "aborted") for o in outcomes) and not done_now:
+    if not any(o.status == "done" and not o.earlier for o in outcomes):
         return "failed"
     return "partial"

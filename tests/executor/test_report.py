@@ -20,9 +20,19 @@ def o(status: str, earlier: bool = False) -> MigrationOutcome:
         ((o("done"), o("skipped")), "partial"),
         ((o("done"), o("failed")), "partial"),
         ((o("aborted"), o("not-started")), "failed"),
-        ((o("skipped"),), "partial"),
+        ((o("skipped"),), "failed"),
+        ((o("done", earlier=True), o("skipped")), "failed"),
     ],
-    ids=["empty", "all-earlier", "all-done", "some-skipped", "some-failed", "none-done", "all-skipped"],
+    ids=[
+        "empty",
+        "all-earlier",
+        "all-done",
+        "some-skipped",
+        "some-failed",
+        "none-done",
+        "all-skipped",
+        "nothing-more-carried-out",
+    ],
 )
 def test_overall(outcomes: tuple, status: str) -> None:
     assert overall(outcomes) == status

@@ -45,8 +45,8 @@ def evacuate(ctx: click.Context, hosts: tuple[str, ...], config: Config, dry_run
     except LockedError as exc:
         output.error(str(exc))
         ctx.exit(ExitCode.LOCKED)
-    if dry_run:
-        ctx.exit(0)
+    if dry_run:  # the code the evacuation would end with if every planned migration worked
+        ctx.exit(summary.exit_code)
     show_result(summary)
     output.info(f"in maintenance: {', '.join(hosts)}; lift it with `virt-rebalance maintenance end HOST`")
     ctx.exit(summary.exit_code)

@@ -27,6 +27,21 @@ def staying_behind(plan: Plan, hosts: Sequence[str]) -> list[Stay]:
     return [s for s in plan.stays if s.host in hosts]
 
 
+def outcome(plan: Plan, hosts: Sequence[str], status: str) -> tuple[str, ExitCode]:
+    """The evacuation's status and exit code, given how its migrations went (`status`, the executor's).
+
+    Guests that stay on a host being emptied make it "partial" (4) when something moved, and "failed" (1)
+    when nothing did (evacuating every host, or a guest nowhere else can run): never "nothing to do"."""
+    code = for_status(status)
+    if not staying_behind(plan, hosts):
+        return status, code
+    if code is ExitCode.NOTHING_TO_DO or (code is ExitCode.FAILED and not plan.migrations):
+        return "failed", ExitCode.FAILED
+    if code is ExitCode.DONE:
+        return "partial", ExitCode.PARTIAL
+    return status, code
+
+
 def plan_evacuation(config: Config, hosts: Sequence[str]) -> Plan:
     known = {h.name for h in config.hosts}
     if unknown := [h for h in hosts if h not in known]:
@@ -50,7 +65,8 @@ def run_evacuation(
         proposal = plan_evacuation(config, hosts)
         if show:
             show(proposal)
-        return build(JOB, proposal, "planned", ExitCode.DONE, started)
+        _, code = outcome(proposal, hosts, "nothing-to-do" if proposal.is_empty else "done")
+        return build(JOB, proposal, "planned", code, started)
     with (
         lock.hold(config.state_dir, f"evacuate {' '.join(hosts)}"),
         record.recorded(config, JOB, started) as run,
@@ -68,10 +84,8 @@ def run_evacuation(
             for warning in report.warnings:
                 output.warning(warning)
             status, outcomes = report.status, outcomes_from(report, plan)
-        code = for_status(status)
+        status, code = outcome(plan, hosts, status)
         stays = staying_behind(plan, hosts)
-        if stays and code in (ExitCode.DONE, ExitCode.NOTHING_TO_DO):
-            status, code = "partial", ExitCode.PARTIAL
         message = "; ".join(f"{s.vm_name} stays on {s.host}: {s.reason}" for s in stays)
         if status == "interrupted" and interrupt is not None:
             message = "; ".join(

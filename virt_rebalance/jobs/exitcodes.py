@@ -1,7 +1,8 @@
 """Exit codes a scheduler can act on. Documented in the README; `run` and `evacuate` return them.
 
 0  done            every planned migration was carried out
-1  failed          nothing planned was carried out, or an error stopped the job
+1  failed          nothing planned was carried out (all failed, skipped or not started), or an error
+                   stopped the job
 2  usage           bad command line or input (config, snapshot, plan file)
 3  nothing to do   the cluster is already balanced (or the hosts already empty)
 4  partly done     some migrations failed or were skipped, or guests stayed on a host being emptied

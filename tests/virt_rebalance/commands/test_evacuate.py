@@ -25,7 +25,7 @@ def test_says_up_front_what_cannot_leave_then_moves(fake_steps, config_path) -> 
 
 def test_dry_run_moves_and_marks_nothing(fake_steps, config_path) -> None:
     result = CliRunner().invoke(main, ["evacuate", "h1", "--dry-run", "--config", str(config_path)])
-    assert result.exit_code == 0
+    assert result.exit_code == 4  # what the evacuation would end with: g-kvm stays
     assert "g-kvm cannot leave h1" in result.output and "web-2" in result.output
     assert fake_steps.applied == []
     assert maintenance.load(load_config(config_path).state_dir) == {}
@@ -78,3 +78,12 @@ def test_a_missing_config_says_what_to_do(tmp_path) -> None:
 def test_config_from_the_environment(fake_steps, config_path) -> None:
     result = CliRunner(env={"VIRT_REBALANCE_CONFIG": str(config_path)}).invoke(main, ["maintenance", "list"])
     assert result.exit_code == 0 and "no host is in maintenance" in result.output
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["run", "dry-run"])
+def test_when_no_guest_can_leave_it_is_a_failure_not_nothing_to_do(fake_steps, config_path, dry_run) -> None:
+    fake_steps.evacuate_moves = []  # every host emptied at once: nowhere to go, g-kvm stays
+    result = CliRunner().invoke(main, ["evacuate", "h1", "h2", "h3", *dry_run, "--config", str(config_path)])
+    assert result.exit_code == 1, result.output
+    assert "no guest can leave; 1 stay" in result.output and "nothing to do" not in result.output
+    assert fake_steps.applied == []
