@@ -46,7 +46,9 @@ def headline(plan: Plan) -> str:
     first = f"{partial}\n" if partial else ""
     stuck = [s for s in plan.stays if s.host in plan.evacuate]
     if plan.is_empty and stuck:
-        return f"{first}Plan: {what}: no guest can leave; {len(stuck)} stay.\n({source}; usage: {snap.window})"
+        return (
+            f"{first}Plan: {what}: no guest can leave; {len(stuck)} stay.\n({source}; usage: {snap.window})"
+        )
     if plan.is_empty:
         return f"{first}Plan: {what}: nothing to do.\n({source}; usage: {snap.window})"
     disks = f", {units.size(plan.disk_copied_mib)} of local disks copied" if plan.disk_copied_mib else ""
