@@ -17,6 +17,8 @@ from typing import Any
 
 from rich.console import Console
 
+from collectors.uri import redact_text
+
 _state: dict[str, Any] = {"quiet": False, "verbose": False, "log_json": False}
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -52,6 +54,7 @@ class _Formatter(logging.Formatter):
             )
         else:
             body = _PLAIN_PREFIX.get(record.levelno, "") + record.getMessage()
+        body = redact_text(body)  # no secret of a host URI in any log line, plain or JSON
         if self.journal:
             body = f"<{JOURNAL_PRIORITY.get(record.levelno, 6)}>{body}"
         return body

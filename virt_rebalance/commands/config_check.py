@@ -6,13 +6,12 @@ A bad file exits 2 with the file, the line and the key; a host that does not ans
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from collectors.uri import redact_uri
+from collectors.uri import redact_text, redact_uri
 from planner.errors import UnsafeDirectoryError
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
@@ -65,7 +64,7 @@ def check(ctx: click.Context, config: Config, no_connect: bool) -> None:
         if outcome.timed_out:
             line = f"no answer within {timeout:g}s"
         elif outcome.error is not None:
-            line = f"FAILED: {with_next_step(_redact(str(outcome.error)))}"
+            line = f"FAILED: {with_next_step(redact_text(str(outcome.error)))}"
         else:
             line = str(outcome.value)
         problems += not outcome.ok
@@ -83,11 +82,6 @@ def _try(host: HostConfig) -> str:
         return f"ok: {conn.getHostname()}, {info[2]} CPUs, {info[1] / 1024:.1f} GiB"
     finally:
         conn.close()
-
-
-def _redact(message: str) -> str:
-    """Any password in a URI inside an error message (scheme://user:secret@host) dropped."""
-    return re.sub(r"(\w[\w+.-]*://[^\s/:@'\"]*):[^\s/@'\"]*@", r"\1@", message)
 
 
 def _check_directories(config: Config) -> None:
