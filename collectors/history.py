@@ -17,6 +17,7 @@ from types import TracebackType
 
 from collectors import last_seen
 from collectors.last_seen import Reading
+from collectors.sqlite_schema import migrate
 from planner.model import Vm
 
 _SCHEMA = """
@@ -33,6 +34,10 @@ CREATE INDEX IF NOT EXISTS samples_uuid_at ON samples (uuid, at);
 """
 
 
+# Schema versions (PRAGMA user_version), one step each: see collectors.sqlite_schema.
+STEPS = (_SCHEMA + last_seen.SCHEMA,)
+
+
 @dataclass(frozen=True, slots=True)
 class CpuSummary:
     mean_millicores: int
@@ -47,7 +52,11 @@ class History:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
         self._db = sqlite3.connect(self.path)
-        self._db.executescript(_SCHEMA + last_seen.SCHEMA)
+        try:
+            migrate(self._db, self.path, STEPS)
+        except BaseException:
+            self._db.close()
+            raise
 
     def __enter__(self) -> History:
         return self

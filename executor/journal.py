@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
+from collectors.sqlite_schema import migrate
 from planner.codec import plan_to_json
 from planner.errors import ExecutionError, FileWriteError, LockedError
 from planner.plan import Migration, Plan
@@ -33,6 +34,11 @@ CREATE TABLE IF NOT EXISTS events (
     plan_id TEXT NOT NULL, migration_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
     at TEXT NOT NULL);
 """
+
+
+# Schema versions (PRAGMA user_version), one step each: see collectors.sqlite_schema.
+STEPS = (_SCHEMA,)
+T = TypeVar("T")
 
 
 def plan_id(plan: Plan) -> str:
@@ -74,7 +80,7 @@ class Journal:
             raise write_error(self.path, exc) from None
         except sqlite3.Error as exc:
             raise ExecutionError(f"cannot open the journal {self.path}: {exc}") from None
-        self._write(lambda: self._db.executescript(_SCHEMA))
+        self._write(lambda: migrate(self._db, str(self.path), STEPS))
 
     def lock(self) -> None:
         """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""
@@ -156,7 +162,7 @@ class Journal:
     def _execute(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
         return self._write(lambda: self._db.execute(sql, params))
 
-    def _write(self, change: Callable[[], sqlite3.Cursor]) -> sqlite3.Cursor:
+    def _write(self, change: Callable[[], T]) -> T:
         try:
             return change()
         except sqlite3.OperationalError as exc:  # "database or disk is full", "readonly database", I/O
