@@ -72,7 +72,7 @@ class Lab:
         return self.names.state_file.exists()
 
     def connect(self, host: str) -> Any:
-        """A read-write libvirt connection (libvirt.virConnect) to the host, for tests and tools.
+        """A read-write connection to the host through the seam (errors come as collectors.seam.VirtError).
 
         Opened by collectors.connect, the place that imports libvirt; the lab itself drives its hosts
         through virsh, so `lab up/down/status` work without the Python binding."""
