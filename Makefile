@@ -40,8 +40,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check planner collectors executor virt_rebalance benchmarks tests
-	$(BIN)/ruff format --check planner collectors executor virt_rebalance benchmarks tests
+	$(BIN)/ruff check planner collectors executor files virt_rebalance benchmarks tests
+	$(BIN)/ruff format --check planner collectors executor files virt_rebalance benchmarks tests
 
 typecheck: venv
 	$(BIN)/mypy

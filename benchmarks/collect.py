@@ -102,7 +102,7 @@ def counting_opener(calls: Counter[str]) -> Opener:
 def measure(config: Config, opener: Any) -> tuple[Cluster, float, float]:
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
-    cluster = collect_cluster(config, opener=opener)
+    cluster = collect_cluster(config.collect_settings(), opener=opener)
     wall = time.monotonic() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     return cluster, wall, (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)

@@ -1,6 +1,6 @@
 """collect_cluster: read every configured host over libvirt into one Cluster snapshot.
 
-    hosts, concurrently, each within collect.timeout_s (on top of the CPU interval): size and CPU
+    hosts, concurrently, each within timeout_s (on top of the CPU interval): size and CPU
         (host_reader), guests and usage (guests)
     -> CPU compatibility of each distinct guest CPU signature on each host, and the baseline (compatibility)
     -> with a history: each answering host's reading replaces its last one; an unreachable host's guests
@@ -18,7 +18,6 @@ import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from collectors import guests
 from collectors.compatibility import Reachable, SignatureCase, baseline, decide
@@ -30,12 +29,10 @@ from collectors.host_reader import HostFacts, read_host
 from collectors.last_seen import stand_ins
 from collectors.parallel import Outcome, run_each
 from collectors.seam import Connection, Opener
+from collectors.settings import CollectSettings, HostSource
 from collectors.uri import redact_uri
 from planner.errors import CollectError
 from planner.model import Cluster, Host, HostState, Vm, VmState
-from virt_rebalance.config import Config, HostConfig
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +44,7 @@ class _Answer:
 
 
 def collect_cluster(
-    config: Config,
+    settings: CollectSettings,
     *,
     opener: Opener | None = None,
     record: bool = False,
@@ -57,10 +54,9 @@ def collect_cluster(
     """The cluster as libvirt reports it now. Raises CollectError only when no host answered."""
     open_ = opener or open_connection
     now = now or datetime.now(UTC)
-    cfg = config.collect
     # The timeout is for the host's answers; waiting out the CPU interval and the dirty rate is on us.
-    waiting = max(cfg.interval_s, float(cfg.dirty_rate_s)) + guests.DIRTY_GRACE_S
-    outcomes = run_each(config.hosts, lambda hc: _read(open_, hc, config), cfg.timeout_s + waiting)
+    waiting = max(settings.interval_s, float(settings.dirty_rate_s)) + guests.DIRTY_GRACE_S
+    outcomes = run_each(settings.hosts, lambda hc: _read(open_, hc, settings), settings.timeout_s + waiting)
 
     hosts: list[Host] = []
     vms: list[Vm] = []
@@ -69,13 +65,13 @@ def collect_cluster(
     running_on: dict[str, set[str]] = {}
     failures: dict[str, str] = {}
     seen: dict[str, list[Vm]] = {}
-    for hc, outcome in zip(config.hosts, outcomes, strict=True):
+    for hc, outcome in zip(settings.hosts, outcomes, strict=True):
         answer = outcome.value
         if answer is None:
             failures[hc.name] = _why(outcome, hc.uri)
-            hosts.append(_host(config, hc, None, failures[hc.name]))
+            hosts.append(_host(hc, None, failures[hc.name]))
             continue
-        hosts.append(replace(_host(config, hc, answer.facts, None), storage_free_mib=answer.storage_free_mib))
+        hosts.append(replace(_host(hc, answer.facts, None), storage_free_mib=answer.storage_free_mib))
         reachable.append(Reachable(hc.name, answer.conn, answer.facts.cpu, answer.facts.domain_types))
         seen[hc.name] = [g.vm for g in answer.guests]
         for guest in answer.guests:
@@ -88,18 +84,18 @@ def collect_cluster(
     vms = _one_per_uuid(vms)
 
     try:
-        compatibility = decide(reachable, list(cases.values()), running_on, cfg.timeout_s)
+        compatibility = decide(reachable, list(cases.values()), running_on, settings.timeout_s)
         baseline_cpu = baseline(reachable)
     finally:
         for r in reachable:
             _close(r.conn)
 
-    window = f"instant {cfg.interval_s:g} s reading"
-    retention = timedelta(days=cfg.retention_days)
-    path = Path(cfg.history_path or Path(config.state_dir) / "history.sqlite")
+    window = f"instant {settings.interval_s:g} s reading"
+    retention = timedelta(days=settings.retention_days)
+    path = Path(settings.history_path or Path(settings.state_dir) / "history.sqlite")
     notes: list[str] = []
     # Configured or asked for, the history keeps every reading; left by an earlier --record, it is only read.
-    keeps = record or window_hours is not None or bool(cfg.history_path)
+    keeps = record or window_hours is not None or bool(settings.history_path)
     if keeps or path.exists():
         with History(path) as history:
             readings = history.last_readings(list(failures), now - retention)
@@ -119,7 +115,7 @@ def collect_cluster(
         vms=tuple(sorted(vms, key=lambda v: (v.host, v.name))),
         compatibility=compatibility,
         cpu_signatures=tuple(sorted((c.signature for c in cases.values()), key=lambda s: s.key)),
-        rules=config.placement_rules(),
+        rules=settings.rules,
         collected_at=now.isoformat(timespec="seconds"),
         source=f"libvirt: {len(reachable)} of {len(hosts)} hosts answered",
         window=window,
@@ -128,13 +124,13 @@ def collect_cluster(
     )
 
 
-def _read(open_: Opener, hc: HostConfig, config: Config) -> _Answer:
+def _read(open_: Opener, hc: HostSource, settings: CollectSettings) -> _Answer:
     conn = open_(hc.uri)
     try:
-        pending = guests.begin(conn, config.collect, lambda e: describe_error(e, hc.uri))
+        pending = guests.begin(conn, settings, lambda e: describe_error(e, hc.uri))
         facts = read_host(conn)  # while the CPU interval runs
-        storage = storage_free_mib(conn, config.collect.storage_pool)
-        found = guests.finish(conn, pending, hc.name, facts.cpu, config.collect)
+        storage = storage_free_mib(conn, settings.storage_pool)
+        found = guests.finish(conn, pending, hc.name, facts.cpu, settings)
     except BaseException:
         _close(conn)
         raise
@@ -152,29 +148,28 @@ def _close(conn: Connection) -> None:
         conn.close()
 
 
-def _host(config: Config, hc: HostConfig, facts: HostFacts | None, error: str | None) -> Host:
-    d = config.defaults
-    state = HostState.UNREACHABLE if error else HostState.EXCLUDED if hc.exclude else HostState.ACTIVE
+def _host(hc: HostSource, facts: HostFacts | None, error: str | None) -> Host:
+    state = HostState.UNREACHABLE if error else HostState.EXCLUDED if hc.excluded else HostState.ACTIVE
     return Host(
         name=hc.name,
         uri=redact_uri(hc.uri),
         cpus=facts.cpus if facts else 0,
         memory_mib=facts.memory_mib if facts else 0,
         migration_uri=redact_uri(hc.migration_uri) if hc.migration_uri else None,
-        reserved_memory_mib=_or(hc.reserved_memory_mib, d.reserved_memory_mib),
-        reserved_millicores=_or(hc.reserved_millicores, d.reserved_millicores),
-        cpu_overcommit=_or(hc.cpu_overcommit, d.cpu_overcommit),
-        memory_overcommit=_or(hc.memory_overcommit, d.memory_overcommit),
-        cpu_ceiling_pct=_or(hc.cpu_ceiling_pct, d.cpu_ceiling_pct),
-        nic_mibps=_or(hc.nic_mibps, d.nic_mibps),
-        reserved_storage_mib=_or(hc.reserved_storage_mib, d.reserved_storage_mib),
+        reserved_memory_mib=hc.reserved_memory_mib,
+        reserved_millicores=hc.reserved_millicores,
+        cpu_overcommit=hc.cpu_overcommit,
+        memory_overcommit=hc.memory_overcommit,
+        cpu_ceiling_pct=hc.cpu_ceiling_pct,
+        nic_mibps=hc.nic_mibps,
+        reserved_storage_mib=hc.reserved_storage_mib,
         state=state,
         error=error,
         domain_types=facts.domain_types if facts else (),
         cpu_vendor=facts.cpu.vendor if facts else None,
         cpu_model=facts.cpu.model if facts else None,
         cpu_features=facts.cpu.features if facts else (),
-        groups=tuple(sorted(set(hc.groups) | {g for g, m in config.host_groups.items() if hc.name in m})),
+        groups=hc.groups,
     )
 
 
@@ -194,10 +189,6 @@ def _one_per_uuid(vms: list[Vm]) -> list[Vm]:
         reasons = "; ".join(r for r in (keep.unmigratable_reason, reason) if r)
         out.append(replace(keep, migratable=False, unmigratable_reason=reasons))
     return out
-
-
-def _or(value: T | None, default: T) -> T:
-    return default if value is None else value
 
 
 def _summarise(

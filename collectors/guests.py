@@ -23,8 +23,8 @@ from collectors.disks import with_block_stats
 from collectors.domain_xml import DomainDef, parse_domain
 from collectors.host_reader import HostCpu
 from collectors.seam import Connection, Domain, VirtError
+from collectors.settings import CollectSettings
 from planner.model import Vm, VmState
-from virt_rebalance.config import CollectConfig
 
 FIRST = c.VIR_DOMAIN_STATS_STATE | c.VIR_DOMAIN_STATS_CPU_TOTAL | c.VIR_DOMAIN_STATS_BLOCK
 SECOND = FIRST | c.VIR_DOMAIN_STATS_BALLOON
@@ -61,7 +61,7 @@ class Pending:
     notes: dict[str, list[str]]
 
 
-def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseException], str] = str) -> Pending:
+def begin(conn: Connection, cfg: CollectSettings, describe: Callable[[BaseException], str] = str) -> Pending:
     """First CPU reading, dirty-rate measurements started, definitions and jobs read."""
     first, t1 = _reading(conn, FIRST)
     transient = {d.UUIDString() for d in conn.listAllDomains(c.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
@@ -84,7 +84,7 @@ def begin(conn: Connection, cfg: CollectConfig, describe: Callable[[BaseExceptio
 
 
 def finish(
-    conn: Connection, pending: Pending, host: str, host_cpu: HostCpu, cfg: CollectConfig
+    conn: Connection, pending: Pending, host: str, host_cpu: HostCpu, cfg: CollectSettings
 ) -> list[Guest]:
     """Wait out the interval (if anything is left of it), take the second reading, build the guests."""
     first, t1, transient, dirty_until = pending.first, pending.t1, pending.transient, pending.dirty_until

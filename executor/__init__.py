@@ -1,7 +1,7 @@
 """executor: turn a Plan into live migrations on real hosts. The entry point is `executor.apply.apply_plan`.
 
-    apply.py      apply_plan(plan, config, ...): lock, age check, journal, connect, reconcile, run, report
-    options.py    [execute] config -> libvirt flags and typed parameters (MigrateCall)
+    apply.py      apply_plan(plan, settings, ...): lock, age check, journal, connect, reconcile, run, report
+    options.py    execute settings -> libvirt flags and typed parameters (MigrateCall)
     preflight.py  the plan's age; before each move: guest on its source and running, room on the destination
     runner.py     the streaming queue: dependencies, budgets, deadline, failure policy, worker threads
     watch.py      one migration's jobStats -> progress; abort on a stall or the time limit; post-copy switch

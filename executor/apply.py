@@ -21,14 +21,14 @@ from executor.preflight import check_age
 from executor.reconcile import reconcile
 from executor.report import ApplyReport, MigrationOutcome, ProgressEvent, overall
 from executor.runner import Runner
+from executor.settings import ExecuteSettings
 from planner.errors import ConfigError, ExecutionError
 from planner.plan import Plan
-from virt_rebalance.config import Config
 
 
 def apply_plan(
     plan: Plan,
-    config: Config,
+    settings: ExecuteSettings,
     *,
     opener: Opener | None = None,
     resume: bool = False,
@@ -40,18 +40,18 @@ def apply_plan(
     """Carry out `plan`; raises StalePlanError, LockedError, ConfigError, ExecutionError before acting.
     Once `interrupt` is set no migration starts; the status is then "interrupted" unless all were done."""
     interrupt = interrupt or Interrupt()
-    warnings = check_options(config.execute)
-    _check_hosts(plan, config)
+    warnings = check_options(settings)
+    _check_hosts(plan, settings)
     started_at, t0 = datetime.now(UTC), time.monotonic()
     if deadline is not None and deadline.tzinfo is None:
         deadline = deadline.astimezone()  # a naive deadline is local time
-    journal = Journal(config.state_dir, plan)
-    conns = _connections(config, opener)
+    journal = Journal(settings.state_dir, plan)
+    conns = _connections(settings, opener)
     try:
         journal.lock()
         ran_before = journal.known()
         if not (resume and ran_before):
-            check_age(plan, config.execute.max_plan_age_s, started_at, force)
+            check_age(plan, settings.max_plan_age_s, started_at, force)
         if not resume and any(e.state == "started" for e in journal.entries().values()):
             raise ExecutionError(
                 f"an earlier run of this plan was interrupted (journal {journal.dir}); use --resume"
@@ -61,7 +61,7 @@ def apply_plan(
         unreachable = conns.reach(
             {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
         )
-        done = reconcile(plan.migrations, journal, conns, config.execute)
+        done = reconcile(plan.migrations, journal, conns, settings)
         earlier = dict(done.earlier)
         todo = []
         for m in sorted(done.todo, key=lambda m: m.start_s):
@@ -76,7 +76,7 @@ def apply_plan(
             else:
                 todo.append(m)
         runner = Runner(
-            plan, config, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline,
+            plan, settings, conns, journal, now=lambda: datetime.now(UTC), deadline=deadline,
             progress=progress, interrupt=interrupt,
         )  # fmt: skip
         outcomes = tuple(runner.run(todo, earlier))
@@ -101,21 +101,19 @@ def apply_plan(
     )
 
 
-def _check_hosts(plan: Plan, config: Config) -> None:
-    known = {h.name for h in config.hosts}
+def _check_hosts(plan: Plan, settings: ExecuteSettings) -> None:
+    known = {h.name for h in settings.hosts}
     named = {m.source for m in plan.migrations} | {m.destination for m in plan.migrations}
     if unknown := named - known:
         raise ConfigError(
             "config", "hosts", f"the plan names hosts the config does not know: {', '.join(sorted(unknown))}"
         )
     for m in plan.migrations:  # raises on a missing migration URI before anything moves
-        migrate_call(m, config.execute, config.host(m.destination))
+        migrate_call(m, settings, settings.host(m.destination))
 
 
-def _connections(config: Config, opener: Opener | None) -> Connections:
+def _connections(settings: ExecuteSettings, opener: Opener | None) -> Connections:
     from collectors.connect import describe_error, open_connection
 
-    uris = {h.name: h.uri for h in config.hosts}
-    return Connections(
-        uris, opener or open_connection, describe_error, timeout_s=config.execute.call_timeout_s
-    )
+    uris = {h.name: h.uri for h in settings.hosts}
+    return Connections(uris, opener or open_connection, describe_error, timeout_s=settings.call_timeout_s)

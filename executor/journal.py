@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from collectors.sqlite_schema import migrate
+from files.safe_write import free_space, make_directory, write_error
 from planner.codec import plan_to_json
 from planner.errors import ExecutionError, FileWriteError, LockedError
 from planner.plan import Migration, Plan
-from virt_rebalance.safe_write import free_space, make_directory, write_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS migrations (

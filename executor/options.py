@@ -1,4 +1,4 @@
-"""From the `[execute]` config to one libvirt migrate call: flags, typed parameters, which API.
+"""From the execute settings to one libvirt migrate call: flags, typed parameters, which API.
 
 Every option of libvirt's migrate API is reachable from config. LIVE, PERSIST_DEST and UNDEFINE_SOURCE are
 always set: together they keep the promise that a guest runs exactly once, somewhere known, and stays
@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from collectors import constants as c
+from executor.settings import Destination, ExecuteSettings
 from planner.errors import ConfigError
 from planner.plan import Migration
-from virt_rebalance.config import ExecuteConfig, HostConfig
 
 _ALWAYS: int = c.VIR_MIGRATE_LIVE | c.VIR_MIGRATE_PERSIST_DEST | c.VIR_MIGRATE_UNDEFINE_SOURCE
 
-#: (config key, flag): a true boolean in [execute] sets the flag.
+#: (setting, flag): a true boolean in the settings sets the flag (auto_converge is one of the budgets).
 FLAG_OPTIONS: tuple[tuple[str, int], ...] = (
     ("peer2peer", c.VIR_MIGRATE_PEER2PEER),
-    ("auto_converge", c.VIR_MIGRATE_AUTO_CONVERGE),
     ("postcopy", c.VIR_MIGRATE_POSTCOPY),
     ("tunnelled", c.VIR_MIGRATE_TUNNELLED),
     ("paused", c.VIR_MIGRATE_PAUSED),
@@ -53,7 +52,7 @@ class MigrateCall:
         return int(self.params.get(c.VIR_MIGRATE_PARAM_BANDWIDTH, 0))
 
 
-def check_options(execute: ExecuteConfig) -> list[str]:
+def check_options(execute: ExecuteSettings) -> list[str]:
     """Raise ConfigError for combinations libvirt refuses; return warnings for risky ones."""
     if execute.tunnelled and not execute.peer2peer:
         raise ConfigError("execute", "execute.tunnelled", "tunnelled migration requires peer2peer = true")
@@ -76,11 +75,13 @@ def check_options(execute: ExecuteConfig) -> list[str]:
     return warnings
 
 
-def migration_flags(execute: ExecuteConfig) -> int:
+def migration_flags(execute: ExecuteSettings) -> int:
     flags: int = _ALWAYS
     for key, flag in FLAG_OPTIONS:
         if getattr(execute, key):
             flags |= flag
+    if execute.budgets.auto_converge:
+        flags |= c.VIR_MIGRATE_AUTO_CONVERGE
     if execute.managed == "client":
         flags &= ~c.VIR_MIGRATE_PEER2PEER
     if execute.parallel_connections:
@@ -88,13 +89,13 @@ def migration_flags(execute: ExecuteConfig) -> int:
     return flags
 
 
-def bandwidth_for(migration: Migration, execute: ExecuteConfig) -> int:
-    """The schedule's bandwidth, capped by the config's per-migration cap; 0 means unlimited."""
-    caps = [b for b in (migration.bandwidth_mibps, execute.per_migration_mibps) if b > 0]
+def bandwidth_for(migration: Migration, execute: ExecuteSettings) -> int:
+    """The schedule's bandwidth, capped by the budgets' per-migration cap; 0 means unlimited."""
+    caps = [b for b in (migration.bandwidth_mibps, execute.budgets.per_migration_mibps) if b > 0]
     return min(caps) if caps else 0
 
 
-def migrate_call(migration: Migration, execute: ExecuteConfig, destination: HostConfig) -> MigrateCall:
+def migrate_call(migration: Migration, execute: ExecuteSettings, destination: Destination) -> MigrateCall:
     """The call that carries out `migration` towards `destination` under `execute`."""
     flags = migration_flags(execute)
     params: dict[str, Any] = {}

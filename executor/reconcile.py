@@ -17,9 +17,9 @@ from collectors.seam import Connection
 from executor.journal import Entry, Journal
 from executor.locate import Sighting, where_is
 from executor.report import MigrationOutcome
+from executor.settings import ExecuteSettings
 from executor.verify import verify_moved
 from planner.plan import Migration
-from virt_rebalance.config import ExecuteConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ def reconcile(
     migrations: tuple[Migration, ...],
     journal: Journal,
     conns: Mapping[str, Connection],
-    execute: ExecuteConfig,
+    execute: ExecuteSettings,
 ) -> Reconciled:
     entries = journal.entries()
     earlier: dict[str, MigrationOutcome] = {}
@@ -56,7 +56,7 @@ def reconcile(
 
 
 def _interrupted(
-    m: Migration, e: Entry, journal: Journal, conns: Mapping[str, Connection], execute: ExecuteConfig
+    m: Migration, e: Entry, journal: Journal, conns: Mapping[str, Connection], execute: ExecuteSettings
 ) -> MigrationOutcome | None:
     hosts = {h: conns[h] for h in (m.source, m.destination) if h in conns}
     seen = _after_jobs(m, hosts, execute)
@@ -77,7 +77,9 @@ def _interrupted(
     return _outcome(m, e, reason, status="failed")
 
 
-def _after_jobs(m: Migration, hosts: Mapping[str, Connection], execute: ExecuteConfig) -> dict[str, Sighting]:
+def _after_jobs(
+    m: Migration, hosts: Mapping[str, Connection], execute: ExecuteSettings
+) -> dict[str, Sighting]:
     """Where the guest is once no migration job runs on it any more (waiting up to the time limit)."""
     limit = max(
         m.estimated_s * execute.time_limit_factor, execute.time_limit_floor_s, execute.stall_timeout_s

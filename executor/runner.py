@@ -26,12 +26,12 @@ from executor.locate import find_domain, where_is
 from executor.options import MigrateCall, bandwidth_for, migrate_call
 from executor.preflight import InFlight, check_move
 from executor.report import EventKind, MigrationOutcome, ProgressEvent, Status
+from executor.settings import ExecuteSettings
 from executor.storage import Copy, StorageError, copied_disks, create_copies, remove_copies, settle_source
 from executor.verify import MIB, Verdict, completed_mib, verify_moved
 from executor.watch import Watch
 from planner.errors import FileWriteError
 from planner.plan import Migration, Plan
-from virt_rebalance.config import Config
 
 Clock = Callable[[], datetime]
 
@@ -54,7 +54,7 @@ class Runner:
     def __init__(
         self,
         plan: Plan,
-        config: Config,
+        settings: ExecuteSettings,
         conns: Mapping[str, Connection],
         journal: Journal,
         *,
@@ -63,11 +63,12 @@ class Runner:
         progress: Callable[[ProgressEvent], None] | None = None,
         interrupt: Interrupt | None = None,
     ) -> None:
-        self.plan, self.config, self.ex = plan, config, config.execute
+        self.plan, self.ex = plan, settings
         self.interrupt = interrupt or Interrupt()
         self.conns, self.journal = conns, journal
         self.now, self.deadline, self.progress = now, deadline, progress
-        self.nic = config.budgets().host_nic_mibps
+        self.budgets = settings.budgets
+        self.nic = settings.budgets.host_nic_mibps
         self.outcomes: dict[str, MigrationOutcome] = {}
         self.running: dict[str, _Running] = {}
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
@@ -134,15 +135,15 @@ class Runner:
 
     def _within_budgets(self, m: Migration) -> bool:
         run = [r.m for r in self.running.values()]
-        if len(run) >= self.ex.max_concurrent:
+        if len(run) >= self.budgets.max_concurrent:
             return False
-        if sum(r.source == m.source for r in run) >= self.ex.max_outgoing_per_host:
+        if sum(r.source == m.source for r in run) >= self.budgets.max_outgoing_per_host:
             return False
-        if sum(r.destination == m.destination for r in run) >= self.ex.max_incoming_per_host:
+        if sum(r.destination == m.destination for r in run) >= self.budgets.max_incoming_per_host:
             return False
-        # A migration needs its bandwidth only after its set-up (execute.setup_s), as the schedule counts:
+        # A migration needs its bandwidth only after its set-up (budgets.setup_s), as the schedule counts:
         # what still sends then holds the links.
-        then = time.monotonic() + self.ex.setup_s
+        then = time.monotonic() + self.budgets.setup_s
         held = [r for r in self.running.values() if self._sends_at(r, then)]
         out = sum(r.call.bandwidth_mibps for r in held if r.m.source == m.source)
         into = sum(r.call.bandwidth_mibps for r in held if r.m.destination == m.destination)
@@ -172,7 +173,7 @@ class Runner:
         if reason is not None or dom is None:
             self._close(m, "skipped", reason or f"{m.vm_name} vanished from {m.source}")
             return
-        call = migrate_call(m, self.ex, self.config.host(m.destination))
+        call = migrate_call(m, self.ex, self.ex.host(m.destination))
         # A migration has a fixed cost (starting QEMU on the destination) that small estimates miss.
         limit = (
             max(m.estimated_s * self.ex.time_limit_factor, self.ex.time_limit_floor_s)
@@ -242,7 +243,7 @@ class Runner:
             if s is not None and not r.downtime_set:  # settable only while the job runs
                 r.downtime_set = True
                 try:
-                    r.dom.migrateSetMaxDowntime(self.ex.downtime_limit_ms)
+                    r.dom.migrateSetMaxDowntime(self.budgets.downtime_limit_ms)
                 except VirtError as exc:
                     self._emit("progress", r.m, message=f"cannot set the downtime limit: {exc}")
             if s is not None:

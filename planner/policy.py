@@ -62,6 +62,6 @@ class Budgets:
     max_concurrent: int = 8
     downtime_limit_ms: int = 300
     max_rounds: int = 30
-    setup_s: float = 0.0
+    setup_s: float = 2.0  # prepare, start and confirm besides the transfer: measured on the lab
     auto_converge: bool = True  # the executor throttles a guest that out-writes its bandwidth
     host_nic_mibps: dict[str, int] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """The folder tree is the architecture: imports run one way, down the layers, without circles; the libvirt
 fakes live with the tests, not in the shipped packages.
 
-Layers, top to bottom: virt_rebalance (the app) -> collectors, executor -> planner. executor may use
-collectors' seam; nothing below the app imports it."""
+Layers, top to bottom: virt_rebalance (the app) -> collectors, executor -> files, planner. executor uses
+collectors' seam; files (safe writes and locks) is shared by executor and the app; nothing below the app
+imports it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("planner", "collectors", "executor", "virt_rebalance")
-LAYERS = ("planner", "collectors", "executor")
+SHIPPED = ("planner", "collectors", "executor", "files", "virt_rebalance")
+LAYERS = ("planner", "collectors", "executor", "files")
 
 
 def _module(path: Path) -> str:
@@ -45,6 +46,11 @@ def _graph() -> dict[str, set[str]]:
 
 
 GRAPH = _graph()
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if m.split(".")[0] in LAYERS))
+def test_no_layer_imports_the_app(module: str) -> None:
+    assert not {i for i in GRAPH[module] if i.split(".")[0] == "virt_rebalance"}
 
 
 def test_planner_imports_no_other_layer() -> None:

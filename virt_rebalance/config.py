@@ -9,15 +9,23 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from collectors.settings import CollectSettings, HostSource
+from executor.settings import Destination, ExecuteSettings
 from planner.codec import field_path
 from planner.errors import ConfigError
 from planner.model import PlacementRule
 from planner.policy import Budgets, Policy
+
+T = TypeVar("T")
+
+# The planner's values hold the defaults of the settings they share with this model (one place each).
+_POLICY = Policy()
+_BUDGETS = Budgets()
 
 
 class _Strict(BaseModel):
@@ -123,8 +131,8 @@ class PolicyConfig(_Strict):
     min_improvement_pct: float = Field(2.0, ge=0, le=100)
     max_migrations: int | None = Field(None, ge=0, le=BIG)
     max_moved_gib: float | None = Field(None, ge=0, le=BIG)
-    time_limit_s: float = Field(10.0, gt=0, le=DAY_S)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    time_limit_s: float = Field(_POLICY.time_limit_s, gt=0, le=DAY_S)
+    seed: int = Field(_POLICY.seed, ge=0, le=2**31 - 1)
     window: str | None = Field(None, description="nightly window, HH:MM-HH:MM local time")
 
     @field_validator("window")
@@ -159,14 +167,14 @@ class CollectConfig(_Strict):
 
 class ExecuteConfig(_Strict):
     per_migration_mibps: int = Field(
-        0, ge=0, le=BIG, description="cap per migration, MiB/s; 0 = the schedule's"
+        _BUDGETS.per_migration_mibps, ge=0, le=BIG, description="cap per migration, MiB/s; 0 = the schedule's"
     )
-    max_outgoing_per_host: int = Field(2, ge=1, le=1000)
-    max_incoming_per_host: int = Field(2, ge=1, le=1000)
-    max_concurrent: int = Field(8, ge=1, le=10000)
-    downtime_limit_ms: int = Field(300, gt=0, le=3_600_000)
+    max_outgoing_per_host: int = Field(_BUDGETS.max_outgoing_per_host, ge=1, le=1000)
+    max_incoming_per_host: int = Field(_BUDGETS.max_incoming_per_host, ge=1, le=1000)
+    max_concurrent: int = Field(_BUDGETS.max_concurrent, ge=1, le=10000)
+    downtime_limit_ms: int = Field(_BUDGETS.downtime_limit_ms, gt=0, le=3_600_000)
     setup_s: float = Field(
-        2.0,
+        _BUDGETS.setup_s,
         ge=0,
         le=3600,
         description="fixed cost of each migration besides its transfer (prepare, start, confirm)",
@@ -181,7 +189,7 @@ class ExecuteConfig(_Strict):
     on_interrupt: Literal["finish", "abort"] = Field(
         "finish", description="on SIGTERM/SIGINT: let running migrations finish, or abort them"
     )
-    auto_converge: bool = True
+    auto_converge: bool = _BUDGETS.auto_converge
     postcopy: bool = False
     tunnelled: bool = False
     peer2peer: bool = True
@@ -295,6 +303,68 @@ class Config(_Strict):
             exclude=tuple(h.name for h in self.hosts if h.exclude),
         )
 
+    def collect_settings(self) -> CollectSettings:
+        c = self.collect
+        return CollectSettings(
+            hosts=tuple(self._source(h) for h in self.hosts),
+            rules=self.placement_rules(),
+            state_dir=self.state_dir,
+            interval_s=c.interval_s,
+            timeout_s=c.timeout_s,
+            dirty_rate_s=c.dirty_rate_s,
+            history_path=c.history_path,
+            retention_days=c.retention_days,
+            storage_migration=c.storage_migration,
+            shared_paths=c.shared_paths,
+            storage_pool=c.storage_pool,
+        )
+
+    def _source(self, h: HostConfig) -> HostSource:
+        d = self.defaults
+        return HostSource(
+            name=h.name,
+            uri=h.uri,
+            migration_uri=h.migration_uri,
+            reserved_memory_mib=_or(h.reserved_memory_mib, d.reserved_memory_mib),
+            reserved_millicores=_or(h.reserved_millicores, d.reserved_millicores),
+            cpu_overcommit=_or(h.cpu_overcommit, d.cpu_overcommit),
+            memory_overcommit=_or(h.memory_overcommit, d.memory_overcommit),
+            cpu_ceiling_pct=_or(h.cpu_ceiling_pct, d.cpu_ceiling_pct),
+            nic_mibps=_or(h.nic_mibps, d.nic_mibps),
+            reserved_storage_mib=_or(h.reserved_storage_mib, d.reserved_storage_mib),
+            excluded=h.exclude,
+            groups=tuple(sorted(set(h.groups) | {g for g, m in self.host_groups.items() if h.name in m})),
+        )
+
+    def execute_settings(self) -> ExecuteSettings:
+        e = self.execute
+        return ExecuteSettings(
+            hosts=tuple(
+                Destination(name=h.name, uri=h.uri, migration_uri=h.migration_uri) for h in self.hosts
+            ),
+            state_dir=self.state_dir,
+            budgets=self.budgets(),
+            managed=e.managed,
+            peer2peer=e.peer2peer,
+            tunnelled=e.tunnelled,
+            postcopy=e.postcopy,
+            paused=e.paused,
+            change_protection=e.change_protection,
+            unsafe=e.unsafe,
+            compressed=e.compressed,
+            parallel_connections=e.parallel_connections,
+            destination_name=e.destination_name,
+            poll_interval_s=e.poll_interval_s,
+            call_timeout_s=e.call_timeout_s,
+            stall_timeout_s=e.stall_timeout_s,
+            time_limit_factor=e.time_limit_factor,
+            time_limit_floor_s=e.time_limit_floor_s,
+            postcopy_after_rounds=e.postcopy_after_rounds,
+            max_plan_age_s=e.max_plan_age_s,
+            failure_policy=e.failure_policy,
+            remove_source_disks=e.remove_source_disks,
+        )
+
     def budgets(self) -> Budgets:
         e = self.execute
         return Budgets(
@@ -307,6 +377,10 @@ class Config(_Strict):
             auto_converge=e.auto_converge,
             host_nic_mibps={h.name: h.nic_mibps or self.defaults.nic_mibps for h in self.hosts},
         )
+
+
+def _or(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 def load_config(path: str | Path) -> Config:

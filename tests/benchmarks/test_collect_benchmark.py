@@ -10,7 +10,7 @@ from collectors.collect import collect_cluster
 
 def test_round_trips_grow_with_hosts_and_signatures_not_guests() -> None:
     world, config = fake_cluster(hosts=50, guests=40, latency_s=0.0, signatures=6)
-    cluster = collect_cluster(config, opener=world.open)
+    cluster = collect_cluster(config.collect_settings(), opener=world.open)
     assert (len(cluster.hosts), len(cluster.vms), len(cluster.cpu_signatures)) == (50, 2_000, 6)
     assert all(h.state == "active" for h in cluster.hosts)
     assert world.calls["Connection.compareHypervisorCPU"] == 50 * 6  # hosts x signatures, not guests

@@ -57,7 +57,7 @@ def world() -> FakeWorld:
 
 
 def test_hosts_guests_and_sizes(world: FakeWorld, tmp_path: Path) -> None:
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     h1 = cluster.host_by_name["h1"]
     assert (h1.cpus, h1.memory_mib, h1.cpu_model, h1.cpu_features, h1.state) == (
         16,
@@ -84,7 +84,7 @@ def test_config_supplies_reserves_overcommit_nic_groups(world: FakeWorld, tmp_pa
         tmp_path,
         {"h1": {"nic_mibps": 2384, "cpu_overcommit": 2.0, "groups": ["rack1"], "exclude": True}},
     )
-    cluster = collect_cluster(cfg, opener=world.open)
+    cluster = collect_cluster(cfg.collect_settings(), opener=world.open)
     h1, h2 = cluster.host_by_name["h1"], cluster.host_by_name["h2"]
     assert (h1.nic_mibps, h1.cpu_overcommit, h1.groups, h1.state) == (
         2384,
@@ -98,7 +98,7 @@ def test_config_supplies_reserves_overcommit_nic_groups(world: FakeWorld, tmp_pa
 def test_compatibility_is_decided_per_signature_not_per_guest(world: FakeWorld, tmp_path: Path) -> None:
     for i in range(20):
         world.add_domain("h2", f"clone{i}", domain_type="qemu")
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     busy, tcg = cluster.vm_by_name["busy"], cluster.vm_by_name["tcg"]
     assert cluster.compatibility[busy.cpu_signature] == ("h1", "h2")  # h3 has no kvm: compare raised
     assert cluster.compatibility[tcg.cpu_signature] == ("h1", "h2", "h3")
@@ -109,7 +109,7 @@ def test_compatibility_is_decided_per_signature_not_per_guest(world: FakeWorld, 
 def test_host_passthrough_only_to_identical_cpus(world: FakeWorld, tmp_path: Path) -> None:
     world.add_domain("h1", "pt", cpu_xml="<cpu mode='host-passthrough'/>")
     world.hosts["h3"].domain_types = ("qemu", "kvm")
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     pt = cluster.vm_by_name["pt"]
     assert cluster.compatibility[pt.cpu_signature] == ("h1", "h3")  # h3: same Broadwell + aes
 
@@ -128,14 +128,14 @@ def test_host_passthrough_only_to_identical_cpus(world: FakeWorld, tmp_path: Pat
 )
 def test_unmigratable_reasons(world: FakeWorld, tmp_path: Path, change: dict[str, Any], reason: str) -> None:
     world.add_domain("h1", "odd", **change)
-    vm = collect_cluster(config_for(world, tmp_path), opener=world.open).vm_by_name["odd"]
+    vm = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open).vm_by_name["odd"]
     assert not vm.migratable
     assert vm.unmigratable_reason is not None and vm.unmigratable_reason.startswith(reason)
 
 
 def test_a_guest_whose_definition_fails_is_unknown(world: FakeWorld, tmp_path: Path) -> None:
     world.add_domain("h1", "broken", fail={"XMLDesc"})
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     vm = cluster.vm_by_name["broken"]
     assert (vm.state, vm.migratable) == (VmState.UNKNOWN, False)
     assert "could not be read: internal error: XMLDesc failed" in (vm.unmigratable_reason or "")
@@ -143,7 +143,9 @@ def test_a_guest_whose_definition_fails_is_unknown(world: FakeWorld, tmp_path: P
 
 
 def test_dirty_rate_is_measured(world: FakeWorld, tmp_path: Path) -> None:
-    cluster = collect_cluster(config_for(world, tmp_path, dirty_rate_s=1), opener=world.open)
+    cluster = collect_cluster(
+        config_for(world, tmp_path, dirty_rate_s=1).collect_settings(), opener=world.open
+    )
     assert cluster.vm_by_name["idle"].dirty_rate_mibps == 40
     assert world.calls["Domain.startDirtyRateCalc"] == 3
 
@@ -154,7 +156,9 @@ def test_dead_and_hung_hosts_are_unreachable_and_the_rest_is_collected(
     world.hosts["h2"].alive = False
     world.hosts["h3"].hang_s = 30
     start = time.monotonic()
-    cluster = collect_cluster(config_for(world, tmp_path, timeout_s=1.0), opener=world.open)
+    cluster = collect_cluster(
+        config_for(world, tmp_path, timeout_s=1.0).collect_settings(), opener=world.open
+    )
     world.release.set()
     assert time.monotonic() - start < 4
     h2, h3 = cluster.host_by_name["h2"], cluster.host_by_name["h3"]
@@ -168,7 +172,7 @@ def test_no_host_answering_is_a_collect_error(world: FakeWorld, tmp_path: Path) 
     for h in world.hosts.values():
         h.alive = False
     with pytest.raises(CollectError) as info:
-        collect_cluster(config_for(world, tmp_path), opener=world.open)
+        collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     assert set(info.value.failures) == {"h1", "h2", "h3"}
 
 
@@ -176,7 +180,7 @@ def test_a_password_never_shows(world: FakeWorld, tmp_path: Path) -> None:
     world.hosts["h2"].uri = "qemu+ssh://root:hunter2@h2.example/system"
     world.hosts["h2"].alive = False
     world.hosts["h1"].uri = "qemu+tls://admin:s3cret@h1.example/system"
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     text = cluster_to_json(cluster)
     assert "hunter2" not in text and "s3cret" not in text
     assert cluster.host_by_name["h1"].uri == "qemu+tls://admin@h1.example/system"
@@ -186,8 +190,12 @@ def test_record_and_window(world: FakeWorld, tmp_path: Path) -> None:
     cfg = config_for(world, tmp_path)
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     for hour in range(3):
-        collect_cluster(cfg, opener=world.open, record=True, now=t0 + timedelta(hours=hour))
-    cluster = collect_cluster(cfg, opener=world.open, window_hours=24, now=t0 + timedelta(hours=3))
+        collect_cluster(
+            cfg.collect_settings(), opener=world.open, record=True, now=t0 + timedelta(hours=hour)
+        )
+    cluster = collect_cluster(
+        cfg.collect_settings(), opener=world.open, window_hours=24, now=t0 + timedelta(hours=3)
+    )
     busy = cluster.vm_by_name["busy"]
     assert 800 <= busy.cpu_millicores <= 1200 and busy.cpu_p95_millicores is not None
     assert cluster.window == "CPU mean and p95 of the last 24 h: up to 3 samples per guest"
@@ -195,7 +203,7 @@ def test_record_and_window(world: FakeWorld, tmp_path: Path) -> None:
 
 
 def test_snapshot_round_trips_as_json(world: FakeWorld, tmp_path: Path) -> None:
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     assert json.loads(cluster_to_json(cluster))["schema_version"] == SCHEMA_VERSION == 2
 
 
@@ -205,7 +213,7 @@ def test_hosts_are_read_concurrently(tmp_path: Path) -> None:
         world.add_host(f"h{i}")
         world.add_domain(f"h{i}", f"g{i}")
     start = time.monotonic()
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     assert len(cluster.vms) == 40
     assert time.monotonic() - start < 3  # one host alone is ~0.2 s interval + ~10 calls x 50 ms
     assert threading.active_count() < 100
@@ -214,7 +222,7 @@ def test_hosts_are_read_concurrently(tmp_path: Path) -> None:
 def test_a_guest_on_two_hosts_is_kept_once_where_it_runs(world: FakeWorld, tmp_path: Path) -> None:
     source = world.add_domain("h1", "moving", job_type=c.VIR_DOMAIN_JOB_UNBOUNDED)
     world.add_domain("h2", "moving", vm_uuid=source.vm_uuid, run_state=c.VIR_DOMAIN_PAUSED, persistent=False)
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
     copies = [v for v in cluster.vms if v.uuid == source.vm_uuid]
     assert [(v.host, v.state) for v in copies] == [("h1", VmState.RUNNING)]
     assert copies[0].unmigratable_reason == (
@@ -237,6 +245,6 @@ class SlowFirstStats(FakeConnection):
 
 def test_a_slow_first_reading_is_taken_again(world: FakeWorld, tmp_path: Path) -> None:
     cfg = config_for(world, tmp_path, interval_s=0.5)
-    cluster = collect_cluster(cfg, opener=lambda uri: SlowFirstStats(world.host_for(uri)))
+    cluster = collect_cluster(cfg.collect_settings(), opener=lambda uri: SlowFirstStats(world.host_for(uri)))
     assert 850 <= cluster.vm_by_name["busy"].cpu_millicores <= 1150
     assert world.calls["Connection.getAllDomainStats"] == 2 * 3 + 1

@@ -81,7 +81,7 @@ def counted(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cluster
     burn_before = qemu_cpu_s(lab, "h1", "burn")
     start = time.monotonic()
     cluster = collect_cluster(
-        lab_config(lab, tmp_path_factory.mktemp("state")), opener=counting_opener(calls)
+        lab_config(lab, tmp_path_factory.mktemp("state")).collect_settings(), opener=counting_opener(calls)
     )
     took = time.monotonic() - start
     burn_millicores = round((qemu_cpu_s(lab, "h1", "burn") - burn_before) / took * 1000)
@@ -204,7 +204,7 @@ def test_stopped_libvirtd_is_unreachable_and_a_password_never_shows(lab: Lab, tm
     config = config.model_copy(update={"hosts": (secret_h1, *config.hosts[1:], ghost)})
     lab.stop_libvirtd("h2")
     try:
-        cluster = collect_cluster(config)
+        cluster = collect_cluster(config.collect_settings())
     finally:
         lab.start_libvirtd("h2")
     states = {h.name: h.state for h in cluster.hosts}

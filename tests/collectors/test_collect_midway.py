@@ -55,7 +55,7 @@ def test_host_dying_mid_collect_is_unreachable(
         host = world.host_for(uri)
         return DiesAt(host, method, nth) if host.name == "h2" else FakeConnection(host)
 
-    cluster = collect_cluster(config_for(world, tmp_path, interval_s=0.1), opener=opener)
+    cluster = collect_cluster(config_for(world, tmp_path, interval_s=0.1).collect_settings(), opener=opener)
     h1, h2 = cluster.host_by_name["h1"], cluster.host_by_name["h2"]
     assert h1.state is HostState.ACTIVE
     assert h2.state is HostState.UNREACHABLE

@@ -102,11 +102,13 @@ def test_an_unreachable_hosts_guests(
 ) -> None:
     extra: dict[str, Any] = {"history_path": str(tmp_path / "h.sqlite")} if history else {}
     cfg = config_for(world, tmp_path, **extra)
-    collect_cluster(cfg, opener=world.open, now=T0)  # every host answers: the history saw them all
+    collect_cluster(
+        cfg.collect_settings(), opener=world.open, now=T0
+    )  # every host answers: the history saw them all
     before_death(world)
     for h in dead:
         world.hosts[h].alive = False
-    cluster = collect_cluster(cfg, opener=world.open, now=T0 + later)
+    cluster = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + later)
     unknown = {v.name: v.host for v in cluster.vms if v.state is VmState.UNKNOWN}
     assert unknown == expected
     assert len({v.uuid for v in cluster.vms}) == len(cluster.vms)
@@ -118,16 +120,18 @@ def test_a_guest_last_seen_on_two_dead_hosts_is_where_it_was_seen_last(
     world: FakeWorld, tmp_path: Path
 ) -> None:
     cfg = config_for(world, tmp_path, history_path=str(tmp_path / "h.sqlite"))
-    collect_cluster(cfg, opener=world.open, now=T0)  # cache on h2
+    collect_cluster(cfg.collect_settings(), opener=world.open, now=T0)  # cache on h2
     world.hosts["h2"].alive = False
     world.place(world.hosts["h2"].domains[_uuid(world, "cache")], world.hosts["h3"])
-    mid = collect_cluster(cfg, opener=world.open, now=T0 + HOUR)  # cache alive on h3: not a stand-in
+    mid = collect_cluster(
+        cfg.collect_settings(), opener=world.open, now=T0 + HOUR
+    )  # cache alive on h3: not a stand-in
     assert {v.name: (v.host, v.state) for v in mid.vms if v.name in ("db", "cache")} == {
         "db": ("h2", VmState.UNKNOWN),
         "cache": ("h3", VmState.RUNNING),
     }
     world.hosts["h3"].alive = False
-    cluster = collect_cluster(cfg, opener=world.open, now=T0 + 2 * HOUR)
+    cluster = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + 2 * HOUR)
     assert {v.name: v.host for v in cluster.vms if v.state is VmState.UNKNOWN} == {"db": "h2", "cache": "h3"}
     assert "h2 unreachable: 1 guests last seen there at 2026-03-01T00:00:00+00:00" in cluster.notes[0]
     assert "1 more seen there then are seen elsewhere" in cluster.notes[0]
@@ -135,11 +139,11 @@ def test_a_guest_last_seen_on_two_dead_hosts_is_where_it_was_seen_last(
 
 def test_an_unknown_guest_keeps_its_size_and_says_why(world: FakeWorld, tmp_path: Path) -> None:
     cfg = config_for(world, tmp_path, history_path=str(tmp_path / "h.sqlite"))
-    first = collect_cluster(cfg, opener=world.open, now=T0)
+    first = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0)
     world.hosts["h2"].uri = "qemu+ssh://root:hunter2@h2.example/system"
     cfg = config_for(world, tmp_path, history_path=str(tmp_path / "h.sqlite"))
     world.hosts["h2"].alive = False
-    cluster = collect_cluster(cfg, opener=world.open, now=T0 + HOUR)
+    cluster = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + HOUR)
     db, seen = cluster.vm_by_name["db"], first.vm_by_name["db"]
     assert (db.uuid, db.vcpus, db.memory_mib, db.domain_type, db.cpu_signature) == (
         seen.uuid,
@@ -156,7 +160,7 @@ def test_an_unknown_guest_keeps_its_size_and_says_why(world: FakeWorld, tmp_path
 
 def test_notes_round_trip_as_json(world: FakeWorld, tmp_path: Path) -> None:
     world.hosts["h2"].alive = False
-    cluster = collect_cluster(config_for(world, tmp_path), opener=world.open, now=T0)
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open, now=T0)
     assert cluster.notes and cluster_from_json(cluster_to_json(cluster)).notes == cluster.notes
     assert json.loads(cluster_to_json(Cluster(hosts=(), vms=())))["notes"] == []
 
@@ -164,10 +168,12 @@ def test_notes_round_trip_as_json(world: FakeWorld, tmp_path: Path) -> None:
 def test_record_alone_keeps_last_readings(world: FakeWorld, tmp_path: Path) -> None:
     """`collect --record` without a history_path also remembers; a later plain collect only reads it."""
     cfg = config_for(world, tmp_path)
-    collect_cluster(cfg, opener=world.open, record=True, now=T0)
-    collect_cluster(cfg, opener=world.open, now=T0 + HOUR / 2)  # reads the history, writes nothing
+    collect_cluster(cfg.collect_settings(), opener=world.open, record=True, now=T0)
+    collect_cluster(
+        cfg.collect_settings(), opener=world.open, now=T0 + HOUR / 2
+    )  # reads the history, writes nothing
     world.hosts["h2"].alive = False
-    cluster = collect_cluster(cfg, opener=world.open, now=T0 + HOUR)
+    cluster = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + HOUR)
     assert {v.name for v in cluster.vms if v.state is VmState.UNKNOWN} == {"db", "cache"}
     assert (cluster.vm_by_name["db"].unmigratable_reason or "").endswith(
         "last seen 2026-03-01T00:00:00+00:00"
@@ -176,12 +182,12 @@ def test_record_alone_keeps_last_readings(world: FakeWorld, tmp_path: Path) -> N
 
 def test_a_guest_whose_definition_fails_keeps_its_last_known_size(world: FakeWorld, tmp_path: Path) -> None:
     cfg = config_for(world, tmp_path, history_path=str(tmp_path / "h.sqlite"))
-    collect_cluster(cfg, opener=world.open, now=T0)
+    collect_cluster(cfg.collect_settings(), opener=world.open, now=T0)
     world.hosts["h2"].domains[_uuid(world, "db")].fail = {"XMLDesc"}
-    broken = collect_cluster(cfg, opener=world.open, now=T0 + HOUR).vm_by_name["db"]
+    broken = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + HOUR).vm_by_name["db"]
     assert (broken.state, broken.vcpus, broken.memory_mib) == (VmState.UNKNOWN, 0, 0)
     world.hosts["h2"].alive = False
-    db = collect_cluster(cfg, opener=world.open, now=T0 + 2 * HOUR).vm_by_name["db"]
+    db = collect_cluster(cfg.collect_settings(), opener=world.open, now=T0 + 2 * HOUR).vm_by_name["db"]
     assert (db.vcpus, db.memory_mib, db.domain_type) == (4, 8192, "kvm")
     assert (db.unmigratable_reason or "").endswith("last seen 2026-03-01T01:00:00+00:00")
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from executor.apply import apply_plan
 from executor.report import ApplyReport, ProgressEvent
+from executor.settings import ExecuteSettings
 from planner.model import Cluster
 from planner.plan import Balance, Migration, Plan
 from tests.builders import make_cluster, make_host, make_vm
 from tests.fakes.world import FakeDomain, FakeWorld
-from virt_rebalance.config import Config, ExecuteConfig, HostConfig
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig, HostDefaults
 
 FAST = {"poll_interval_s": 0.01, "stall_timeout_s": 2.0}
 
@@ -61,15 +62,21 @@ class Lab:
         target = {m.vm_uuid: m.destination for m in migrations}
         return Plan(self.snapshot(), "rebalance", created, tuple(migrations), target, (), (), flat, flat)
 
-    def config(self, **execute: Any) -> Config:
+    def config(self, nic_mibps: int | None = None, **execute: Any) -> ExecuteSettings:
+        """The executor's settings from a config with these [execute] keys (FAST polling unless given)
+        and every host's NIC at `nic_mibps` (when given)."""
         hosts = tuple(
             HostConfig(name=n, uri=h.uri, migration_uri=f"tcp://{n}") for n, h in self.world.hosts.items()
         )
-        return Config(
-            state_dir=str(self.tmp / "state"), hosts=hosts, execute=ExecuteConfig(**{**FAST, **execute})
+        config = Config(
+            state_dir=str(self.tmp / "state"),
+            defaults=HostDefaults() if nic_mibps is None else HostDefaults(nic_mibps=nic_mibps),
+            hosts=hosts,
+            execute=ExecuteConfig(**{**FAST, **execute}),
         )
+        return config.execute_settings()
 
-    def apply(self, plan: Plan, config: Config | None = None, **kwargs: Any) -> ApplyReport:
+    def apply(self, plan: Plan, config: ExecuteSettings | None = None, **kwargs: Any) -> ApplyReport:
         return apply_plan(
             plan, config or self.config(), opener=self.world.open, progress=self.events.append, **kwargs
         )

@@ -23,12 +23,13 @@ import pytest
 
 from executor.apply import apply_plan
 from executor.report import ProgressEvent
+from executor.settings import ExecuteSettings
 from planner.codec import plan_to_json
 from planner.plan import Balance, Migration, Plan
 from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 from tests.lab_fixture import MakeLab
-from virt_rebalance.config import Config, ExecuteConfig, HostConfig
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig, HostDefaults
 from virt_rebalance.lab import GuestSpec, Lab
 
 pytestmark = pytest.mark.lab
@@ -85,10 +86,15 @@ def make_plan(lab: Lab, moves: list[tuple[str, str, str, str]], headroom_mib: in
     return Plan(snapshot, "rebalance", datetime.now(UTC).isoformat(), migrations, target, (), (), flat, flat)
 
 
-def config(lab: Lab, tmp: Path, **execute) -> Config:
+def config(lab: Lab, tmp: Path, nic_mibps: int | None = None, **execute) -> ExecuteSettings:
+    """The executor's settings from a config of the lab's hosts with these [execute] keys."""
     hosts = tuple(HostConfig(name=h.name, uri=h.uri, migration_uri=h.migration_uri) for h in lab.hosts)
+    defaults = HostDefaults() if nic_mibps is None else HostDefaults(nic_mibps=nic_mibps)
     execute = {"poll_interval_s": 0.25, **execute}
-    return Config(state_dir=str(tmp / "state"), hosts=hosts, execute=ExecuteConfig(**execute))
+    config = Config(
+        state_dir=str(tmp / "state"), defaults=defaults, hosts=hosts, execute=ExecuteConfig(**execute)
+    )
+    return config.execute_settings()
 
 
 def running_on(lab: Lab, guest: str) -> list[str]:
@@ -257,9 +263,10 @@ def test_makespan_of_a_scheduled_plan_against_its_estimate(lab: Lab, tmp_path: P
     sched = schedule(cluster, target, {}, budgets)
     plan = replace(base, snapshot=cluster, migrations=sched.migrations, makespan_s=sched.makespan_s,
                    makespan_lower_bound_s=sched.makespan_lower_bound_s)  # fmt: skip
-    conf = config(lab, tmp_path, max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4)
     # The executor keeps the same NIC budget the schedule assumed (64 MiB/s per host).
-    conf = conf.model_copy(update={"defaults": conf.defaults.model_copy(update={"nic_mibps": 64})})
+    conf = config(
+        lab, tmp_path, nic_mibps=64, max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4
+    )
     report = apply_plan(plan, conf)
     print(
         f"\nlab makespan: {len(plan.migrations)} migrations of 128 MiB, real {report.elapsed_s:.1f}s, "

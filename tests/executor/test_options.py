@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libvirt
 import pytest
 
 from executor.options import check_options, migrate_call, migration_flags
+from executor.settings import Destination, ExecuteSettings
 from planner.errors import ConfigError
 from planner.plan import Migration
-from virt_rebalance.config import ExecuteConfig, HostConfig
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 
 L = libvirt
 DEFAULT = (
@@ -18,8 +21,14 @@ DEFAULT = (
     | L.VIR_MIGRATE_UNDEFINE_SOURCE
     | L.VIR_MIGRATE_AUTO_CONVERGE
 )
-DEST = HostConfig(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
+DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
 MOVE = Migration("m1", "u1", "web", "h1", "h2", 1024, "test", bandwidth_mibps=300)
+
+
+def settings(**execute: object) -> ExecuteSettings:
+    """The executor's settings from a config with these [execute] keys."""
+    host = HostConfig(name=DEST.name, uri=DEST.uri, migration_uri=DEST.migration_uri)
+    return Config(hosts=(host,), execute=ExecuteConfig(**execute)).execute_settings()
 
 
 @pytest.mark.parametrize(
@@ -43,7 +52,7 @@ MOVE = Migration("m1", "u1", "web", "h1", "h2", 1024, "test", bandwidth_mibps=30
     ],
 )  # fmt: skip
 def test_option_sets_flag(options: dict, flags: int) -> None:
-    execute = ExecuteConfig(**options)
+    execute = settings(**options)
     check_options(execute)
     assert migration_flags(execute) == flags
 
@@ -60,7 +69,7 @@ def test_option_sets_flag(options: dict, flags: int) -> None:
 )
 def test_invalid_combination_names_the_key(options: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
-        check_options(ExecuteConfig(**options))
+        check_options(settings(**options))
     assert exc.value.field == key
 
 
@@ -70,7 +79,7 @@ def test_invalid_combination_names_the_key(options: dict, key: str) -> None:
     ids=["unsafe-warns", "paused-warns", "defaults-quiet"],
 )
 def test_risky_options_warn(options: dict, words: str | None) -> None:
-    warnings = check_options(ExecuteConfig(**options))
+    warnings = check_options(settings(**options))
     assert (words in " ".join(warnings)) if words else warnings == []
 
 
@@ -94,19 +103,19 @@ def test_risky_options_warn(options: dict, words: str | None) -> None:
     ids=["uri-and-bandwidth", "config-cap-lower", "schedule-lower", "tunnelled-no-uri", "new-name-parallel"],
 )
 def test_typed_params(options: dict, params: dict) -> None:
-    call = migrate_call(MOVE, ExecuteConfig(**options), DEST)
+    call = migrate_call(MOVE, settings(**options), DEST)
     assert call.params == params
     assert call.dconnuri == "qemu+ssh://h2/system"
 
 
 def test_missing_migration_uri_is_named() -> None:
     with pytest.raises(ConfigError) as exc:
-        migrate_call(MOVE, ExecuteConfig(), DEST.model_copy(update={"migration_uri": None}))
+        migrate_call(MOVE, settings(), replace(DEST, migration_uri=None))
     assert exc.value.field == "hosts[h2].migration_uri"
 
 
 def test_client_mode_reads_uri_name_and_bandwidth() -> None:
-    call = migrate_call(MOVE, ExecuteConfig(managed="client", destination_name="{name}2"), DEST)
+    call = migrate_call(MOVE, settings(managed="client", destination_name="{name}2"), DEST)
     assert (call.mode, call.uri, call.dname, call.bandwidth_mibps) == (
         "client",
         "tcp://10.0.0.2",

@@ -77,8 +77,7 @@ def test_nic_bandwidth_budget_holds(lab: Lab) -> None:
     for i in range(4):
         lab.guest(f"g{i}", "h1", memory_mib=60)
     plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(4)))
-    config = lab.config(max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=0)
-    config = config.model_copy(update={"defaults": config.defaults.model_copy(update={"nic_mibps": 300})})
+    config = lab.config(nic_mibps=300, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=0)
     lab.apply(plan, config)
     assert overlap(lab.world.migrations) == 2
 
@@ -93,8 +92,7 @@ def test_a_migration_takes_the_link_only_after_its_setup(lab: Lab, setup_s: floa
     for i in range(2):
         lab.guest(f"g{i}", "h1", memory_mib=60)
     plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(2)))
-    config = lab.config(max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=setup_s)
-    config = config.model_copy(update={"defaults": config.defaults.model_copy(update={"nic_mibps": 150})})
+    config = lab.config(nic_mibps=150, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=setup_s)
     lab.apply(plan, config)
     assert overlap(lab.world.migrations) == most_at_once
 

@@ -9,16 +9,17 @@ import libvirt
 import pytest
 
 from executor.options import migrate_call
+from executor.settings import Destination
 from executor.storage import StorageError, copied_disks, create_copies, remove_copies, settle_source
 from executor.watch import sample
 from planner.model import Disk
 from planner.plan import Migration
 from tests.builders import make_cluster, make_host, make_vm
+from tests.executor.test_options import settings
 from tests.fakes.storage import MIB, FakePool, FakeVol
 from tests.fakes.world import FakeWorld
-from virt_rebalance.config import ExecuteConfig, HostConfig
 
-DEST = HostConfig(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
+DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
 IMAGES = "/var/lib/libvirt/images"
 VDA = Disk("vda", f"{IMAGES}/db.qcow2", False, "qcow2", 64, 25)
 NBD = Disk("vdb", "nbd://10.0.0.9:10809/db", True, "raw", 64, 64)
@@ -26,12 +27,12 @@ MOVE = Migration("m1", "u1", "db", "h1", "h2", 1024, "test", bandwidth_mibps=30,
 
 
 def test_local_disks_are_copied_by_name_under_the_bandwidth_cap() -> None:
-    call = migrate_call(MOVE, ExecuteConfig(), DEST)
+    call = migrate_call(MOVE, settings(), DEST)
     assert call.flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
     assert not call.flags & libvirt.VIR_MIGRATE_NON_SHARED_INC
     assert call.params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] == ["vda"]
     assert call.params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] == 30
-    plain = migrate_call(dataclasses.replace(MOVE, disks=(), disk_mib=0), ExecuteConfig(), DEST)
+    plain = migrate_call(dataclasses.replace(MOVE, disks=(), disk_mib=0), settings(), DEST)
     assert not plain.flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
     assert libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS not in plain.params
 

@@ -75,7 +75,9 @@ def config(lab: Lab, **execute: Any) -> Config:
 
 
 def evacuate(lab: Lab, host: str, cfg: Config) -> Plan:
-    return make_plan(collect_cluster(cfg), cfg.policy_value((host,)), cfg.budgets(), goal="evacuate")
+    return make_plan(
+        collect_cluster(cfg.collect_settings()), cfg.policy_value((host,)), cfg.budgets(), goal="evacuate"
+    )
 
 
 def sample_job(lab: Lab, host: str, guest: str, until: threading.Event, out: list[dict[str, Any]]) -> None:
@@ -106,7 +108,7 @@ def test_local_disk_is_copied_live_and_shared_disk_is_not(lab: Lab) -> None:
     watcher = threading.Thread(target=sample_job, args=(lab, "h1", "dl", done, stats))
     watcher.start()
     try:
-        report = apply_plan(plan, cfg)
+        report = apply_plan(plan, cfg.execute_settings())
     finally:
         done.set()
         watcher.join()
@@ -156,7 +158,7 @@ def test_destination_libvirtd_killed_mid_copy_leaves_the_guest_on_its_source_dis
     (move,) = [m for m in plan.migrations if m.vm_name == "dk"]
     dest = move.destination
     result: list[ApplyReport] = []
-    runner = threading.Thread(target=lambda: result.append(apply_plan(plan, cfg)))
+    runner = threading.Thread(target=lambda: result.append(apply_plan(plan, cfg.execute_settings())))
     runner.start()
     conn = lab.connect("h2")
     dom = conn.lookupByName("dk")

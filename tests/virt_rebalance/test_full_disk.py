@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from files.safe_write import write_atomically
 from planner.errors import FileWriteError
 from tests.full_disk import fill, tiny_disk
 from virt_rebalance.cli import main
 from virt_rebalance.jobs import lock
-from virt_rebalance.safe_write import write_atomically
 
 
 @pytest.fixture

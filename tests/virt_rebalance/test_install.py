@@ -119,11 +119,6 @@ def test_the_wheel_builds_cleanly_and_holds_only_what_an_install_runs(wheel) -> 
     assert "License-Expression: Apache-2.0" in metadata
 
 
-@pytest.mark.xfail(
-    (ROOT / "collectors" / "fake.py").exists(),
-    reason="the libvirt fakes still live in collectors/",
-    strict=True,
-)
 def test_the_wheel_holds_no_test_fakes(wheel) -> None:
     assert not [n for n in zipfile.ZipFile(wheel[0]).namelist() if re.search(r"/fake\w*\.py$", n)]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from executor.journal import Journal
+from files.safe_write import check_directory, write_atomically
 from planner.errors import FileWriteError, UnsafeDirectoryError
 from tests.virt_rebalance.sample import sample_plan
 from virt_rebalance.jobs import lock, maintenance, metrics
 from virt_rebalance.jobs.summary import build
-from virt_rebalance.safe_write import check_directory, write_atomically
 
 NOBODY = 65534
 

@@ -79,7 +79,7 @@ def apply(
             progress.show(len(plan.migrations)) as on_event,
         ):
             report = apply_plan(
-                plan, config, resume=resume, force=force, deadline=until, progress=on_event,
+                plan, config.execute_settings(), resume=resume, force=force, deadline=until, progress=on_event,
                 interrupt=interrupt,
             )  # fmt: skip
     except LockedError as exc:
@@ -92,8 +92,8 @@ def apply(
 
 
 def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
-    ex = config.execute
-    for warning in check_options(ex):
+    ex, settings = config.execute, config.execute_settings()
+    for warning in check_options(settings):
         output.warning(warning)
     terminal = output.is_terminal()
     title = f"{len(plan.migrations)} migration(s), in start order"
@@ -105,7 +105,7 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
     for m in sorted(plan.migrations, key=lambda m: m.start_s):
         table.add_row(
             m.id, m.vm_name, f"{m.source} -> {m.destination}", str(m.memory_mib),
-            str(bandwidth_for(m, ex) or "unlimited"), ", ".join(m.depends_on) or "-",
+            str(bandwidth_for(m, settings) or "unlimited"), ", ".join(m.depends_on) or "-",
             f"{m.start_s:.1f}", f"{m.estimated_s:.1f}", str(m.estimated_mib),
         )  # fmt: skip
     if terminal:

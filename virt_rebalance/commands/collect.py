@@ -7,11 +7,11 @@ import time
 
 import click
 
+from files.safe_write import write_atomically
 from planner.codec import cluster_to_json
 from planner.model import HostState
 from virt_rebalance import output
 from virt_rebalance.config import load_config
-from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("collect")
@@ -51,7 +51,7 @@ def collect(config_path: str, out: str | None, record: bool, window_hours: float
 
     config = load_config(config_path)
     start = time.monotonic()
-    cluster = collect_cluster(config, record=record, window_hours=window_hours)
+    cluster = collect_cluster(config.collect_settings(), record=record, window_hours=window_hours)
     took = time.monotonic() - start
     for host in cluster.hosts:
         if host.state is HostState.UNREACHABLE:

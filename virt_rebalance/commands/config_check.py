@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import click
 
 from collectors.uri import redact_text, redact_uri
+from files.safe_write import Kind, check_directory
 from planner.errors import UnsafeDirectoryError
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config, HostConfig
 from virt_rebalance.hints import with_next_step
-from virt_rebalance.safe_write import Kind, check_directory
 
 if TYPE_CHECKING:
     from collectors.seam import Connection

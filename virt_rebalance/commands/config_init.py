@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
+from files.safe_write import write_atomically
 from planner.errors import InputError
 from virt_rebalance.commands.options import DEFAULT_CONFIG
 from virt_rebalance.config import load_config
-from virt_rebalance.safe_write import write_atomically
 
 LOCAL_URI = "qemu:///system"
 # Keys the started config sets rather than shows: the window the scheduled nightly run follows.

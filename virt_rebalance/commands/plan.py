@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from files.safe_write import write_atomically
 from planner.codec import plan_to_json
 from virt_rebalance import output
 from virt_rebalance.commands.apply import read_plan
@@ -11,7 +12,6 @@ from virt_rebalance.commands.options import PLAIN_WIDTH, config_option, show_pla
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import steps
 from virt_rebalance.report import html, text
-from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("plan")

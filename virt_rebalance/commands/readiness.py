@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import click
 
+from files.safe_write import write_atomically
 from virt_rebalance import output
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import readiness, steps
 from virt_rebalance.report import readiness as report
-from virt_rebalance.safe_write import write_atomically
 
 
 @click.command("readiness")

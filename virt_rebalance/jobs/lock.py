@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from files.safe_write import make_directory, write_error
 from planner.errors import LockedError
-from virt_rebalance.safe_write import make_directory, write_error
 
 LOCK_NAME = "virt-rebalance.lock"
 

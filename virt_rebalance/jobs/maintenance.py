@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from files.safe_write import write_atomically
 from planner.errors import InputError
 from planner.model import Cluster, HostState
-from virt_rebalance.safe_write import write_atomically
 
 FILE_NAME = "maintenance.json"
 

@@ -1,6 +1,6 @@
 """Prometheus textfile metrics of the last run, for node_exporter's textfile collector.
 
-Built with prometheus_client and written through the project's atomic writer (virt_rebalance.safe_write:
+Built with prometheus_client and written through the project's atomic writer (files.safe_write:
 0640, the directory's group; never half a file). The
 job is the `command` label ("run", "evacuate"), not `job`, which Prometheus reserves for its scrape job
 and would rename to exported_job. Per host: CPU and memory share of capacity before the run and as
@@ -16,10 +16,10 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from files.safe_write import write_atomically
 from planner.model import HostState
 from planner.plan import Plan
 from virt_rebalance.jobs.summary import RunSummary
-from virt_rebalance.safe_write import write_atomically
 
 OUTCOMES = ("done", "failed", "skipped", "not-started")
 PREFIX = "virt_rebalance_"

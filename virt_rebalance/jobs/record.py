@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from files.safe_write import make_directory, write_atomically
 from planner.codec import plan_to_json
 from planner.errors import FileWriteError, VirtRebalanceError
 from planner.plan import Plan
@@ -26,7 +27,6 @@ from virt_rebalance.jobs import maintenance, metrics
 from virt_rebalance.jobs.exitcodes import ExitCode
 from virt_rebalance.jobs.summary import RunSummary, build
 from virt_rebalance.report import html, text
-from virt_rebalance.safe_write import make_directory, write_atomically
 
 
 @dataclass

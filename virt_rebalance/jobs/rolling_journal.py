@@ -13,8 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from files.safe_write import make_directory, write_atomically
 from planner.errors import InputError
-from virt_rebalance.safe_write import make_directory, write_atomically
 
 FILE_NAME = "round.json"
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from files.safe_write import write_atomically
 from planner.codec import cluster_from_json, plan_from_json, plan_to_json
 from planner.errors import InputError, PlanFileError, SnapshotError
 from planner.model import Cluster, HostState
@@ -20,7 +21,6 @@ from virt_rebalance import output
 from virt_rebalance.config import Config
 from virt_rebalance.hints import with_next_step
 from virt_rebalance.jobs import guest_rules, maintenance
-from virt_rebalance.safe_write import write_atomically
 
 if TYPE_CHECKING:
     from executor.interrupt import Interrupt
@@ -31,7 +31,7 @@ def collect(config: Config, *, window_hours: float | None = None) -> Cluster:
     """Read the hosts over libvirt (with the usage history of the last `window_hours` when given)."""
     from collectors.collect import collect_cluster
 
-    cluster: Cluster = collect_cluster(config, window_hours=window_hours)
+    cluster: Cluster = collect_cluster(config.collect_settings(), window_hours=window_hours)
     return cluster
 
 
@@ -101,7 +101,14 @@ def apply(
 ) -> ApplyReport:
     from executor.apply import apply_plan
 
-    return apply_plan(plan, config, deadline=deadline, progress=progress, resume=resume, interrupt=interrupt)
+    return apply_plan(
+        plan,
+        config.execute_settings(),
+        deadline=deadline,
+        progress=progress,
+        resume=resume,
+        interrupt=interrupt,
+    )
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -119,7 +126,7 @@ def probe(config: Config, host: str) -> str | None:
 
     only = config.model_copy(update={"hosts": tuple(h for h in config.hosts if h.name == host)})
     try:
-        found = collect_cluster(only).host_by_name.get(host)
+        found = collect_cluster(only.collect_settings()).host_by_name.get(host)
     except CollectError as exc:
         return str(exc)
     if found is None:

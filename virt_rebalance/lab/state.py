@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from files.safe_write import write_atomically
 from planner.errors import LabError
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.host import LabHost
-from virt_rebalance.safe_write import write_atomically
 
 SCHEMA_VERSION = 1
 

@@ -89,6 +89,7 @@ budgets = st.builds(
     max_outgoing_per_host=st.integers(1, 3),
     max_incoming_per_host=st.integers(1, 3),
     max_concurrent=st.integers(1, 6),
+    setup_s=st.just(0.0),
 )
 
 

@@ -89,7 +89,7 @@ def _short_of_vcpus() -> tuple[Cluster, list[Leg]]:
 )
 def test_earliest_finishes(case: tuple[Cluster, list[Leg]], finishes: list[float]) -> None:
     cluster, legs = case
-    assert earliest_finishes(cluster, legs, links(cluster, Budgets())) == pytest.approx(finishes)
+    assert earliest_finishes(cluster, legs, links(cluster, Budgets(setup_s=0.0))) == pytest.approx(finishes)
 
 
 def test_room_waits_sends_the_arrivals_left_after_the_first_departure() -> None:
@@ -98,7 +98,7 @@ def test_room_waits_sends_the_arrivals_left_after_the_first_departure() -> None:
     c, d = make_vm("c", "h4", memory_mib=GIB), make_vm("d", "h5", memory_mib=GIB)
     cluster = _cluster({"h1": 2, "h2": 8, "h3": 8, "h4": 8, "h5": 8}, [a, b, c, d])
     legs = [Leg(a, "h1", "h2"), Leg(b, "h1", "h3"), Leg(c, "h4", "h1"), Leg(d, "h5", "h1")]
-    net = links(cluster, Budgets())
+    net = links(cluster, Budgets(setup_s=0.0))
     finish = earliest_finishes(cluster, legs, net)
     sent = estimate(GIB, 1000, 0).sent_mib
     assert room_waits(cluster, legs, net, finish) == pytest.approx(_d(1) + 2 * sent / 1000)
@@ -106,14 +106,14 @@ def test_room_waits_sends_the_arrivals_left_after_the_first_departure() -> None:
 
 def test_no_room_wait_no_room_waits() -> None:
     cluster, legs = _room_everywhere()
-    net = links(cluster, Budgets())
+    net = links(cluster, Budgets(setup_s=0.0))
     assert room_waits(cluster, legs, net, earliest_finishes(cluster, legs, net)) == 0.0
 
 
 def test_a_scheduled_swap_is_bounded_by_its_three_legs() -> None:
     cluster, legs = _swap_through_a_third_host()
     a, b = legs[0].vm, legs[1].vm
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(setup_s=0.0))
     assert [(m.vm_name, m.source, m.destination) for m in plan.migrations] == [
         (g.vm.name, g.source, g.destination) for g in legs
     ]

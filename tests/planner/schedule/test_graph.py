@@ -21,7 +21,7 @@ def test_a_move_that_fits_only_after_another_waits_for_it() -> None:
     a = make_vm("a", "h1", memory_mib=6 * GIB)
     b = make_vm("b", "h2", memory_mib=6 * GIB)
     cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b])
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h3"}, {a.uuid: "balance"}, Budgets())
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h3"}, {a.uuid: "balance"}, Budgets(setup_s=0.0))
     by_vm = {m.vm_name: m for m in plan.migrations}
     assert by_vm["a"].depends_on == (by_vm["b"].id,)
     assert by_vm["b"].depends_on == ()
@@ -32,7 +32,7 @@ def test_a_move_that_fits_only_after_another_waits_for_it() -> None:
 def test_moves_into_free_room_wait_for_nothing_and_run_together() -> None:
     vms = [make_vm(f"v{i}", f"h{i}", memory_mib=GIB) for i in (1, 2, 3)]
     cluster = make_cluster(_hosts("h1", "h2", "h3", "h4", "h5", "h6"), vms)
-    plan = schedule(cluster, {v.uuid: f"h{i + 4}" for i, v in enumerate(vms)}, {}, Budgets())
+    plan = schedule(cluster, {v.uuid: f"h{i + 4}" for i, v in enumerate(vms)}, {}, Budgets(setup_s=0.0))
     assert all(m.depends_on == () and m.start_s == 0 for m in plan.migrations)
 
 
@@ -40,7 +40,7 @@ def test_a_swap_goes_through_a_host_with_room() -> None:
     a = make_vm("a", "h1", memory_mib=6 * GIB)
     b = make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b])
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets())
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(setup_s=0.0))
     assert [(m.vm_name, m.source, m.destination, m.temporary) for m in plan.migrations] == [
         ("a", "h1", "h3", True),
         ("b", "h2", "h1", False),
@@ -84,7 +84,9 @@ def test_a_swap_without_a_host_with_room_is_reported(hosts: list, rules: tuple, 
     b = make_vm("b", "h2", memory_mib=7 * GIB)
     c = make_vm("c", hosts[-1].name, memory_mib=512)
     cluster = make_cluster(hosts, [a, b, c], rules)
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(), rules_for(cluster, Policy()))
+    plan = schedule(
+        cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(setup_s=0.0), rules_for(cluster, Policy())
+    )
     assert plan.migrations == ()
     assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
     assert all(s.rule == "schedule" for s in plan.unschedulable)
@@ -97,7 +99,9 @@ def test_a_soft_rule_does_not_stop_a_hop() -> None:
     b = make_vm("b", "h2", memory_mib=7 * GIB)
     rules = [PlacementRule("avoid", "rather-not-h3", ("a", "b"), hosts=("h3",), hard=False)]
     cluster = make_cluster(_hosts("h1", "h2", "h3"), [a, b], rules)
-    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(), rules_for(cluster, Policy()))
+    plan = schedule(
+        cluster, {a.uuid: "h2", b.uuid: "h1"}, {}, Budgets(setup_s=0.0), rules_for(cluster, Policy())
+    )
     assert [m.destination for m in plan.migrations if m.temporary] == ["h3"]
 
 
@@ -105,7 +109,7 @@ def test_a_three_way_rotation_needs_one_hop() -> None:
     vms = [make_vm(f"v{i}", f"h{i}", memory_mib=6 * GIB) for i in (1, 2, 3)]
     cluster = make_cluster(_hosts("h1", "h2", "h3", "h4"), vms)
     target = {vms[0].uuid: "h2", vms[1].uuid: "h3", vms[2].uuid: "h1"}
-    plan = schedule(cluster, target, {}, Budgets())
+    plan = schedule(cluster, target, {}, Budgets(setup_s=0.0))
     assert sum(m.temporary for m in plan.migrations) == 1
     assert len(plan.migrations) == 4
     assert {m.destination for m in plan.migrations if not m.temporary} == {"h1", "h2", "h3"}
@@ -126,7 +130,7 @@ def test_a_three_way_rotation_needs_one_hop() -> None:
 def test_a_move_that_cannot_happen_is_reported(vm: dict, why: str, resolvable: bool) -> None:
     guest = make_vm("g", "h1", **vm)
     cluster = make_cluster(_hosts("h1", "h2"), [guest])
-    plan = schedule(cluster, {guest.uuid: "h2"}, {}, Budgets())
+    plan = schedule(cluster, {guest.uuid: "h2"}, {}, Budgets(setup_s=0.0))
     assert plan.migrations == ()
     (stay,) = plan.unschedulable
     assert why in stay.reason
@@ -135,7 +139,7 @@ def test_a_move_that_cannot_happen_is_reported(vm: dict, why: str, resolvable: b
 
 def test_no_move_no_migration() -> None:
     guest = make_vm("g", "h1")
-    plan = schedule(make_cluster(_hosts("h1", "h2"), [guest]), {guest.uuid: "h1"}, {}, Budgets())
+    plan = schedule(make_cluster(_hosts("h1", "h2"), [guest]), {guest.uuid: "h1"}, {}, Budgets(setup_s=0.0))
     assert (plan.migrations, plan.makespan_s, plan.makespan_lower_bound_s) == ((), 0.0, 0.0)
 
 
@@ -182,7 +186,9 @@ def test_a_hop_planned_for_another_order_of_moves_ends_where_the_plan_says(
 ) -> None:
     """with_hops plans hops in its own order, the timeline runs another (found by Hypothesis)."""
     cluster, target = _cluster(guests)
-    one_at_a_time = Budgets(0, max_outgoing_per_host=1, max_incoming_per_host=1, max_concurrent=1)
+    one_at_a_time = Budgets(
+        0, setup_s=0.0, max_outgoing_per_host=1, max_incoming_per_host=1, max_concurrent=1
+    )
     plan = schedule(cluster, target, {}, one_at_a_time)
     final = {vm.uuid: vm.host for vm in cluster.vms}
     for m in plan.migrations:

@@ -22,7 +22,7 @@ def _case(n: int, depends_on: tuple[tuple[int, ...], ...] | None = None, **budge
     cluster = make_cluster(hosts, vms)
     legs = tuple(Leg(vm, "h0", f"h{i + 1}") for i, vm in enumerate(vms))
     ordering = Ordering(legs, depends_on or tuple(() for _ in legs))
-    return lower_bounds(ordering, links(cluster, Budgets(**budgets)), cluster)
+    return lower_bounds(ordering, links(cluster, Budgets(**{"setup_s": 0.0, **budgets})), cluster)
 
 
 @pytest.mark.parametrize(
@@ -52,4 +52,4 @@ def test_each_term(terms: dict[str, float], name: str, seconds: float) -> None:
 
 def test_no_legs_no_bound() -> None:
     cluster = make_cluster([make_host("h0")], [])
-    assert lower_bound(Ordering((), ()), links(cluster, Budgets()), cluster) == 0.0
+    assert lower_bound(Ordering((), ()), links(cluster, Budgets(setup_s=0.0)), cluster) == 0.0

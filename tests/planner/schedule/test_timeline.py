@@ -36,10 +36,13 @@ def _evacuation(n: int, nic: int = 1000, dirty: int = 0) -> tuple:
     ("budgets", "key", "most"),
     [
         pytest.param(
-            Budgets(per_migration_mibps=100, max_outgoing_per_host=3), "source", 3, id="outgoing-per-host"
+            Budgets(setup_s=0.0, per_migration_mibps=100, max_outgoing_per_host=3),
+            "source",
+            3,
+            id="outgoing-per-host",
         ),
         pytest.param(
-            Budgets(per_migration_mibps=100, max_outgoing_per_host=9, max_concurrent=4),
+            Budgets(setup_s=0.0, per_migration_mibps=100, max_outgoing_per_host=9, max_concurrent=4),
             None,
             4,
             id="cluster-wide",
@@ -56,7 +59,10 @@ def test_incoming_cap_holds() -> None:
     hosts = [make_host(f"h{i}") for i in range(7)]
     vms = [make_vm(f"v{i}", f"h{i + 1}", memory_mib=GIB) for i in range(6)]
     plan = schedule(
-        make_cluster(hosts, vms), {v.uuid: "h0" for v in vms}, {}, Budgets(per_migration_mibps=100)
+        make_cluster(hosts, vms),
+        {v.uuid: "h0" for v in vms},
+        {},
+        Budgets(setup_s=0.0, per_migration_mibps=100),
     )
     assert _at_once(plan.migrations, "destination") == 2
 
@@ -64,9 +70,9 @@ def test_incoming_cap_holds() -> None:
 @pytest.mark.parametrize(
     ("budgets", "rate"),
     [
-        pytest.param(Budgets(), 1000, id="the-nic"),
-        pytest.param(Budgets(per_migration_mibps=250), 250, id="the-per-migration-cap"),
-        pytest.param(Budgets(host_nic_mibps={"h0": 400}), 400, id="a-configured-nic-rate"),
+        pytest.param(Budgets(setup_s=0.0), 1000, id="the-nic"),
+        pytest.param(Budgets(setup_s=0.0, per_migration_mibps=250), 250, id="the-per-migration-cap"),
+        pytest.param(Budgets(setup_s=0.0, host_nic_mibps={"h0": 400}), 400, id="a-configured-nic-rate"),
     ],
 )
 def test_each_migration_reserves_at_most_the_cap_and_the_nics_never_overbook(
@@ -84,7 +90,7 @@ def test_each_migration_reserves_at_most_the_cap_and_the_nics_never_overbook(
 
 def test_one_source_nic_runs_its_migrations_one_after_another_at_full_rate() -> None:
     cluster, target = _evacuation(4, dirty=50)
-    plan = schedule(cluster, target, {}, Budgets())
+    plan = schedule(cluster, target, {}, Budgets(setup_s=0.0))
     single = estimate(GIB, 1000, 50)
     assert [m.start_s for m in plan.migrations] == pytest.approx(
         [k * single.duration_s for k in range(4)], abs=0.01
@@ -95,7 +101,7 @@ def test_one_source_nic_runs_its_migrations_one_after_another_at_full_rate() -> 
 
 def test_estimates_come_from_the_precopy_model_at_the_reserved_rate() -> None:
     cluster, target = _evacuation(2, dirty=120)
-    plan = schedule(cluster, target, {}, Budgets(per_migration_mibps=500))
+    plan = schedule(cluster, target, {}, Budgets(setup_s=0.0, per_migration_mibps=500))
     for m in plan.migrations:
         cost = estimate(GIB, m.bandwidth_mibps, 120)
         assert (m.estimated_s, m.estimated_mib) == (
@@ -115,7 +121,7 @@ def test_estimates_come_from_the_precopy_model_at_the_reserved_rate() -> None:
 )
 def test_a_guest_dirtying_near_its_bandwidth_is_warned(dirty: int, warned: bool) -> None:
     cluster, target = _evacuation(1, dirty=dirty)
-    (m,) = schedule(cluster, target, {}, Budgets()).migrations
+    (m,) = schedule(cluster, target, {}, Budgets(setup_s=0.0)).migrations
     assert bool(m.warnings) is warned
     assert all("auto-converge or post-copy" in w for w in m.warnings)
 
@@ -123,7 +129,7 @@ def test_a_guest_dirtying_near_its_bandwidth_is_warned(dirty: int, warned: bool)
 @pytest.mark.parametrize("n", [1, 3, 7])
 def test_the_lower_bound_is_below_the_makespan(n: int) -> None:
     cluster, target = _evacuation(n, dirty=30)
-    plan = schedule(cluster, target, {}, Budgets(per_migration_mibps=300))
+    plan = schedule(cluster, target, {}, Budgets(setup_s=0.0, per_migration_mibps=300))
     assert 0 < plan.makespan_lower_bound_s <= plan.makespan_s + 1e-9
     assert any("x the bound" in note for note in plan.notes)
 
@@ -132,7 +138,7 @@ def test_the_lower_bound_counts_the_longest_dependency_chain() -> None:
     a = make_vm("a", "h1", memory_mib=6 * GIB)
     b = make_vm("b", "h2", memory_mib=6 * GIB)
     hosts = [make_host(n, memory_mib=8 * GIB, nic_mibps=1000) for n in ("h1", "h2", "h3")]
-    plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h2", b.uuid: "h3"}, {}, Budgets())
+    plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h2", b.uuid: "h3"}, {}, Budgets(setup_s=0.0))
     assert plan.makespan_lower_bound_s == pytest.approx(2 * estimate(6 * GIB, 1000, 0).duration_s)
     assert plan.makespan_s == pytest.approx(plan.makespan_lower_bound_s)
 
@@ -151,7 +157,7 @@ def test_sharing_a_link_is_decided_by_when_it_would_end(
     hosts = [make_host("h1", nic_mibps=400), make_host("h2", nic_mibps=1000), make_host("h3", nic_mibps=1000)]
     a = make_vm("a", "h1", memory_mib=a_gib * GIB, dirty_rate_mibps=20)
     b = make_vm("b", "h2", memory_mib=b_gib * GIB, dirty_rate_mibps=20)
-    plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h3", b.uuid: "h3"}, {}, Budgets())
+    plan = schedule(make_cluster(hosts, [a, b]), {a.uuid: "h3", b.uuid: "h3"}, {}, Budgets(setup_s=0.0))
     by_vm = {m.vm_name: m for m in plan.migrations}
     assert by_vm["a"].start_s == 0 and by_vm["a"].bandwidth_mibps == 400
     assert by_vm["b"].bandwidth_mibps == b_rate
@@ -163,7 +169,7 @@ def test_sharing_a_link_is_decided_by_when_it_would_end(
 def test_a_guest_with_little_resident_memory_is_estimated_by_it() -> None:
     hosts = [make_host("h1", nic_mibps=1000), make_host("h2", nic_mibps=1000)]
     idle = make_vm("idle", "h1", memory_mib=8 * GIB, memory_used_mib=GIB, dirty_rate_mibps=10)
-    (m,) = schedule(make_cluster(hosts, [idle]), {idle.uuid: "h2"}, {}, Budgets()).migrations
+    (m,) = schedule(make_cluster(hosts, [idle]), {idle.uuid: "h2"}, {}, Budgets(setup_s=0.0)).migrations
     assert m.memory_mib == 8 * GIB  # reserved on the destination: all of it
     assert m.estimated_mib == round(estimate(8 * GIB, 1000, 10, resident_mib=GIB).sent_mib)
     assert m.estimated_mib < 2 * GIB
@@ -194,7 +200,7 @@ def test_a_swap_goes_through_a_free_host_up_front_only_where_the_plan_ends_soone
     """Waiting for b to leave h1 chains c, a and d one after another (4 rounds); a hop through h4 lets
     b's and a's departures from h1 run back to back while c and d arrive (3 rounds)."""
     cluster, target = _swap_behind_a_departure(d_moves)
-    plan = schedule(cluster, target, {}, Budgets())
+    plan = schedule(cluster, target, {}, Budgets(setup_s=0.0))
     one = estimate(4 * GIB, 1000, 0).duration_s
     assert plan.makespan_s == pytest.approx(rounds * one, rel=1e-6)
     assert sum(m.temporary for m in plan.migrations) == hops

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import grp
+import logging
 import os
 import pwd
 import stat
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Literal
 
 from planner.errors import FileWriteError, UnsafeDirectoryError
+
+_log = logging.getLogger("virt_rebalance")
 
 Kind = Literal["state", "metrics", "output"]
 
@@ -157,11 +160,10 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _warn_once(directory: Path, kind: Kind, reason: str) -> None:
-    from virt_rebalance import output
-
     if (str(directory), reason) not in _warned:
         _warned.add((str(directory), reason))
-        output.warning(f"{kind} directory {directory} is {reason}", path=str(directory))
+        # the application's logger (virt_rebalance.output prints and formats it), without importing the app
+        _log.warning(f"{kind} directory {directory} is {reason}", extra={"fields": {"path": str(directory)}})
 
 
 def _user(uid: int) -> str:
