@@ -10,9 +10,11 @@ overall (less when there are few guests per host: no host is smaller than 64 GiB
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from planner.model import Cluster, Host, HostState, PlacementRule, Vm
+from planner.model import Cluster, Disk, Host, HostState, PlacementRule, Vm
 
 GENERATIONS = ("gen1", "gen2", "gen3")
 # (vCPUs, memory GiB, share of guests)
@@ -50,8 +52,9 @@ def _hosts(rng: np.random.Generator, count: int, guests: int) -> list[Host]:
     return hosts
 
 
-def generate(hosts: int, guests: int, seed: int = 0) -> Cluster:
-    """A seeded synthetic cluster of `hosts` hosts and `guests` guests."""
+def generate(hosts: int, guests: int, seed: int = 0, local_disk_share: float = 0.0) -> Cluster:
+    """A seeded synthetic cluster of `hosts` hosts and `guests` guests; `local_disk_share` of the guests
+    get a disk on their host's local storage (drawn apart, so the rest of the cluster stays the same)."""
     rng = np.random.default_rng(seed)
     host_list = _hosts(rng, hosts, guests)
     gen_of = np.array([GENERATIONS.index(h.cpu_model or "gen1") for h in host_list])
@@ -100,6 +103,8 @@ def generate(hosts: int, guests: int, seed: int = 0) -> Cluster:
         f"sig-{gen}": tuple(h.name for h, hg in zip(host_list, gen_of, strict=True) if hg >= k)
         for k, gen in enumerate(GENERATIONS)
     }
+    if local_disk_share > 0:
+        host_list, vms = _local_disks(seed, host_list, vms, local_disk_share)
     return Cluster(
         hosts=tuple(host_list),
         vms=tuple(vms),
@@ -107,6 +112,32 @@ def generate(hosts: int, guests: int, seed: int = 0) -> Cluster:
         rules=_rules(rng, host_list, vms),
         source=f"generate({hosts}, {guests}, seed={seed})",
     )
+
+
+def _local_disks(seed: int, hosts: list[Host], vms: list[Vm], share: float) -> tuple[list[Host], list[Vm]]:
+    """A local qcow2 disk of 8-128 GiB allocated for `share` of the guests, and every host's pool with
+    room for about twice the local disks it holds (at least 1 TiB free)."""
+    rng = np.random.default_rng([seed, 1])
+    picked = rng.random(len(vms)) < share
+    alloc = rng.integers(8, 129, size=len(vms)) * 1024
+    held: dict[str, int] = {}
+    out = []
+    for vm, has_disk, mib in zip(vms, picked, alloc, strict=True):
+        if has_disk:
+            disk = Disk(
+                "vda",
+                f"/var/lib/libvirt/images/{vm.name}.qcow2",
+                shared=False,
+                format="qcow2",
+                capacity_mib=int(mib) * 2,
+                allocation_mib=int(mib),
+                write_kibps=int(rng.exponential(256.0)),
+            )
+            vm = dataclasses.replace(vm, disks=(disk,))
+            held[vm.host] = held.get(vm.host, 0) + int(mib)
+        out.append(vm)
+    free = [dataclasses.replace(h, storage_free_mib=max(1 << 20, 2 * held.get(h.name, 0))) for h in hosts]
+    return free, out
 
 
 def _rules(rng: np.random.Generator, hosts: list[Host], vms: list[Vm]) -> tuple[PlacementRule, ...]:

@@ -97,10 +97,15 @@ def row(kind: str, p: Problem, seed: int, placement: Mapping[str, str], seconds:
 
 
 def run(
-    hosts: int, guests: int, seed: int, time_limit: float, policy: Policy | None = None
+    hosts: int,
+    guests: int,
+    seed: int,
+    time_limit: float,
+    policy: Policy | None = None,
+    local_disk_share: float = 0.0,
 ) -> list[dict[str, Any]]:
     """The optimizer's row and the greedy baseline's row for one generated cluster."""
-    cluster = generate(hosts, guests, seed)
+    cluster = generate(hosts, guests, seed, local_disk_share)
     policy = replace(policy or Policy(), time_limit_s=time_limit, seed=seed)
     start = time.monotonic()
     target = optimize(cluster, policy)
@@ -143,19 +148,23 @@ def _seeds(seed: int, seeds: str | None) -> range:
 @click.option("--seed", type=int, default=0)
 @click.option("--seeds", default=None, help="A range of seeds, A-B (inclusive).")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit (s).")
+@click.option(
+    "--local-disks", type=click.FloatRange(0, 1), default=0.0, help="Share of guests with a local disk."
+)
 def main(
     hosts: int | None,
     guests: int | None,
     seed: int,
     seeds: str | None,
     time_limit: float | None,
+    local_disks: float,
 ) -> None:
     sizes = SIZES if hosts is None or guests is None else ((hosts, guests, time_limit or 10.0),)
     policy = Policy()
     rows = []
     for h, g, limit in sizes:
         for s in _seeds(seed, seeds):
-            rows += run(h, g, s, time_limit or limit, policy)
+            rows += run(h, g, s, time_limit or limit, policy, local_disks)
     click.echo(table(rows))
     click.echo(json.dumps(rows, indent=2))
 

@@ -18,6 +18,26 @@ def test_generator_is_seeded_and_consistent() -> None:
     assert len(a.compatibility["sig-gen3"]) < len(a.compatibility["sig-gen1"]) == 20
 
 
+def test_local_disks_go_to_a_share_of_guests_and_leave_the_rest_of_the_cluster_alone() -> None:
+    plain, disks = generate(30, 600, seed=1), generate(30, 600, seed=1, local_disk_share=0.2)
+    with_disk = [vm for vm in disks.vms if vm.disks]
+    assert 60 <= len(with_disk) <= 180
+    assert all(not d.shared and d.allocation_mib > 0 for vm in with_disk for d in vm.disks)
+    assert [(v.host, v.memory_mib) for v in plain.vms] == [(v.host, v.memory_mib) for v in disks.vms]
+    for host in disks.hosts:
+        held = sum(vm.local_disk_mib for vm in with_disk if vm.host == host.name)
+        assert (host.storage_free_mib or 0) >= 2 * held
+
+
+def test_cli_plans_a_cluster_with_local_disks() -> None:
+    result = CliRunner().invoke(
+        main, ["--hosts", "8", "--guests", "80", "--time-limit", "0.5", "--local-disks", "0.3"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("[") :])
+    assert {r["kind"] for r in rows} == {"optimizer", "greedy"}
+
+
 FIELDS = {
     "kind",
     "hosts",
