@@ -7,7 +7,7 @@ import click
 
 from planner.errors import LockedError
 from planner.plan import Plan
-from virt_rebalance import output
+from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option
 from virt_rebalance.config import Config
 from virt_rebalance.jobs import rolling
@@ -43,8 +43,11 @@ def rolling_command(
     mark, rebalance when the next host needs room; skip a host whose guests cannot all leave (with the
     reasons) unless --force.
 
+    SIGTERM or SIGINT: no new step or migration starts, running migrations finish (a second signal aborts
+    them), the journal keeps each host's step and --resume continues.
+
     Exit codes: 0 every host done, 1 the round stopped (see the journal; --resume continues), 2 usage,
-    4 some hosts skipped, 5 locked.
+    4 some hosts skipped, 5 locked, 7 interrupted (--resume continues).
     """
     if resume and (hosts or all_hosts or dry_run):
         raise click.UsageError(
@@ -57,7 +60,10 @@ def rolling_command(
         show_dry_run(rolling.dry_run(config, options))
         return
     try:
-        journal = rolling.run_rolling(config, options, resume=resume, ctx=rolling.Context(config, say=_say))
+        with signals.caught(config.execute.on_interrupt) as interrupt:
+            journal = rolling.run_rolling(
+                config, options, resume=resume, ctx=rolling.Context(config, say=_say, interrupt=interrupt)
+            )
     except LockedError as exc:
         output.error(str(exc))
         ctx.exit(ExitCode.LOCKED)
@@ -119,5 +125,5 @@ def show_round(journal: Round) -> None:
     if journal.rebalanced:
         click.echo(f"  then {journal.rebalanced} migration(s) rebalanced the cluster")
     click.echo(f"rolling {journal.status} (exit {int(rolling.exit_code(journal))}){took}")
-    if journal.status == "failed":
+    if journal.status in ("failed", "interrupted"):
         click.echo("the journal keeps the round's place: `virt-rebalance rolling --resume` continues it")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from executor.interrupt import Interrupt
 from planner.errors import ExecutionError, InputError
 from planner.model import Cluster, HostState
 from planner.plan import Plan
@@ -73,6 +74,11 @@ class Context:
     show: Callable[[Plan], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     events: list[str] = field(default_factory=list)
+    interrupt: Interrupt | None = None  # SIGTERM/SIGINT: the round stops at the next step, resumable
+
+    @property
+    def interrupted(self) -> bool:
+        return self.interrupt is not None and self.interrupt.requested
 
 
 def order(config: Config, cluster: Cluster, wanted: Sequence[str]) -> tuple[tuple[str, ...], str]:
@@ -119,7 +125,7 @@ def run_rolling(
             if turn.step in ("done", "skipped"):
                 continue
             if not _turn(ctx, journal, turn):
-                journal.status = "failed"
+                journal.status = "interrupted" if ctx.interrupted else "failed"
                 break
         else:
             journal.rebalanced = _rebalance(ctx, "the round ends balanced")  # again on resume: a fresh plan
@@ -130,13 +136,14 @@ def run_rolling(
 
 
 def exit_code(journal: Round) -> ExitCode:
-    return {"done": ExitCode.DONE, "partial": ExitCode.PARTIAL}.get(journal.status, ExitCode.FAILED)
+    codes = {"done": ExitCode.DONE, "partial": ExitCode.PARTIAL, "interrupted": ExitCode.INTERRUPTED}
+    return codes.get(journal.status, ExitCode.FAILED)
 
 
 def _start(config: Config, options: Options, resume: bool) -> Round:
     earlier = load_round(config.state_dir)
     if resume:
-        if earlier is None or earlier.status not in ("running", "failed"):
+        if earlier is None or earlier.status not in ("running", "failed", "interrupted"):
             raise ExecutionError("no interrupted or stopped rolling round to resume")
         earlier.status, earlier.finished_at = "running", ""
         return earlier
@@ -156,10 +163,14 @@ def _start(config: Config, options: Options, resume: bool) -> Round:
 
 
 def _turn(ctx: Context, journal: Round, turn: HostTurn) -> bool:
-    """Carry one host through its remaining steps; False stops the round."""
+    """Carry one host through its remaining steps; False stops the round (also once interrupted: the
+    journal keeps the step the host is at, so `--resume` goes on from there)."""
     config = ctx.config
     began = time.monotonic()
     while turn.step not in ("done", "skipped"):
+        if ctx.interrupted:
+            ctx.say(f"{turn.host}: {_stopped(ctx)} before its {turn.step} step")
+            return False
         step = turn.step
         if step == "pending":
             turn.step = "evacuate"
@@ -212,7 +223,12 @@ def _evacuate(ctx: Context, journal: Round, turn: HostTurn) -> bool:
         maintenance.mark(config.state_dir, (host,), REASON)
         save_round(config.state_dir, journal)  # the plan is on disk before the first migration starts
     if plan.migrations:
-        report = steps.apply(plan, config, resume=resuming)
+        report = steps.apply(plan, config, resume=resuming, interrupt=ctx.interrupt)
+        if report.status == "interrupted":
+            ctx.say(
+                f"{host}: {_stopped(ctx)} mid-evacuation; `rolling --resume` carries out the rest of its plan"
+            )
+            return False
         failed = [o for o in report.outcomes if o.status != "done"]
         if failed:
             turn.reason = "; ".join(f"{o.vm_name}: {o.status} {o.reason}".strip() for o in failed)
@@ -240,6 +256,9 @@ def _exec(ctx: Context, journal: Round, turn: HostTurn) -> bool:
 def _wait(ctx: Context, journal: Round, turn: HostTurn) -> bool:
     deadline = time.monotonic() + journal.wait_ready_s
     while True:
+        if ctx.interrupted:
+            ctx.say(f"{turn.host}: {_stopped(ctx)} while waiting for it (it stays in maintenance)")
+            return False
         problem = steps.probe(ctx.config, turn.host)
         if problem is None:
             ctx.say(f"{turn.host}: libvirtd answers and the host is healthy")
@@ -268,16 +287,22 @@ def _rebalance_if_needed(ctx: Context, journal: Round, turn: HostTurn) -> None:
 def _rebalance(ctx: Context, why: str) -> int:
     """A rebalance plan carried out; the number of migrations done."""
     config = ctx.config
+    if ctx.interrupted:
+        return 0
     plan = steps.plan(steps.current(config, steps.collect(config)), config, "rebalance")
     if plan.is_empty:
         return 0
     ctx.say(f"rebalancing {why}")
     if ctx.show:
         ctx.show(plan)
-    report = steps.apply(plan, config)
+    report = steps.apply(plan, config, interrupt=ctx.interrupt)
     done = sum(1 for o in report.outcomes if o.status == "done")
     ctx.say(f"rebalanced: {done} of {len(plan.migrations)} migration(s)")
     return done
+
+
+def _stopped(ctx: Context) -> str:
+    return (ctx.interrupt.reason if ctx.interrupt else None) or "interrupted"
 
 
 def _now() -> str:

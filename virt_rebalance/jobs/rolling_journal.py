@@ -37,7 +37,8 @@ class Round:
     exec_command: str | None = None
     wait_ready_s: float = 600.0
     force: bool = False
-    status: str = "running"  # running, done, partial (hosts skipped), failed (the round stopped)
+    # running, done, partial (hosts skipped), failed (the round stopped), interrupted (SIGTERM/SIGINT)
+    status: str = "running"
     finished_at: str = ""
     rebalanced: int = 0  # migrations of the final rebalance
     turns: list[HostTurn] = field(default_factory=list)

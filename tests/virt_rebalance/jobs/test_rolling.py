@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from executor.interrupt import Interrupt
 from planner.errors import ExecutionError, LockedError
 from planner.model import Cluster
 from planner.plan import Plan
@@ -33,15 +34,28 @@ class World:
     applied: list[tuple[str, bool, int]] = field(default_factory=list)  # goal, resume, migrations
     crash_after: int | None = None  # migrations done before the process "dies"
     down: dict[str, int] = field(default_factory=dict)  # host -> probes that still fail
+    signal_after: int | None = None  # migrations done before SIGTERM arrives (the executor then stops)
 
     def collect(self, config: Config, *, window_hours: float | None = None) -> Cluster:
         vms = tuple(replace(v, host=self.where.get(v.name, v.host)) for v in self.cluster.vms)
         return replace(self.cluster, vms=vms)
 
-    def apply(self, plan: Plan, config: Config, *, deadline=None, progress=None, resume=False):
+    def apply(
+        self, plan: Plan, config: Config, *, deadline=None, progress=None, resume=False, interrupt=None
+    ):
         self.applied.append((plan.goal, resume, len(plan.migrations)))
         outcomes = []
         for m in plan.migrations:
+            if self.signal_after == 0 and interrupt is not None:
+                self.signal_after = None
+                interrupt.stop("interrupted by SIGTERM")
+            if interrupt is not None and interrupt.requested:
+                outcomes.append(
+                    SimpleNamespace(vm_name=m.vm_name, status="not-started", reason="interrupted")
+                )
+                continue
+            if self.signal_after is not None:
+                self.signal_after -= 1
             if self.where.get(m.vm_name, m.source) == m.source:
                 if self.crash_after is not None and self.crash_after == 0:
                     self.crash_after = None
@@ -50,7 +64,8 @@ class World:
                     self.crash_after -= 1
                 self.where[m.vm_name] = m.destination
             outcomes.append(SimpleNamespace(vm_name=m.vm_name, status="done", reason=""))
-        return SimpleNamespace(status="done", outcomes=tuple(outcomes))
+        status = "interrupted" if interrupt is not None and interrupt.requested else "done"
+        return SimpleNamespace(status=status, outcomes=tuple(outcomes))
 
     def probe(self, config: Config, host: str) -> str | None:
         if self.down.get(host, 0) > 0:
@@ -129,6 +144,32 @@ def test_killed_mid_evacuation_resume_finishes_that_very_plan(world, config) -> 
     first, again = world.applied[0], world.applied[1]
     assert first[:2] == ("evacuate", False) and again == ("evacuate", True, first[2])  # the same plan
     assert [goal for goal, *_ in world.applied] == ["evacuate", "evacuate", "rebalance"]  # then balance
+
+
+def test_sigterm_mid_evacuation_stops_the_round_and_resume_finishes_that_plan(world, config) -> None:
+    world.signal_after = 1
+    ctx = quiet(config)
+    ctx.interrupt = Interrupt()
+    journal = rolling.run_rolling(config, rolling.Options(hosts=("h1", "h2"), force=True), ctx=ctx)
+    assert journal.status == "interrupted" and rolling.exit_code(journal) == 7
+    assert [t.step for t in journal.turns] == ["evacuate", "pending"]
+    assert Path(journal.turns[0].plan_file).exists()  # kept: the executor's journal of it resumes
+    assert load_round(config.state_dir) == journal
+    resumed = rolling.run_rolling(config, rolling.Options(), resume=True, ctx=quiet(config))
+    assert resumed.status == "done" and [t.step for t in resumed.turns] == ["done", "done"]
+    assert world.applied[1][:2] == ("evacuate", True)  # the same plan, resumed
+    assert [goal for goal, *_ in world.applied] == ["evacuate", "evacuate", "evacuate", "rebalance"]
+
+
+def test_sigterm_while_waiting_for_a_host_stops_before_its_next_step(world, config) -> None:
+    world.down = {"h2": 10**6}
+    ctx = quiet(config)
+    ctx.interrupt = Interrupt()
+    ctx.sleep = lambda s: ctx.interrupt.stop("interrupted by SIGINT")  # type: ignore[union-attr]
+    journal = rolling.run_rolling(config, rolling.Options(hosts=("h2", "h3")), ctx=ctx)
+    assert journal.status == "interrupted" and [t.step for t in journal.turns] == ["wait", "pending"]
+    assert set(maintenance.load(config.state_dir)) == {"h2"}  # still in maintenance: not back yet
+    assert [goal for goal, *_ in world.applied] == ["evacuate"]  # no rebalance once interrupted
 
 
 def test_a_host_that_does_not_come_back_stops_the_round(world, config) -> None:
