@@ -231,6 +231,13 @@ class Config(_Strict):
         None, description="Prometheus textfile directory (node_exporter); default STATE_DIR/metrics"
     )
     keep_runs: int = Field(30, ge=1, le=100_000, description="run directories kept under STATE_DIR/runs")
+    readiness_max_hosts: int = Field(
+        50,
+        ge=0,
+        le=BIG,
+        description="the nightly run says which hosts could be emptied when there are at most this many "
+        "(one short evacuation plan each, about 2 CPU-s per host); 0: never",
+    )
     defaults: HostDefaults = HostDefaults()
     hosts: tuple[HostConfig, ...] = Field(min_length=1)
     host_groups: dict[str, tuple[str, ...]] = {}

@@ -57,6 +57,7 @@ class FakeSteps:
     outcome: Callable[[str], tuple[str, str]] = lambda mid: ("done", "")
     collected: list[float | None] = field(default_factory=list)
     planned: list[Cluster] = field(default_factory=list)
+    planned_goals: list[str] = field(default_factory=list)
     applied: list[dict[str, Any]] = field(default_factory=list)
     apply_hook: Callable[[], object] = lambda: None  # what happens on the side while migrations run
 
@@ -74,6 +75,7 @@ class FakeSteps:
         time_limit_s: float | None = None,
     ) -> Plan:
         self.planned.append(cluster)
+        self.planned_goals.append(goal)
         if goal == "evacuate":
             return plan_for(cluster, self.evacuate_moves, goal="evacuate", evacuate=evacuate)
         return plan_for(cluster, self.moves) if self.moves else empty_plan()

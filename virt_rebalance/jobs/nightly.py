@@ -119,14 +119,27 @@ def run_nightly(
                 for_status(report.status),
                 outcomes=outcomes,
                 deadline=deadline,
-                **_readiness(config, cluster, outcomes),
+                **_readiness(config, cluster, outcomes, interrupted=report.status == "interrupted"),
                 message=message,
             )
         )
 
 
-def _readiness(config: Config, cluster: Cluster, outcomes: tuple[Outcome, ...]) -> dict[str, Any]:
-    """The summary's readiness fields, on the cluster as this run left it (the moves that finished)."""
+def _readiness(
+    config: Config, cluster: Cluster, outcomes: tuple[Outcome, ...], *, interrupted: bool = False
+) -> dict[str, Any]:
+    """The summary's readiness fields, on the cluster as this run left it (the moves that finished); not
+    checked once interrupted (the job is being stopped) or on more than `readiness_max_hosts` hosts."""
+    limit = config.readiness_max_hosts
+    if interrupted:
+        return {"readiness": "readiness: not checked (interrupted)"}
+    if len(cluster.hosts) > limit:
+        why = (
+            "readiness_max_hosts = 0"
+            if limit == 0
+            else f"{len(cluster.hosts)} hosts > readiness_max_hosts {limit}"
+        )
+        return {"readiness": f"readiness: not checked ({why}; `virt-rebalance readiness` checks it)"}
     moved = {o.vm: o.destination for o in outcomes if o.status == "done"}
     result = readiness.check(config, readiness.moved(cluster, moved))
     return {"readiness": result.summary_line(), "evacuable": {h.host: h.evacuable for h in result.hosts}}

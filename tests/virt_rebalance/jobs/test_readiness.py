@@ -9,15 +9,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from executor.interrupt import Interrupt
 from planner.errors import InfeasibleError
 from planner.load import host_loads
 from planner.model import HostState
 from tests.builders import make_cluster, make_host, make_vm
+from tests.virt_rebalance.fakes import write_config
 from tests.virt_rebalance.sample import sample_cluster
 from virt_rebalance.cli import main
 from virt_rebalance.config import load_config
 from virt_rebalance.jobs import readiness, steps
 from virt_rebalance.jobs.evacuation import plan_evacuation, staying_behind
+from virt_rebalance.jobs.nightly import run_nightly
 
 
 @pytest.fixture
@@ -131,6 +134,27 @@ def test_the_nightly_run_prints_readiness_and_writes_a_gauge_per_host(fake_steps
         "h2": True,
         "h3": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("limit", "said"),
+    [(2, "not checked (3 hosts > readiness_max_hosts 2; `virt-rebalance readiness` checks it)"),
+     (0, "not checked (readiness_max_hosts = 0; `virt-rebalance readiness` checks it)")],
+)  # fmt: skip
+def test_the_nightly_run_skips_readiness_above_its_host_limit(fake_steps, tmp_path, limit, said) -> None:
+    config = load_config(write_config(tmp_path, top=f"readiness_max_hosts = {limit}\n"))
+    summary = run_nightly(config, ignore_window=True)
+    assert summary.readiness == f"readiness: {said}" and summary.evacuable == {}
+    assert fake_steps.planned_goals.count("evacuate") == 0  # not one evacuation planned for it
+
+
+def test_an_interrupted_nightly_run_does_not_check_readiness(fake_steps, config) -> None:
+    interrupt = Interrupt()
+    fake_steps.apply_hook = lambda: interrupt.stop("interrupted by SIGTERM")
+    fake_steps.outcome = lambda mid: ("done", "") if mid == "m1" else ("not-started", "interrupted")
+    summary = run_nightly(config, ignore_window=True, interrupt=interrupt)
+    assert summary.status == "interrupted" and summary.readiness == "readiness: not checked (interrupted)"
+    assert fake_steps.planned_goals.count("evacuate") == 0
 
 
 def test_readiness_is_judged_after_the_moves_that_finished(fake_steps, config) -> None:
