@@ -3,8 +3,11 @@
 Not batch-and-wait. Each migration's blocking migrate call runs in a worker thread; this loop, the only
 thread that touches the journal, starts what is ready, polls jobStats of every running migration (progress,
 stall and time-limit aborts, the post-copy switch) and collects what finished. Budgets: migrations out of
-and into each host, in the cluster, and the NIC bandwidth of each host. Nothing starts after the deadline
-or, with failure_policy = "stop", after a failure; migrations already running always finish.
+and into each host, in the cluster, and the NIC bandwidth of each host. The counts include migrations
+libvirt reports in flight on the move's hosts that this run did not start (executor.elsewhere): a move
+waits for them, at most `wait_for_others_s`, and is skipped with that reason at the deadline or after it.
+Nothing starts after the deadline or, with failure_policy = "stop", after a failure; migrations already
+running always finish.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime
 
 from collectors import constants as c
 from collectors.seam import Connection, Domain, VirtError
+from executor.elsewhere import Elsewhere, Others
 from executor.interrupt import Interrupt
 from executor.journal import Journal
 from executor.locate import find_domain, where_is
@@ -74,6 +78,8 @@ class Runner:
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
         self.stop_reason: str | None = None
         self.journal_error: str | None = None
+        self.elsewhere = Elsewhere(conns, settings.poll_interval_s)
+        self.waiting: dict[str, tuple[float, str]] = {}  # moves held by others' migrations: since, why
 
     def run(self, todo: list[Migration], earlier: Mapping[str, MigrationOutcome]) -> list[MigrationOutcome]:
         """Carry out `todo` (in plan order) given the outcomes of earlier runs; every one gets an outcome."""
@@ -81,7 +87,7 @@ class Runner:
         pending = list(todo)
         while pending or self.running:
             pending = self._start_ready(pending)
-            if pending and not self.running:
+            if pending and not self.running and not any(m.id in self.waiting for m in pending):
                 for m in pending:
                     self._close(m, "not-started", "its dependencies never finished")
                 break
@@ -104,16 +110,16 @@ class Runner:
             self.stop_reason = f"the deadline {self.deadline.isoformat(timespec='minutes')} passed"
         if self.stop_reason is not None:
             for m in pending:
-                blocked = self._blocked_by(m)
+                blocked = self._blocked_by(m) or self._waited(m, f"{self.stop_reason} while it waited")
                 self._close(m, "skipped" if blocked else "not-started", blocked or self.stop_reason)
             return []
         while True:  # again until nothing changes: a skip late in the list may block an earlier move
             left = []
             for m in pending:
-                blocked = self._blocked_by(m)
+                blocked = self._blocked_by(m) or self._waited_too_long(m)
                 if blocked is not None:
                     self._close(m, "skipped", blocked)
-                elif not self._deps_done(m) or not self._within_budgets(m):
+                elif not self._deps_done(m) or not self._may_start(m):
                     left.append(m)
                 else:
                     self._try_start(m)
@@ -152,6 +158,52 @@ class Runner:
             (out and out + need > self.nic.get(m.source, 1 << 30))
             or (into and into + need > self.nic.get(m.destination, 1 << 30))
         )
+
+    def _may_start(self, m: Migration) -> bool:
+        """Within the budgets counting this run's migrations, then those libvirt reports that it did not
+        start (read only when ours leave room); a move held by the latter is remembered as waiting."""
+        if not self._within_budgets(m):
+            self.waiting.pop(m.id, None)
+            return False
+        why = self._held_by_others(m)
+        if why is None:
+            self.waiting.pop(m.id, None)
+            return True
+        self.waiting[m.id] = (self.waiting.get(m.id, (time.monotonic(), ""))[0], why)
+        return False
+
+    def _held_by_others(self, m: Migration) -> str | None:
+        """Why migrations that this run did not start leave `m` no room in the budgets now, or None."""
+        run = [r.m for r in self.running.values()]
+        ours = frozenset(r.m.vm_uuid for r in self.running.values())
+        src = self.elsewhere.on(m.source, ours) or Others()
+        dst = self.elsewhere.on(m.destination, ours) or Others()
+        b = self.budgets
+        if (
+            src.outgoing
+            and sum(r.source == m.source for r in run) + len(src.outgoing) >= b.max_outgoing_per_host
+        ):
+            return _others(m.source, "out of", src.outgoing, b.max_outgoing_per_host)
+        if dst.incoming and sum(r.destination == m.destination for r in run) + len(dst.incoming) >= (
+            b.max_incoming_per_host
+        ):
+            return _others(m.destination, "into", dst.incoming, b.max_incoming_per_host)
+        seen = {*src.outgoing, *src.incoming, *dst.outgoing, *dst.incoming}
+        if seen and len(run) + len(seen) >= b.max_concurrent:
+            return _others(f"{m.source} and {m.destination}", "on", tuple(sorted(seen)), b.max_concurrent)
+        return None
+
+    def _waited(self, m: Migration, prefix: str) -> str | None:
+        if m.id not in self.waiting:
+            return None
+        since, why = self.waiting[m.id]
+        return f"{prefix} {time.monotonic() - since:.0f}s: {why}"
+
+    def _waited_too_long(self, m: Migration) -> str | None:
+        since = self.waiting.get(m.id, (time.monotonic(), ""))[0]
+        if time.monotonic() - since <= self.ex.wait_for_others_s:
+            return None
+        return self._waited(m, f"waited longer than wait_for_others_s ({self.ex.wait_for_others_s:g}s)")
 
     @staticmethod
     def _sends_at(r: _Running, t: float) -> bool:
@@ -363,6 +415,11 @@ class Runner:
         )  # fmt: skip
         with contextlib.suppress(Exception):  # a broken display must not stop migrations
             self.progress(event)
+
+
+def _others(host: str, way: str, guests: tuple[str, ...], limit: int) -> str:
+    shown = ", ".join(guests[:5]) + (f" and {len(guests) - 5} more" if len(guests) > 5 else "")
+    return f"{len(guests)} migration(s) {way} {host} not started by this run ({shown}) hold the budget of {limit}"
 
 
 def _reachable(conns: Mapping[str, Connection], m: Migration) -> bool:

@@ -51,6 +51,7 @@ class ExecuteSettings:
     max_plan_age_s: float
     failure_policy: Literal["stop", "continue"]
     remove_source_disks: bool
+    wait_for_others_s: float  # longest a move waits for migrations this run did not start
 
     def host(self, name: str) -> Destination:
         for h in self.hosts:

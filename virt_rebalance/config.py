@@ -210,6 +210,12 @@ class ExecuteConfig(_Strict):
     remove_source_disks: bool = Field(
         False, description="delete a copied local disk's source image once the guest runs on the destination"
     )
+    wait_for_others_s: float = Field(
+        1800.0,
+        ge=0,
+        le=DAY_S,
+        description="longest a move waits for migrations not started by this run to free its hosts' budgets",
+    )
 
     @field_validator("destination_name")
     @classmethod
@@ -370,6 +376,7 @@ class Config(_Strict):
             max_plan_age_s=e.max_plan_age_s,
             failure_policy=e.failure_policy,
             remove_source_disks=e.remove_source_disks,
+            wait_for_others_s=e.wait_for_others_s,
         )
 
     def budgets(self) -> Budgets:

@@ -4,7 +4,8 @@
 `LINK_MIBPS`) and the guest dirties `dirty_rate_mibps`; jobStats shows the numbers libvirt shows; the
 migration switches over when the remainder fits the downtime limit (300 ms of bandwidth), as QEMU does.
 AUTO_CONVERGE throttles the guest's writes (20%, +10% a round); post-copy finishes at once; abortJob or a
-dead host fails the call and leaves the guest running on its source. Faults are injected per guest with
+dead host fails the call and leaves the guest running on its source. While it runs, the destination holds
+the incoming guest paused for migration, whose job statistics libvirt refuses there, as the lab shows. Faults are injected per guest with
 `dom.migrate_fault = Fault(at=0.5, kind="stall")`. Every migration is logged in `world.migrations`.
 """
 
@@ -60,11 +61,19 @@ class FakeMigration:
     postcopy: bool = False
     downtime_s: float = DOWNTIME_S
     completed: dict[str, Any] | None = None
+    incoming: FakeDomain | None = None  # the guest as the destination shows it meanwhile
 
     def run(self) -> None:
         dom, total = self.dom, float(self.dom.memory_mib)
         self.remaining_mib = total
         dom.job_type = c.VIR_DOMAIN_JOB_UNBOUNDED
+        if dom.vm_uuid not in self.destination.domains:
+            self.incoming = dataclasses.replace(
+                dom, run_state=c.VIR_DOMAIN_PAUSED, state_reason=c.VIR_DOMAIN_PAUSED_MIGRATION,
+                persistent=False, incoming=True, job_type=c.VIR_DOMAIN_JOB_NONE, migration=None, host=None,
+                fail=set(), migrate_fault=None,
+            )  # fmt: skip
+            dom.host.world.place(self.incoming, self.destination)
         try:
             while not self._converged():
                 self._check()
@@ -112,6 +121,8 @@ class FakeMigration:
             self.processed_mib, self.remaining_mib = self.processed_mib + self.remaining_mib, 0.0
         self.completed = {**self.stats(), "type": JOB_COMPLETED if ok else c.VIR_DOMAIN_JOB_NONE}
         self.dom.job_type = c.VIR_DOMAIN_JOB_NONE
+        if self.incoming is not None and self.destination.domains.get(self.dom.vm_uuid) is self.incoming:
+            del self.destination.domains[self.dom.vm_uuid]
 
     def _switch_over(self) -> None:
         dom, world = self.dom, self.source.world
@@ -130,6 +141,7 @@ class FakeMigration:
         end = self.ended if self.ended is not None else time.monotonic()
         return {
             "type": self.dom.job_type,
+            "operation": c.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT,
             "time_elapsed": int((end - self.started) * 1000),
             "memory_total": int(self.dom.memory_mib * MIB),
             "memory_processed": int(self.processed_mib * MIB),

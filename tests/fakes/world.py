@@ -50,11 +50,13 @@ class FakeDomain:
     cpu_xml: str = QEMU64
     devices_xml: str = ""
     run_state: int = c.VIR_DOMAIN_RUNNING
+    state_reason: int = 1
     persistent: bool = True
     cpu_millicores: int = 0
     memory_used_mib: int | None = None
     dirty_rate_mibps: int = 0
     job_type: int = c.VIR_DOMAIN_JOB_NONE
+    incoming: bool = False  # the destination's side of a migration in flight (tests.fakes.migration)
     fail: set[str] = field(default_factory=set)  # method names that raise VirtError
     host: FakeHost | None = None
     started_at: float = field(default_factory=time.monotonic)
@@ -130,7 +132,7 @@ class FakeDomain:
 
     def state(self, flags: int = 0) -> list[int]:
         self._call("state")
-        return [self.run_state, 1]
+        return [self.run_state, self.state_reason]
 
     def isActive(self) -> int:
         self._call("isActive")
@@ -145,12 +147,21 @@ class FakeDomain:
         kib = self.memory_mib * 1024
         return [self.run_state, kib, kib, self.vcpus, self.cpu_time_ns()]
 
+    def _only_on_source(self) -> None:
+        if self.incoming:  # what libvirt answers on a migration's destination
+            raise VirtError(
+                "Operation not supported: migration statistics are available only on the source host",
+                c.VIR_ERR_OPERATION_UNSUPPORTED,
+            )
+
     def jobInfo(self) -> list[int]:
         self._call("jobInfo")
+        self._only_on_source()
         return [self.job_type] + [0] * 11
 
     def jobStats(self, flags: int = 0) -> dict[str, Any]:
         self._call("jobStats")
+        self._only_on_source()
         if flags & c.VIR_DOMAIN_JOB_STATS_COMPLETED:
             done = self.migration.completed if self.migration is not None else None
             return dict(done) if done else {"type": c.VIR_DOMAIN_JOB_NONE}
