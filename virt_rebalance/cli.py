@@ -14,6 +14,7 @@ from planner.errors import InputError, VirtRebalanceError
 from virt_rebalance import output
 from virt_rebalance.commands import (
     apply,
+    approve,
     collect,
     config_check,
     config_init,
@@ -71,6 +72,7 @@ for command in (
     plan.plan,
     apply.apply,
     run.run,
+    approve.approve,
     evacuate.evacuate,
     evacuate.maintenance,
     readiness.readiness_command,

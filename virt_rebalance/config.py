@@ -134,6 +134,11 @@ class PolicyConfig(_Strict):
     time_limit_s: float = Field(_POLICY.time_limit_s, gt=0, le=DAY_S)
     seed: int = Field(_POLICY.seed, ge=0, le=2**31 - 1)
     window: str | None = Field(None, description="nightly window, HH:MM-HH:MM local time")
+    automation: Literal["full", "approved"] = Field(
+        "full",
+        description='"full": the nightly run carries out its own plan; "approved": only a plan approved '
+        "with `virt-rebalance approve RUN_ID` (held by `run --plan-only` or by a run without one)",
+    )
 
     @field_validator("window")
     @classmethod

@@ -89,8 +89,9 @@ class FakeSteps:
         progress=None,
         resume: bool = False,
         interrupt=None,
+        force: bool = False,
     ) -> SimpleNamespace:
-        self.applied.append({"plan": plan, "deadline": deadline})
+        self.applied.append({"plan": plan, "deadline": deadline, "force": force})
         self.apply_hook()
         outcomes = []
         for n, m in enumerate(plan.migrations, start=1):

@@ -51,10 +51,12 @@ uri = "qemu+ssh://h2/system"
         ("[policy]\nwindow = \"22h-5h\"\n", "policy.window", "must look like 22:00-05:00", 13),
         ("[execute]\nfailure_policy = \"retry\"\n", "execute.failure_policy", "'stop' or 'continue'", 13),
         ("[collect]\nbogus = 1\n", "collect.bogus", "Extra inputs are not permitted", 13),
+        ("[policy]\nautomation = \"manual\"\n", "policy.automation", "'full' or 'approved'", 13),
+        ("[policy]\nautomation = true\n", "policy.automation", "'full' or 'approved'", 13),
     ],
     ids=[
         "duplicate-host", "group-unknown-host", "rule-unknown-group", "rule-unknown-host", "pin-without-hosts",
-        "below-minimum", "bad-window", "bad-literal", "unknown-key",
+        "below-minimum", "bad-window", "bad-literal", "unknown-key", "bad-automation", "automation-not-text",
     ],
 )  # fmt: skip
 def test_bad_values_name_the_key_and_line(

@@ -29,14 +29,28 @@ from virt_rebalance.jobs.nightly import not_due, run_nightly
     is_flag=True,
     help="Plan even when the usage history holds fewer samples than collect.min_samples.",
 )
+@click.option(
+    "--plan-only",
+    is_flag=True,
+    help="Plan and write the plan and its reports, hold it for `virt-rebalance approve RUN_ID`; move nothing.",
+)
 @click.pass_context
 def run(
-    ctx: click.Context, config: Config, ignore_window: bool, scheduled: bool, allow_short_history: bool
+    ctx: click.Context,
+    config: Config,
+    ignore_window: bool,
+    scheduled: bool,
+    allow_short_history: bool,
+    plan_only: bool,
 ) -> None:
     """Collect, plan and carry out a rebalance within the nightly window; record the run.
 
-    Exit codes: 0 done, 1 failed, 2 usage, 3 nothing to do, 4 partly done, 5 locked, 6 outside the window,
-    7 interrupted (SIGTERM/SIGINT; `apply --resume` carries out the rest).
+    With policy.automation = "approved" only an approved plan is carried out, re-checked on the live
+    cluster first; otherwise a new plan is held for approval (exit 8).
+
+    Exit codes: 0 done (or, with --plan-only, the plan is held), 1 failed, 2 usage, 3 nothing to do,
+    4 partly done, 5 locked, 6 outside the window, 7 interrupted (SIGTERM/SIGINT; `apply --resume`
+    carries out the rest), 8 a new plan awaits approval.
     """
     if scheduled and (skip := not_due(config, datetime.now(UTC))):
         code, reason = skip
@@ -46,7 +60,7 @@ def run(
         with signals.caught(config.execute.on_interrupt) as interrupt:
             summary = run_nightly(
                 config, ignore_window=ignore_window, allow_short_history=allow_short_history,
-                show=show_plan, interrupt=interrupt,
+                plan_only=plan_only, show=show_plan, interrupt=interrupt,
             )  # fmt: skip
     except LockedError as exc:
         output.error(str(exc))

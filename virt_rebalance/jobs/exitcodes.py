@@ -10,6 +10,8 @@
 6  outside window  the nightly window is closed; the plan was written, no migration started
 7  interrupted     SIGTERM or SIGINT: no migration started after it, running ones finished (or were
                    aborted); `apply --resume PLAN` carries out the rest
+8  awaiting approval   policy.automation = "approved" and no approved plan holds: a new plan was written
+                   and is held for `virt-rebalance approve RUN_ID`; no migration started
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ExitCode(IntEnum):
     LOCKED = 5
     OUTSIDE_WINDOW = 6
     INTERRUPTED = 7
+    AWAITING_APPROVAL = 8
 
 
 #: The executor's overall status -> exit code.

@@ -4,6 +4,10 @@
     sys.exit(summary.exit_code)
 
 Every run leaves its plan, reports, summary and metrics behind (jobs.record), a failed one too.
+
+Approval mode (jobs.approval): `plan_only` plans and holds the plan for an operator (job "plan-only");
+with policy.automation = "approved" a run carries out only the approved plan, after re-checking it on the
+live cluster (planner.recheck); without one that holds, it plans anew and holds that plan (exit 8).
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from executor.interrupt import Interrupt
 from planner.errors import ShortHistoryError
 from planner.model import Cluster
 from planner.plan import Plan
+from planner.recheck import still_holds
 from virt_rebalance import output, progress
 from virt_rebalance.config import Config
-from virt_rebalance.jobs import lock, readiness, record, steps, window
+from virt_rebalance.jobs import approval, lock, readiness, record, steps, window
 from virt_rebalance.jobs.exitcodes import ExitCode, for_status
 from virt_rebalance.jobs.summary import Outcome, RunSummary, outcomes_from
 
 JOB = "run"
+PLAN_ONLY_JOB = "plan-only"
 
 
 def not_due(config: Config, now: datetime) -> tuple[ExitCode, str] | None:
@@ -59,6 +65,7 @@ def run_nightly(
     now: datetime | None = None,
     ignore_window: bool = False,
     allow_short_history: bool = False,
+    plan_only: bool = False,
     show: Callable[[Plan], None] | None = None,
     interrupt: Interrupt | None = None,
 ) -> RunSummary:
@@ -66,10 +73,11 @@ def run_nightly(
 
     Raises ShortHistoryError (recorded as a failed run) when the usage history holds fewer samples than
     collect.min_samples, unless `allow_short_history`. Once `interrupt` is set (SIGTERM) no migration
-    starts and the run ends "interrupted".
+    starts and the run ends "interrupted". `plan_only` holds the plan for approval and moves nothing.
     """
     started = now or datetime.now(UTC)
-    with lock.hold(config.state_dir, "nightly run"), record.recorded(config, JOB, started) as run:
+    job = PLAN_ONLY_JOB if plan_only else JOB
+    with lock.hold(config.state_dir, "nightly run"), record.recorded(config, job, started) as run:
         required = config.collect.min_samples
         if required and not allow_short_history:
             samples = steps.history_samples(config, started)
@@ -82,14 +90,26 @@ def run_nightly(
             closed, deadline = exc, None
         snapshot = steps.collect(config, window_hours=config.collect.window_hours)
         cluster = steps.current(config, snapshot)
-        plan = steps.plan(cluster, config, "rebalance")
+        approved, held_because = None, None
+        if plan_only:
+            held_because = "planned with --plan-only"
+        elif config.policy.automation == "approved":
+            approved, held_because = _approved(config, cluster)
+        plan = approved[1] if approved else steps.plan(cluster, config, "rebalance")
         files = run.planned(plan)
         if show:
             show(plan)
         if plan.is_empty:
             return run.finish(
-                run.summary("nothing-to-do", ExitCode.NOTHING_TO_DO, **_readiness(config, cluster, ()))
+                run.summary(
+                    "nothing-to-do",
+                    ExitCode.NOTHING_TO_DO,
+                    message="" if plan_only else held_because or "",
+                    **_readiness(config, cluster, ()),
+                )
             )
+        if held_because is not None:
+            return _hold(config, run, plan, cluster, held_because, plan_only)
         if closed and not ignore_window:
             output.warning(f"{closed}: the plan is written to {files['plan']}; nothing was started")
             waiting = tuple(
@@ -106,7 +126,12 @@ def run_nightly(
                 )
             )
         with progress.show(len(plan.migrations)) as on_event:
-            report = steps.apply(plan, config, deadline=deadline, progress=on_event, interrupt=interrupt)
+            # An approved plan is older than execute.max_plan_age_s by design; it was re-checked above.
+            report = steps.apply(
+                plan, config, deadline=deadline, progress=on_event, interrupt=interrupt, force=bool(approved)
+            )
+        if approved:
+            approval.carried_out(config.state_dir, approved[0], run.directory.name)
         for warning in report.warnings:
             output.warning(warning)
         outcomes = outcomes_from(report, plan)
@@ -143,3 +168,37 @@ def _readiness(
     moved = {o.vm: o.destination for o in outcomes if o.status == "done"}
     result = readiness.check(config, readiness.moved(cluster, moved))
     return {"readiness": result.summary_line(), "evacuable": {h.host: h.evacuable for h in result.hosts}}
+
+
+def _approved(config: Config, live: Cluster) -> tuple[tuple[approval.Approval, Plan] | None, str | None]:
+    """The approved plan when it still holds on the live cluster; else None and why a new plan is held."""
+    held = approval.load(config.state_dir)
+    if (why := approval.why_not_usable(held)) is not None or held is None:
+        return None, why
+    plan = steps.load_plan(held.plan)
+    if reasons := still_holds(plan, live, config.policy_value()):
+        shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
+        return None, f"the approved plan {held.run_id} no longer holds: {shown}"
+    output.info(f"carrying out the approved plan {held.run_id} (approved by {held.approved_by})")
+    return (held, plan), None
+
+
+def _hold(
+    config: Config, run: record.Run, plan: Plan, cluster: Cluster, because: str, plan_only: bool
+) -> RunSummary:
+    """Hold `plan` (already written in the run's directory) for approval; nothing moves."""
+    run_id = run.directory.name
+    approval.hold(config.state_dir, run_id, run.files["plan"], plan, run.started)
+    message = f"{because}; plan {run_id} is held for approval: `virt-rebalance approve {run_id}`"
+    if not plan_only:
+        output.warning(message)
+    waiting = tuple(
+        Outcome(m.vm_name, m.source, m.destination, "not-started", m.memory_mib, "held for approval")
+        for m in plan.migrations
+    )
+    code = ExitCode.DONE if plan_only else ExitCode.AWAITING_APPROVAL
+    return run.finish(
+        run.summary(
+            "held-for-approval", code, outcomes=waiting, message=message, **_readiness(config, cluster, ())
+        )
+    )

@@ -98,7 +98,9 @@ def apply(
     progress: Callable[[ProgressEvent], None] | None = None,
     resume: bool = False,
     interrupt: Interrupt | None = None,
+    force: bool = False,
 ) -> ApplyReport:
+    """Carry out `plan`; `force` runs it even when older than execute.max_plan_age_s (an approved plan)."""
     from executor.apply import apply_plan
 
     return apply_plan(
@@ -108,6 +110,7 @@ def apply(
         progress=progress,
         resume=resume,
         interrupt=interrupt,
+        force=force,
     )
 
 
