@@ -109,7 +109,7 @@ def _check_hosts(plan: Plan, settings: ExecuteSettings) -> None:
             "config", "hosts", f"the plan names hosts the config does not know: {', '.join(sorted(unknown))}"
         )
     for m in plan.migrations:  # raises on a missing migration URI before anything moves
-        migrate_call(m, settings, settings.host(m.destination))
+        migrate_call(m, settings, plan.budgets, settings.host(m.destination))
 
 
 def _connections(settings: ExecuteSettings, opener: Opener | None) -> Connections:

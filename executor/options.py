@@ -14,10 +14,11 @@ from collectors import constants as c
 from executor.settings import Destination, ExecuteSettings
 from planner.errors import ConfigError
 from planner.plan import Migration
+from planner.policy import Budgets
 
 _ALWAYS: int = c.VIR_MIGRATE_LIVE | c.VIR_MIGRATE_PERSIST_DEST | c.VIR_MIGRATE_UNDEFINE_SOURCE
 
-#: (setting, flag): a true boolean in the settings sets the flag (auto_converge is one of the budgets).
+#: (setting, flag): a true boolean in the settings sets the flag (auto_converge is one of the plan's budgets).
 FLAG_OPTIONS: tuple[tuple[str, int], ...] = (
     ("peer2peer", c.VIR_MIGRATE_PEER2PEER),
     ("postcopy", c.VIR_MIGRATE_POSTCOPY),
@@ -75,12 +76,12 @@ def check_options(execute: ExecuteSettings) -> list[str]:
     return warnings
 
 
-def migration_flags(execute: ExecuteSettings) -> int:
+def migration_flags(execute: ExecuteSettings, budgets: Budgets) -> int:
     flags: int = _ALWAYS
     for key, flag in FLAG_OPTIONS:
         if getattr(execute, key):
             flags |= flag
-    if execute.budgets.auto_converge:
+    if budgets.auto_converge:
         flags |= c.VIR_MIGRATE_AUTO_CONVERGE
     if execute.managed == "client":
         flags &= ~c.VIR_MIGRATE_PEER2PEER
@@ -89,15 +90,17 @@ def migration_flags(execute: ExecuteSettings) -> int:
     return flags
 
 
-def bandwidth_for(migration: Migration, execute: ExecuteSettings) -> int:
-    """The schedule's bandwidth, capped by the budgets' per-migration cap; 0 means unlimited."""
-    caps = [b for b in (migration.bandwidth_mibps, execute.budgets.per_migration_mibps) if b > 0]
+def bandwidth_for(migration: Migration, budgets: Budgets) -> int:
+    """The schedule's bandwidth, capped by the plan's per-migration cap; 0 means unlimited."""
+    caps = [b for b in (migration.bandwidth_mibps, budgets.per_migration_mibps) if b > 0]
     return min(caps) if caps else 0
 
 
-def migrate_call(migration: Migration, execute: ExecuteSettings, destination: Destination) -> MigrateCall:
-    """The call that carries out `migration` towards `destination` under `execute`."""
-    flags = migration_flags(execute)
+def migrate_call(
+    migration: Migration, execute: ExecuteSettings, budgets: Budgets, destination: Destination
+) -> MigrateCall:
+    """The call that carries out `migration` towards `destination` under `execute` and the plan's `budgets`."""
+    flags = migration_flags(execute, budgets)
     params: dict[str, Any] = {}
     if not execute.tunnelled:
         if not destination.migration_uri:
@@ -107,7 +110,7 @@ def migrate_call(migration: Migration, execute: ExecuteSettings, destination: De
                 "needed to migrate to this host (where its QEMU listens, e.g. tcp://10.0.0.5)",
             )
         params[c.VIR_MIGRATE_PARAM_URI] = destination.migration_uri
-    if bandwidth := bandwidth_for(migration, execute):
+    if bandwidth := bandwidth_for(migration, budgets):
         params[c.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth
     if execute.destination_name:
         params[c.VIR_MIGRATE_PARAM_DEST_NAME] = execute.destination_name.format(name=migration.vm_name)

@@ -2,12 +2,12 @@
 
 Not batch-and-wait. Each migration's blocking migrate call runs in a worker thread; this loop, the only
 thread that touches the journal, starts what is ready, polls jobStats of every running migration (progress,
-stall and time-limit aborts, the post-copy switch) and collects what finished. Budgets: migrations out of
-and into each host, in the cluster, and the NIC bandwidth of each host. The counts include migrations
-libvirt reports in flight on the move's hosts that this run did not start (executor.elsewhere): a move
-waits for them, at most `wait_for_others_s`, and is skipped with that reason at the deadline or after it.
-Nothing starts after the deadline or, with failure_policy = "stop", after a failure; migrations already
-running always finish.
+stall and time-limit aborts, the post-copy switch) and collects what finished. Budgets, the plan's (what
+its schedule assumed): migrations out of and into each host, in the cluster, and the NIC bandwidth of each
+host. The counts include migrations libvirt reports in flight on the move's hosts that this run did not
+start (executor.elsewhere): a move waits for them, at most `wait_for_others_s`, and is skipped with that
+reason at the deadline or after it. Nothing starts after the deadline or, with failure_policy = "stop",
+after a failure; migrations already running always finish.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ class Runner:
         self.interrupt = interrupt or Interrupt()
         self.conns, self.journal = conns, journal
         self.now, self.deadline, self.progress = now, deadline, progress
-        self.budgets = settings.budgets
-        self.nic = settings.budgets.host_nic_mibps
+        self.budgets = plan.budgets  # what the schedule assumed, not the config's
+        self.nic = {h.name: self.budgets.host_nic_mibps.get(h.name, h.nic_mibps) for h in plan.snapshot.hosts}
         self.outcomes: dict[str, MigrationOutcome] = {}
         self.running: dict[str, _Running] = {}
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
@@ -153,7 +153,7 @@ class Runner:
         held = [r for r in self.running.values() if self._sends_at(r, then)]
         out = sum(r.call.bandwidth_mibps for r in held if r.m.source == m.source)
         into = sum(r.call.bandwidth_mibps for r in held if r.m.destination == m.destination)
-        need = bandwidth_for(m, self.ex)
+        need = bandwidth_for(m, self.budgets)
         return not (
             (out and out + need > self.nic.get(m.source, 1 << 30))
             or (into and into + need > self.nic.get(m.destination, 1 << 30))
@@ -225,7 +225,7 @@ class Runner:
         if reason is not None or dom is None:
             self._close(m, "skipped", reason or f"{m.vm_name} vanished from {m.source}")
             return
-        call = migrate_call(m, self.ex, self.ex.host(m.destination))
+        call = migrate_call(m, self.ex, self.budgets, self.ex.host(m.destination))
         # A migration has a fixed cost (starting QEMU on the destination) that small estimates miss.
         limit = (
             max(m.estimated_s * self.ex.time_limit_factor, self.ex.time_limit_floor_s)

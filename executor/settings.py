@@ -2,16 +2,14 @@
 wait, what to do after a failure, where the journal lives.
 
 Frozen values without defaults: virt_rebalance.config builds them from the TOML model
-(`execute_settings()`), which holds every default. The budgets (counts, bandwidth, downtime, set-up) are
-the planner's `Budgets`, the same value the schedule was made with.
+(`execute_settings()`), which holds every default. The budgets (counts, bandwidth, downtime, set-up) are not
+here: they travel in the plan (`Plan.budgets`, what its schedule assumed), so apply runs exactly the plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-
-from planner.policy import Budgets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +29,6 @@ class ExecuteSettings:
 
     hosts: tuple[Destination, ...]
     state_dir: str
-    budgets: Budgets
     managed: Literal["peer2peer", "client"]
     peer2peer: bool
     tunnelled: bool

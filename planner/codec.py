@@ -1,6 +1,8 @@
 """JSON round trip of Cluster and Plan, with a schema_version and errors that name the file and field.
 
 Pure: takes and returns text. Reading files is the caller's business; `source` is only used in errors.
+A plan file must carry the budgets its schedule assumed (apply runs within them); a budget it lacks (a file
+from before that budget existed) takes Budgets' default.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ def _load(text: str | bytes, source: str, adapter: TypeAdapter[T], error: type[I
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise error(source, field_path(first["loc"]), first["msg"] + more) from None
     if isinstance(value, Plan):
+        if raw.get("budgets") in (None, {}):  # checked after the fields it is read with
+            raise error(
+                source,
+                "budgets",
+                "missing: apply runs a plan within the budgets its schedule assumed, and this file has none "
+                "(written by hand or by an older virt-rebalance); make a new plan with `virt-rebalance plan`",
+            )
         check_plan(value, source)
     elif isinstance(value, Cluster):
         check_cluster(value, source, error)

@@ -77,5 +77,5 @@ def make_plan(
         solve_s=round(time.monotonic() - began, 3),
         notes=(*target.notes, *timed.notes),
         policy=dataclasses.asdict(policy),
-        budgets=dataclasses.asdict(budgets),
+        budgets=budgets,
     )

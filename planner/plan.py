@@ -1,7 +1,8 @@
 """The Plan: a value that dry-run prints and apply runs, exactly.
 
-It carries the snapshot it came from, the ordered migrations with their dependencies, budgets and
-estimates, the predicted per-host load, what stays and why, and how close it is to the bounds.
+It carries the snapshot it came from, the ordered migrations with their dependencies and estimates, the
+budgets the schedule assumed (apply keeps them: the executor reads them here, not from the config), the
+predicted per-host load, what stays and why, and how close it is to the bounds.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from planner.model import SCHEMA_VERSION, Cluster
+from planner.policy import Budgets
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
-    budgets: Mapping[str, Any] = field(default_factory=dict)  # what the schedule assumed
+    budgets: Budgets = field(default_factory=Budgets)  # what the schedule assumed; apply keeps them
 
     @property
     def moved_mib(self) -> int:

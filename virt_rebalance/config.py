@@ -361,7 +361,6 @@ class Config(_Strict):
                 Destination(name=h.name, uri=h.uri, migration_uri=h.migration_uri) for h in self.hosts
             ),
             state_dir=self.state_dir,
-            budgets=self.budgets(),
             managed=e.managed,
             peer2peer=e.peer2peer,
             tunnelled=e.tunnelled,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,10 @@ from executor.report import ApplyReport, ProgressEvent
 from executor.settings import ExecuteSettings
 from planner.model import Cluster
 from planner.plan import Balance, Migration, Plan
+from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 from tests.fakes.world import FakeDomain, FakeWorld
-from virt_rebalance.config import Config, ExecuteConfig, HostConfig, HostDefaults
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 
 FAST = {"poll_interval_s": 0.01, "stall_timeout_s": 2.0}
 
@@ -56,23 +57,30 @@ class Lab:
         fields.setdefault("bandwidth_mibps", 200)
         return Migration(mid, dom.vm_uuid, name, src, dst, dom.memory_mib, "test", **fields)
 
-    def plan(self, *migrations: Migration, age_s: float = 0.0) -> Plan:
+    def plan(
+        self, *migrations: Migration, age_s: float = 0.0, nic_mibps: int | None = None, **budgets: Any
+    ) -> Plan:
+        """A plan of `migrations` carrying these budgets (Budgets' fields) and every host's NIC at
+        `nic_mibps` (when given), as a plan made with a config with those [execute] keys would."""
         flat = Balance(0.0, 0.0, 0.0)
         created = _iso(datetime.now(UTC) - timedelta(seconds=age_s))
         target = {m.vm_uuid: m.destination for m in migrations}
-        return Plan(self.snapshot(), "rebalance", created, tuple(migrations), target, (), (), flat, flat)
+        nics = {} if nic_mibps is None else dict.fromkeys(self.world.hosts, nic_mibps)
+        return Plan(
+            self.snapshot(), "rebalance", created, tuple(migrations), target, (), (), flat, flat,
+            budgets=Budgets(**budgets, host_nic_mibps=nics),
+        )  # fmt: skip
 
-    def config(self, nic_mibps: int | None = None, **execute: Any) -> ExecuteSettings:
-        """The executor's settings from a config with these [execute] keys (FAST polling unless given)
-        and every host's NIC at `nic_mibps` (when given)."""
+    def config(self, **execute: Any) -> ExecuteSettings:
+        """The executor's settings from a config with these [execute] keys (FAST polling unless given).
+        The budgets are the plan's: give them to `plan()`."""
+        if budgets := set(execute) & {f.name for f in fields(Budgets)}:
+            raise TypeError(f"{', '.join(sorted(budgets))}: budgets travel in the plan; give them to plan()")
         hosts = tuple(
             HostConfig(name=n, uri=h.uri, migration_uri=f"tcp://{n}") for n, h in self.world.hosts.items()
         )
         config = Config(
-            state_dir=str(self.tmp / "state"),
-            defaults=HostDefaults() if nic_mibps is None else HostDefaults(nic_mibps=nic_mibps),
-            hosts=hosts,
-            execute=ExecuteConfig(**{**FAST, **execute}),
+            state_dir=str(self.tmp / "state"), hosts=hosts, execute=ExecuteConfig(**{**FAST, **execute})
         )
         return config.execute_settings()
 

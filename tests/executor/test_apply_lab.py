@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from planner.plan import Balance, Migration, Plan
 from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 from tests.lab_fixture import MakeLab
-from virt_rebalance.config import Config, ExecuteConfig, HostConfig, HostDefaults
+from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 from virt_rebalance.lab import GuestSpec, Lab
 
 pytestmark = pytest.mark.lab
@@ -54,7 +54,13 @@ def used_mib(lab: Lab, host: str) -> int:
         conn.close()
 
 
-def make_plan(lab: Lab, moves: list[tuple[str, str, str, str]], headroom_mib: int = 4096, **fields) -> Plan:
+def make_plan(
+    lab: Lab,
+    moves: list[tuple[str, str, str, str]],
+    headroom_mib: int = 4096,
+    budgets: Budgets | None = None,
+    **fields,
+) -> Plan:
     """moves: (id, guest, source, destination); `fields` go on every Migration (depends_on by id in a dict)."""
     hosts, vms = [], []
     for h in lab.hosts:
@@ -83,17 +89,20 @@ def make_plan(lab: Lab, moves: list[tuple[str, str, str, str]], headroom_mib: in
     )
     flat = Balance(0, 0, 0)
     target = {m.vm_uuid: m.destination for m in migrations}
-    return Plan(snapshot, "rebalance", datetime.now(UTC).isoformat(), migrations, target, (), (), flat, flat)
+    return Plan(
+        snapshot, "rebalance", datetime.now(UTC).isoformat(), migrations, target, (), (), flat, flat,
+        budgets=budgets or Budgets(),
+    )  # fmt: skip
 
 
-def config(lab: Lab, tmp: Path, nic_mibps: int | None = None, **execute) -> ExecuteSettings:
-    """The executor's settings from a config of the lab's hosts with these [execute] keys."""
+def config(lab: Lab, tmp: Path, **execute) -> ExecuteSettings:
+    """The executor's settings from a config of the lab's hosts with these [execute] keys (the budgets
+    travel in the plan: give them to make_plan)."""
+    if budgets := set(execute) & {f.name for f in fields(Budgets)}:
+        raise TypeError(f"{', '.join(sorted(budgets))}: budgets travel in the plan; give them to make_plan()")
     hosts = tuple(HostConfig(name=h.name, uri=h.uri, migration_uri=h.migration_uri) for h in lab.hosts)
-    defaults = HostDefaults() if nic_mibps is None else HostDefaults(nic_mibps=nic_mibps)
     execute = {"poll_interval_s": 0.25, **execute}
-    config = Config(
-        state_dir=str(tmp / "state"), defaults=defaults, hosts=hosts, execute=ExecuteConfig(**execute)
-    )
+    config = Config(state_dir=str(tmp / "state"), hosts=hosts, execute=ExecuteConfig(**execute))
     return config.execute_settings()
 
 
@@ -181,7 +190,8 @@ def test_sigkill_then_resume_completes_the_plan(lab: Lab, tmp_path: Path) -> Non
     names = [f"kill-{i}" for i in range(3)]
     for n in names:
         add(lab, n, "h1", 128)
-    plan = make_plan(lab, [(f"m{i}", n, "h1", "h3") for i, n in enumerate(names)], bandwidth_mibps=30)
+    moves = [(f"m{i}", n, "h1", "h3") for i, n in enumerate(names)]
+    plan = make_plan(lab, moves, budgets=Budgets(max_concurrent=1), bandwidth_mibps=30)
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(plan_to_json(plan))
     conf = tmp_path / "cluster.toml"
@@ -237,7 +247,8 @@ def test_migrate_options_work_on_real_libvirt(
 ) -> None:
     name = f"opt-{request.node.callspec.id}"
     add(lab, name, "h1", 256 if guest else 128, **guest)
-    plan = make_plan(lab, [("m1", name, "h1", "h2")], bandwidth_mibps=30 if guest else 64)
+    budgets = Budgets(**{k: options.pop(k) for k in ("auto_converge",) if k in options})  # the plan's
+    plan = make_plan(lab, [("m1", name, "h1", "h2")], budgets=budgets, bandwidth_mibps=30 if guest else 64)
     events: list[ProgressEvent] = []
     report = apply_plan(plan, config(lab, tmp_path, **options), progress=events.append)
     assert report.status == "done", report.outcomes
@@ -262,12 +273,9 @@ def test_makespan_of_a_scheduled_plan_against_its_estimate(lab: Lab, tmp_path: P
     }
     sched = schedule(cluster, target, {}, budgets)
     plan = replace(base, snapshot=cluster, migrations=sched.migrations, makespan_s=sched.makespan_s,
-                   makespan_lower_bound_s=sched.makespan_lower_bound_s)  # fmt: skip
-    # The executor keeps the same NIC budget the schedule assumed (64 MiB/s per host).
-    conf = config(
-        lab, tmp_path, nic_mibps=64, max_outgoing_per_host=2, max_incoming_per_host=2, max_concurrent=4
-    )
-    report = apply_plan(plan, conf)
+                   makespan_lower_bound_s=sched.makespan_lower_bound_s, budgets=budgets)  # fmt: skip
+    # The executor keeps the budgets the schedule assumed (the plan's), with the snapshot's 64 MiB/s NICs.
+    report = apply_plan(plan, config(lab, tmp_path))
     print(
         f"\nlab makespan: {len(plan.migrations)} migrations of 128 MiB, real {report.elapsed_s:.1f}s, "
         f"estimated {plan.makespan_s:.1f}s (lower bound {plan.makespan_lower_bound_s:.1f}s)"

@@ -163,7 +163,7 @@ def test_a_migration_started_elsewhere_holds_the_budget(
     foreign = lab.guest("foreign", "h1", memory_mib=100)
     lab.guest("ours", move[0], memory_mib=20)
     thread = migrate_outside(lab, foreign, foreign_to, mibps=200)
-    report = lab.apply(lab.plan(lab.move("m1", "ours", *move)), lab.config(**budget))
+    report = lab.apply(lab.plan(lab.move("m1", "ours", *move), **budget))
     thread.join()
     assert statuses(report) == {"m1": "done"}
     assert only(lab, "ours").started >= only(lab, "foreign").ended  # it waited for the other
@@ -174,7 +174,7 @@ def test_within_the_budget_a_migration_elsewhere_does_not_hold(lab: Lab) -> None
     foreign = lab.guest("foreign", "h1", memory_mib=50, migrate_fault=Fault(at=0.2, kind="stall"))
     lab.guest("ours", "h1", memory_mib=20)
     thread = migrate_outside(lab, foreign, "h2")
-    report = lab.apply(lab.plan(lab.move("m1", "ours", "h1", "h3")), lab.config(max_outgoing_per_host=2))
+    report = lab.apply(lab.plan(lab.move("m1", "ours", "h1", "h3"), max_outgoing_per_host=2))
     foreign.abortJob()
     thread.join()
     assert statuses(report) == {"m1": "done"}
@@ -186,8 +186,8 @@ def test_at_the_deadline_a_waiting_move_is_skipped_with_the_reason(lab: Lab) -> 
     thread = migrate_outside(lab, foreign, "h2")
     deadline = datetime.now(UTC) + timedelta(seconds=0.5)
     report = lab.apply(
-        lab.plan(lab.move("m1", "ours", "h1", "h3")),
-        lab.config(max_outgoing_per_host=1, stall_timeout_s=600),
+        lab.plan(lab.move("m1", "ours", "h1", "h3"), max_outgoing_per_host=1),
+        lab.config(stall_timeout_s=600),
         deadline=deadline,
     )
     foreign.abortJob()
@@ -204,8 +204,10 @@ def test_a_move_waits_at_most_wait_for_others_s(lab: Lab) -> None:
     lab.guest("ours", "h1", memory_mib=20)
     lab.guest("free", "h2", memory_mib=20)
     thread = migrate_outside(lab, foreign, "h2")
-    plan = lab.plan(lab.move("m1", "ours", "h1", "h3"), lab.move("m2", "free", "h2", "h3"))
-    report = lab.apply(plan, lab.config(max_outgoing_per_host=1, wait_for_others_s=0.3))
+    plan = lab.plan(
+        lab.move("m1", "ours", "h1", "h3"), lab.move("m2", "free", "h2", "h3"), max_outgoing_per_host=1
+    )
+    report = lab.apply(plan, lab.config(wait_for_others_s=0.3))
     foreign.abortJob()
     thread.join()
     assert statuses(report) == {"m1": "skipped", "m2": "done"}

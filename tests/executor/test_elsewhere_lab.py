@@ -16,6 +16,7 @@ from collectors import constants as c
 from collectors.seam import VirtError
 from executor.apply import apply_plan
 from executor.report import ProgressEvent
+from planner.policy import Budgets
 from tests.executor.test_apply_lab import add, config, make_plan
 from tests.lab_fixture import MakeLab
 from virt_rebalance.lab import Lab
@@ -42,7 +43,9 @@ def job_on(lab: Lab, host: str, guest: str) -> int | None:
 def test_a_migration_started_outside_holds_the_budget(lab: Lab, tmp_path: Path) -> None:
     add(lab, "outside", "h1", 256)
     add(lab, "ours", "h1", 128)
-    plan = make_plan(lab, [("m1", "ours", "h1", "h3")], bandwidth_mibps=64)
+    plan = make_plan(
+        lab, [("m1", "ours", "h1", "h3")], budgets=Budgets(max_outgoing_per_host=1), bandwidth_mibps=64
+    )
     source = lab.connect("h1")
     h2 = lab.host("h2")
     ended: list[float] = []
@@ -66,7 +69,7 @@ def test_a_migration_started_outside_holds_the_budget(lab: Lab, tmp_path: Path) 
             seen_at_start.append(job_on(lab, "h1", "outside"))
 
     t1 = time.monotonic()
-    report = apply_plan(plan, config(lab, tmp_path, max_outgoing_per_host=1), progress=progress)
+    report = apply_plan(plan, config(lab, tmp_path), progress=progress)
     t2 = time.monotonic()
     outside.join(timeout=300)
     source.close()

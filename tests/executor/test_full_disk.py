@@ -18,8 +18,12 @@ def test_a_full_journal_starts_nothing_new_and_resume_completes(tmp_path: Path) 
     lab = Lab(tmp_path, hosts=4)
     lab.guest("a", "h1", memory_mib=200)
     lab.guest("b", "h3")
-    plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=200), lab.move("m2", "b", "h3", "h4"))
-    config = lab.config(max_concurrent=1)
+    plan = lab.plan(
+        lab.move("m1", "a", "h1", "h2", bandwidth_mibps=200),
+        lab.move("m2", "b", "h3", "h4"),
+        max_concurrent=1,
+    )
+    config = lab.config()
     with tiny_disk(tmp_path / "state", size="256k") as state:
         filler: list[Path] = []
 

@@ -40,10 +40,11 @@ def test_a_source_that_hangs_mid_migration_fails_its_moves_on_time_and_the_other
         lab.move("m2", "later", "h1", "h3"),  # waits for m1 (one out of h1 at a time)
         lab.move("m3", "c", "h3", "h2", bandwidth_mibps=100),
         lab.move("m4", "d", "h2", "h3", depends_on=("m3",)),  # starts after h1 hung
+        max_outgoing_per_host=1,
     )
     hang = _HangOnProgress(lab, "m1", "h1")
     lab.events = hang
-    config = lab.config(max_outgoing_per_host=1, stall_timeout_s=1.0, call_timeout_s=0.5)
+    config = lab.config(stall_timeout_s=1.0, call_timeout_s=0.5)
     try:
         report = lab.apply(plan, config)
     finally:

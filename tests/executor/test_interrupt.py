@@ -37,10 +37,10 @@ class _OnStart(list[ProgressEvent]):
 def test_after_an_interrupt_no_move_starts(lab: Lab, abort: bool, first: str, where: str) -> None:
     for i in range(3):
         lab.guest(f"g{i}", "h1", memory_mib=300)
-    plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2") for i in range(3)))
+    plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2") for i in range(3)), max_outgoing_per_host=1)
     interrupt = Interrupt()
     lab.events = _OnStart(interrupt, "interrupted by SIGTERM", abort)
-    report = lab.apply(plan, lab.config(max_outgoing_per_host=1), interrupt=interrupt)
+    report = lab.apply(plan, interrupt=interrupt)
     assert report.status == "interrupted"
     assert statuses(report) == {"m0": first, "m1": "not-started", "m2": "not-started"}
     assert [o.reason for o in report.outcomes][1:] == ["interrupted by SIGTERM"] * 2

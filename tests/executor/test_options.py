@@ -11,6 +11,7 @@ from executor.options import check_options, migrate_call, migration_flags
 from executor.settings import Destination, ExecuteSettings
 from planner.errors import ConfigError
 from planner.plan import Migration
+from planner.policy import Budgets
 from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 
 L = libvirt
@@ -25,10 +26,19 @@ DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://1
 MOVE = Migration("m1", "u1", "web", "h1", "h2", 1024, "test", bandwidth_mibps=300)
 
 
+def _config(**execute: object) -> Config:
+    host = HostConfig(name=DEST.name, uri=DEST.uri, migration_uri=DEST.migration_uri)
+    return Config(hosts=(host,), execute=ExecuteConfig(**execute))
+
+
 def settings(**execute: object) -> ExecuteSettings:
     """The executor's settings from a config with these [execute] keys."""
-    host = HostConfig(name=DEST.name, uri=DEST.uri, migration_uri=DEST.migration_uri)
-    return Config(hosts=(host,), execute=ExecuteConfig(**execute)).execute_settings()
+    return _config(**execute).execute_settings()
+
+
+def budgets(**execute: object) -> Budgets:
+    """The budgets a plan made with a config with these [execute] keys carries."""
+    return _config(**execute).budgets()
 
 
 @pytest.mark.parametrize(
@@ -54,7 +64,7 @@ def settings(**execute: object) -> ExecuteSettings:
 def test_option_sets_flag(options: dict, flags: int) -> None:
     execute = settings(**options)
     check_options(execute)
-    assert migration_flags(execute) == flags
+    assert migration_flags(execute, budgets(**options)) == flags
 
 
 @pytest.mark.parametrize(
@@ -103,19 +113,19 @@ def test_risky_options_warn(options: dict, words: str | None) -> None:
     ids=["uri-and-bandwidth", "config-cap-lower", "schedule-lower", "tunnelled-no-uri", "new-name-parallel"],
 )
 def test_typed_params(options: dict, params: dict) -> None:
-    call = migrate_call(MOVE, settings(**options), DEST)
+    call = migrate_call(MOVE, settings(**options), budgets(**options), DEST)
     assert call.params == params
     assert call.dconnuri == "qemu+ssh://h2/system"
 
 
 def test_missing_migration_uri_is_named() -> None:
     with pytest.raises(ConfigError) as exc:
-        migrate_call(MOVE, settings(), replace(DEST, migration_uri=None))
+        migrate_call(MOVE, settings(), Budgets(), replace(DEST, migration_uri=None))
     assert exc.value.field == "hosts[h2].migration_uri"
 
 
 def test_client_mode_reads_uri_name_and_bandwidth() -> None:
-    call = migrate_call(MOVE, settings(managed="client", destination_name="{name}2"), DEST)
+    call = migrate_call(MOVE, settings(managed="client", destination_name="{name}2"), Budgets(), DEST)
     assert (call.mode, call.uri, call.dname, call.bandwidth_mibps) == (
         "client",
         "tcp://10.0.0.2",

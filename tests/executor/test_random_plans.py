@@ -26,7 +26,7 @@ def test_random_plan_keeps_every_promise(tmp_path: Path, seed: int) -> None:
     caps = {"max_outgoing_per_host": rng.randint(1, 2), "max_incoming_per_host": rng.randint(1, 2)}
     caps["max_concurrent"] = rng.randint(1, 4)
     rng.shuffle(moves)
-    report = lab.apply(lab.plan(*moves), lab.config(**caps))
+    report = lab.apply(lab.plan(*moves, **caps))
     assert set(statuses(report).values()) == {"done"}
     jobs = {j.dom.vm_name: j for j in lab.world.migrations}
     for m in moves:

@@ -44,8 +44,9 @@ def test_streams_instead_of_batch_and_wait(lab: Lab) -> None:
         lab.move("L", "long", "h1", "h4", bandwidth_mibps=100),
         lab.move("S1", "s1", "h2", "h4", bandwidth_mibps=100),
         lab.move("S2", "s2", "h3", "h4", bandwidth_mibps=100),
+        max_concurrent=2,
     )
-    lab.apply(plan, lab.config(max_concurrent=2))
+    lab.apply(plan)
     jobs = {j.dom.vm_name: j for j in lab.world.migrations}
     assert jobs["s2"].started < jobs["long"].ended  # started as soon as S1 freed a slot
 
@@ -64,7 +65,7 @@ def test_concurrency_caps_hold(lab: Lab, budget: dict, key) -> None:
     for i in range(6):  # long enough that a busy machine starts the next before the first ends
         lab.guest(f"g{i}", "h1", memory_mib=150)
         moves.append(lab.move(f"m{i}", f"g{i}", "h1", f"h{2 + i % 3}", bandwidth_mibps=150))
-    report = lab.apply(lab.plan(*moves), lab.config(**{"max_incoming_per_host": 6, **budget}))
+    report = lab.apply(lab.plan(*moves, **{"max_incoming_per_host": 6, **budget}))
     assert report.status == "done"
     groups = {}
     for j in lab.world.migrations:
@@ -76,9 +77,9 @@ def test_concurrency_caps_hold(lab: Lab, budget: dict, key) -> None:
 def test_nic_bandwidth_budget_holds(lab: Lab) -> None:
     for i in range(4):
         lab.guest(f"g{i}", "h1", memory_mib=60)
-    plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(4)))
-    config = lab.config(nic_mibps=300, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=0)
-    lab.apply(plan, config)
+    moves = (lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(4))
+    plan = lab.plan(*moves, nic_mibps=300, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=0)
+    lab.apply(plan)
     assert overlap(lab.world.migrations) == 2
 
 
@@ -91,9 +92,9 @@ def test_a_migration_takes_the_link_only_after_its_setup(lab: Lab, setup_s: floa
     # The fake has no set-up phase, so a migration started during another's expected set-up overlaps it.
     for i in range(2):
         lab.guest(f"g{i}", "h1", memory_mib=60)
-    plan = lab.plan(*(lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(2)))
-    config = lab.config(nic_mibps=150, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=setup_s)
-    lab.apply(plan, config)
+    moves = (lab.move(f"m{i}", f"g{i}", "h1", "h2", bandwidth_mibps=150) for i in range(2))
+    plan = lab.plan(*moves, nic_mibps=150, max_outgoing_per_host=4, max_incoming_per_host=4, setup_s=setup_s)
+    lab.apply(plan)
     assert overlap(lab.world.migrations) == most_at_once
 
 
@@ -109,7 +110,8 @@ def test_abort_leaves_guest_running_on_source(
     lab: Lab, guest: dict, options: dict, estimated_s: float, words: str
 ) -> None:
     dom = lab.guest("a", "h1", **guest)
-    plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100, estimated_s=estimated_s))
+    budgets = {k: options.pop(k) for k in ("auto_converge",) if k in options}  # the plan's, the rest config
+    plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100, estimated_s=estimated_s), **budgets)
     report = lab.apply(plan, lab.config(time_limit_factor=2.0, time_limit_floor_s=0, **options))
     (outcome,) = report.outcomes
     assert outcome.status == "aborted"
@@ -134,8 +136,9 @@ def test_failure_policy(lab: Lab, policy: str, expected: dict) -> None:
         lab.move("m1", "a", "h1", "h2"),
         lab.move("m2", "b", "h2", "h4", depends_on=("m1",)),
         lab.move("m3", "c", "h3", "h4"),
+        max_concurrent=1,
     )
-    report = lab.apply(plan, lab.config(failure_policy=policy, max_concurrent=1))
+    report = lab.apply(plan, lab.config(failure_policy=policy))
     assert statuses(report) == expected
     assert lab.where("a") == ["h1"]
     assert "qemu unexpectedly closed" in report.outcomes[0].reason
@@ -149,7 +152,7 @@ def test_nothing_starts_after_the_deadline_running_ones_finish(lab: Lab) -> None
         moves.append(lab.move(f"m{name}", name, host, "h4", bandwidth_mibps=20))  # about 5 s each
     # A deadline a busy machine still starts the first move before.
     deadline, mono_deadline = datetime.now(UTC) + timedelta(seconds=3), time.monotonic() + 3
-    report = lab.apply(lab.plan(*moves), lab.config(max_concurrent=1), deadline=deadline)
+    report = lab.apply(lab.plan(*moves, max_concurrent=1), deadline=deadline)
     assert statuses(report) == {"ma": "done", "mb": "not-started", "mc": "not-started"}
     assert "deadline" in report.outcomes[1].reason
     assert lab.world.migrations[0].ended > mono_deadline  # the running one finished after it
@@ -185,8 +188,8 @@ def test_live_check_skips(lab: Lab, setup, words: str) -> None:
 
 def test_postcopy_when_precopy_does_not_converge(lab: Lab) -> None:
     lab.guest("a", "h1", dirty_rate_mibps=150)
-    plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100))
-    report = lab.apply(plan, lab.config(postcopy=True, auto_converge=False, postcopy_after_rounds=2))
+    plan = lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100), auto_converge=False)
+    report = lab.apply(plan, lab.config(postcopy=True, postcopy_after_rounds=2))
     assert statuses(report) == {"m1": "done"}
     assert any(e.kind == "postcopy" for e in lab.events)
 
@@ -211,9 +214,7 @@ def test_progress_and_actuals_are_reported(lab: Lab) -> None:
 
 def test_downtime_limit_is_set_on_the_running_job(lab: Lab) -> None:
     lab.guest("a", "h1", memory_mib=200)
-    report = lab.apply(
-        lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100)), lab.config(downtime_limit_ms=1000)
-    )
+    report = lab.apply(lab.plan(lab.move("m1", "a", "h1", "h2", bandwidth_mibps=100), downtime_limit_ms=1000))
     assert statuses(report) == {"m1": "done"}
     assert lab.world.migrations[0].downtime_s == 1.0
     assert lab.world.calls["Domain.migrateSetMaxDowntime"] == 1

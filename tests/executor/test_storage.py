@@ -14,6 +14,7 @@ from executor.storage import StorageError, copied_disks, create_copies, remove_c
 from executor.watch import sample
 from planner.model import Disk
 from planner.plan import Migration
+from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 from tests.executor.test_options import settings
 from tests.fakes.storage import MIB, FakePool, FakeVol
@@ -27,12 +28,12 @@ MOVE = Migration("m1", "u1", "db", "h1", "h2", 1024, "test", bandwidth_mibps=30,
 
 
 def test_local_disks_are_copied_by_name_under_the_bandwidth_cap() -> None:
-    call = migrate_call(MOVE, settings(), DEST)
+    call = migrate_call(MOVE, settings(), Budgets(), DEST)
     assert call.flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
     assert not call.flags & libvirt.VIR_MIGRATE_NON_SHARED_INC
     assert call.params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] == ["vda"]
     assert call.params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] == 30
-    plain = migrate_call(dataclasses.replace(MOVE, disks=(), disk_mib=0), settings(), DEST)
+    plain = migrate_call(dataclasses.replace(MOVE, disks=(), disk_mib=0), settings(), Budgets(), DEST)
     assert not plain.flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
     assert libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS not in plain.params
 

@@ -22,6 +22,7 @@ import pytest
 
 from executor.apply import apply_plan
 from executor.report import ProgressEvent
+from planner.policy import Budgets
 from tests.executor.test_apply_lab import REPO, add, config, make_plan, states, toml
 from tests.lab_fixture import MakeLab
 from virt_rebalance.lab import Lab
@@ -92,12 +93,12 @@ def test_a_source_libvirtd_stopped_mid_migration_fails_its_moves_on_time(lab: La
         lab,
         [("m1", "stop-slow", "h1", "h2"), ("m2", "stop-later", "h1", "h3"),
          ("m3", "stop-c", "h3", "h2"), ("m4", "stop-d", "h2", "h3")],
-        depends_on={"m4": ("m3",)}, bandwidth_mibps=10,
+        depends_on={"m4": ("m3",)}, bandwidth_mibps=10, budgets=Budgets(max_outgoing_per_host=1),
     )  # fmt: skip
     fast = tuple(replace(m, bandwidth_mibps=64) if m.id in ("m3", "m4") else m for m in plan.migrations)
     plan = replace(plan, migrations=fast)
     stall_s = 15.0  # QEMU's set-up on a busy machine shows no progress for several seconds
-    ex = {"max_outgoing_per_host": 1, "stall_timeout_s": stall_s, "call_timeout_s": 5.0}
+    ex = {"stall_timeout_s": stall_s, "call_timeout_s": 5.0}
     pid = libvirtd_pid(lab, "h1")
     when: dict[tuple[str, str], float] = {}
     stopped: list[float] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from planner.codec import plan_from_json, plan_to_json
 from planner.errors import PlanFileError
 from planner.plan import Balance, Migration, Plan
+from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 
 
@@ -27,6 +29,30 @@ def test_plan_round_trip_is_identity() -> None:
     assert plan_from_json(plan_to_json(plan, indent=2), "plan.json") == plan
 
 
+def test_the_budgets_round_trip_typed() -> None:
+    budgets = Budgets(max_concurrent=3, per_migration_mibps=200, setup_s=0.5, host_nic_mibps={"h1": 600})
+    again = plan_from_json(plan_to_json(replace(_plan(), budgets=budgets)), "plan.json")
+    assert again.budgets == budgets and isinstance(again.budgets, Budgets)
+
+
+def test_a_budget_older_files_lack_takes_its_default() -> None:
+    data = json.loads(plan_to_json(replace(_plan(), budgets=Budgets(max_concurrent=3))))
+    del data["budgets"]["setup_s"]  # written before plans carried the set-up time
+    assert plan_from_json(json.dumps(data), "plan.json").budgets == Budgets(max_concurrent=3)
+
+
+@pytest.mark.parametrize("budgets", [None, {}], ids=["no-budgets", "empty-budgets"])
+def test_a_plan_without_budgets_is_refused_not_run_with_defaults(budgets: dict | None) -> None:
+    data = json.loads(plan_to_json(_plan()))
+    if budgets is None:
+        del data["budgets"]
+    else:
+        data["budgets"] = budgets
+    with pytest.raises(PlanFileError) as exc:
+        plan_from_json(json.dumps(data), "plan.json")
+    assert exc.value.field == "budgets" and "make a new plan" in exc.value.problem
+
+
 @pytest.mark.parametrize(
     ("mutate", "field", "words"),
     [
@@ -38,10 +64,14 @@ def test_plan_round_trip_is_identity() -> None:
         (lambda d: d["migrations"][0].pop("destination"), "migrations[0].destination", "required"),
         (lambda d: d["migrations"][0].update(memory_mib="lots"), "migrations[0].memory_mib", "integer"),
         (lambda d: d.pop("snapshot"), "snapshot", "required"),
+        (lambda d: d["budgets"].update(max_concurrent="all"), "budgets.max_concurrent", "integer"),
+        (lambda d: d["budgets"].update(setup_s=-1.0), "budgets.setup_s", "out of range"),
+        (lambda d: d["budgets"].update(host_nic_mibps=[1]), "budgets.host_nic_mibps", "dictionary"),
     ],
     ids=[
         "version-string", "version-bool", "version-zero", "snapshot-version-negative",
         "snapshot-version-missing", "migration-no-destination", "migration-bad-memory", "no-snapshot",
+        "budget-not-a-number", "budget-negative", "nic-budgets-not-a-table",
     ],
 )  # fmt: skip
 def test_bad_plan_names_file_and_field(

@@ -41,7 +41,7 @@ def test_a_rebalance_plan_moves_guests_with_ordered_estimated_migrations() -> No
     assert {m.vm_uuid: m.destination for m in plan.migrations} == {
         u: h for u, h in plan.target.items() if h != cluster.vm_by_uuid[u].host
     }
-    assert plan.policy["time_limit_s"] == 5 and plan.budgets["max_concurrent"] == 8
+    assert plan.policy["time_limit_s"] == 5 and plan.budgets.max_concurrent == 8
     assert plan.solver_status and plan.solve_s > 0
 
 
@@ -69,7 +69,7 @@ def test_the_plan_survives_the_json_round_trip() -> None:
     plan = make_plan(_lopsided(), Policy(time_limit_s=5), Budgets(per_migration_mibps=500), now=NOW)
     again = plan_from_json(plan_to_json(plan))
     assert again.migrations == plan.migrations
-    assert (again.makespan_s, again.budgets["per_migration_mibps"]) == (plan.makespan_s, 500)
+    assert (again.makespan_s, again.budgets.per_migration_mibps) == (plan.makespan_s, 500)
 
 
 def _target(cluster: Cluster, placement: dict[str, str]) -> Target:

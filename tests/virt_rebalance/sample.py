@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from planner.model import Cluster, CpuSignature, Placement
 from planner.plan import Balance, HostLoad, Migration, Plan, Stay
+from planner.policy import Budgets
 from tests.builders import make_cluster, make_host, make_vm
 
 
@@ -97,7 +98,7 @@ def plan_for(
         solve_s=0.3,
         notes=("a test plan",),
         policy={"max_migrations": 10},
-        budgets={"max_concurrent": 8, "max_outgoing_per_host": 2},
+        budgets=Budgets(max_concurrent=8, max_outgoing_per_host=2),
     )
 
 

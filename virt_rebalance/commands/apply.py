@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from executor.report import ApplyReport
 from planner.codec import plan_from_json
 from planner.errors import LockedError, PlanFileError
 from planner.plan import Plan
+from planner.policy import Budgets
 from virt_rebalance import output, progress, signals
 from virt_rebalance.commands.options import PLAIN_WIDTH, config_option
 from virt_rebalance.config import Config
@@ -66,6 +67,8 @@ def apply(
     """Carry out PLAN.json (written by `virt-rebalance plan --format json`) with live migrations."""
     plan = read_plan(plan_file)
     until = parse_deadline(deadline) if deadline else None
+    for warning in budget_changes(plan, config.budgets()):
+        output.warning(warning)
     if dry_run:
         show_dry_run(plan, config, until)
         return
@@ -91,6 +94,26 @@ def apply(
     sys.exit(int(for_status(report.status)))
 
 
+def budget_changes(plan: Plan, configured: Budgets) -> list[str]:
+    """A warning naming the budgets the config now sets otherwise than the plan: apply keeps the plan's."""
+    planned = plan.budgets
+    changed = [
+        f"{f.name} {getattr(planned, f.name)} (the config: {getattr(configured, f.name)})"
+        for f in fields(Budgets)
+        if f.name != "host_nic_mibps" and getattr(planned, f.name) != getattr(configured, f.name)
+    ]
+    for h in plan.snapshot.hosts:  # a NIC the plan's budgets do not name runs at the snapshot's rate
+        rate = planned.host_nic_mibps.get(h.name, h.nic_mibps)
+        if h.name in configured.host_nic_mibps and configured.host_nic_mibps[h.name] != rate:
+            changed.append(f"{h.name}'s NIC {rate} MiB/s (the config: {configured.host_nic_mibps[h.name]})")
+    if not changed:
+        return []
+    return [
+        "apply keeps the budgets the plan's schedule assumed, which differ from the config's: "
+        f"{'; '.join(changed)}; make a new plan to use the config's"
+    ]
+
+
 def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
     ex, settings = config.execute, config.execute_settings()
     for warning in check_options(settings):
@@ -105,7 +128,7 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
     for m in sorted(plan.migrations, key=lambda m: m.start_s):
         table.add_row(
             m.id, m.vm_name, f"{m.source} -> {m.destination}", str(m.memory_mib),
-            str(bandwidth_for(m, settings) or "unlimited"), ", ".join(m.depends_on) or "-",
+            str(bandwidth_for(m, plan.budgets) or "unlimited"), ", ".join(m.depends_on) or "-",
             f"{m.start_s:.1f}", f"{m.estimated_s:.1f}", str(m.estimated_mib),
         )  # fmt: skip
     if terminal:
@@ -115,14 +138,15 @@ def show_dry_run(plan: Plan, config: Config, deadline: datetime | None) -> None:
         buffer = io.StringIO()
         Console(file=buffer, width=PLAIN_WIDTH, no_color=True, highlight=False).print(table)
         click.echo("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
+    b = plan.budgets
     per_migration = (
-        f"the schedule's, at most {ex.per_migration_mibps} MiB/s"
-        if ex.per_migration_mibps
+        f"the schedule's, at most {b.per_migration_mibps} MiB/s"
+        if b.per_migration_mibps
         else "the schedule's"
     )
     click.echo(
-        f"budgets: {ex.max_outgoing_per_host} out / {ex.max_incoming_per_host} in per host, "
-        f"{ex.max_concurrent} in the cluster; bandwidth per migration: {per_migration}; "
+        f"budgets (the plan's): {b.max_outgoing_per_host} out / {b.max_incoming_per_host} in per host, "
+        f"{b.max_concurrent} in the cluster; bandwidth per migration: {per_migration}; "
         f"failure policy {ex.failure_policy}; "
         f"abort after {ex.stall_timeout_s:.0f}s without progress or {ex.time_limit_factor:g}x the estimate"
     )

@@ -32,15 +32,12 @@ def peak_overlap(migrations: Iterable[Migration], key: Callable[[Migration], str
     return best
 
 
-def _limit(plan: Plan, *keys: str, fmt: Callable[[Any], str] = str) -> str:
-    """The first limit set under `keys` in the plan's policy or the budgets its schedule assumed."""
-    scopes: list[Mapping[str, Any]] = [plan.policy, plan.budgets]
-    for key in keys:
-        for scope in scopes:
-            value = scope.get(key) if isinstance(scope, Mapping) else None
-            if value not in (None, 0):
-                return fmt(value)
-    return "-"
+def _limit(plan: Plan, key: str, fmt: Callable[[Any], str] = str) -> str:
+    """The limit set under `key` in the plan's policy, else in the budgets its schedule assumed."""
+    value = plan.policy.get(key) if isinstance(plan.policy, Mapping) else None
+    if value in (None, 0):
+        value = getattr(plan.budgets, key, None)
+    return "-" if value in (None, 0) else fmt(value)
 
 
 def budget_use(plan: Plan) -> list[BudgetUse]:

@@ -23,7 +23,7 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
     return lab
 
 
-def files(lab: Lab, *moves) -> tuple[str, str]:
+def files(lab: Lab, *moves, execute: str = "") -> tuple[str, str]:
     plan = lab.tmp / "plan.json"
     plan.write_text(plan_to_json(lab.plan(*moves)))
     hosts = "".join(
@@ -31,7 +31,9 @@ def files(lab: Lab, *moves) -> tuple[str, str]:
         for n, h in lab.world.hosts.items()
     )
     config = lab.tmp / "cluster.toml"
-    config.write_text(f'state_dir = "{lab.tmp / "state"}"\n\n{hosts}[execute]\npoll_interval_s = 0.01\n')
+    config.write_text(
+        f'state_dir = "{lab.tmp / "state"}"\n\n{hosts}[execute]\npoll_interval_s = 0.01\n{execute}'
+    )
     return str(plan), str(config)
 
 
@@ -41,10 +43,31 @@ def test_dry_run_prints_order_and_touches_nothing(lab: Lab) -> None:
     )
     result = CliRunner().invoke(main, ["apply", plan, "--config", config, "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "m2" in result.output and "h2 -> h3" in result.output and "budgets: 2 out" in result.output
+    assert (
+        "m2" in result.output
+        and "h2 -> h3" in result.output
+        and "budgets (the plan's): 2 out" in result.output
+    )
     assert "nothing was touched" in result.output and "plan made 0 min ago" in result.output
     assert lab.world.migrations == [] and not (lab.tmp / "state").exists()
     assert not set("│┃─━┏┡└") & set(result.output)  # piped: plain aligned lines, no box drawing
+
+
+def test_apply_keeps_the_plans_budgets_and_names_what_the_config_changed(lab: Lab) -> None:
+    plan, config = files(
+        lab,
+        lab.move("m1", "a", "h1", "h2"),
+        lab.move("m2", "b", "h2", "h3"),
+        execute="max_concurrent = 1\n[defaults]\nnic_mibps = 500\n",
+    )
+    dry = CliRunner().invoke(main, ["apply", plan, "--config", config, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "2 out / 2 in per host, 8 in the cluster" in dry.output  # the plan's, not the config's 1
+    assert "max_concurrent 8 (the config: 1)" in dry.output
+    assert "h1's NIC 1192 MiB/s (the config: 500)" in dry.output
+    run = CliRunner().invoke(main, ["apply", plan, "--config", config])
+    assert run.exit_code == 0 and "make a new plan to use the config's" in run.output
+    assert lab.where("a") == ["h2"] and lab.where("b") == ["h3"]
 
 
 def test_apply_runs_then_reports_nothing_to_do(lab: Lab) -> None:
