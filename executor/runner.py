@@ -36,6 +36,8 @@ from executor.verify import MIB, Verdict, completed_mib, verify_moved
 from executor.watch import Watch
 from planner.errors import FileWriteError
 from planner.plan import Migration, Plan
+from planner.schedule.admission import Nic, admit
+from planner.schedule.links import links
 
 Clock = Callable[[], datetime]
 
@@ -72,7 +74,7 @@ class Runner:
         self.conns, self.journal = conns, journal
         self.now, self.deadline, self.progress = now, deadline, progress
         self.budgets = plan.budgets  # what the schedule assumed, not the config's
-        self.nic = {h.name: self.budgets.host_nic_mibps.get(h.name, h.nic_mibps) for h in plan.snapshot.hosts}
+        self.net = links(plan.snapshot, plan.budgets)  # the same counts and NIC rates the schedule kept
         self.outcomes: dict[str, MigrationOutcome] = {}
         self.running: dict[str, _Running] = {}
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
@@ -140,24 +142,23 @@ class Runner:
         return all(dep in self.outcomes for dep in m.depends_on)
 
     def _within_budgets(self, m: Migration) -> bool:
-        run = [r.m for r in self.running.values()]
-        if len(run) >= self.budgets.max_concurrent:
-            return False
-        if sum(r.source == m.source for r in run) >= self.budgets.max_outgoing_per_host:
-            return False
-        if sum(r.destination == m.destination for r in run) >= self.budgets.max_incoming_per_host:
-            return False
-        # A migration needs its bandwidth only after its set-up (budgets.setup_s), as the schedule counts:
-        # what still sends then holds the links.
-        then = time.monotonic() + self.budgets.setup_s
-        held = [r for r in self.running.values() if self._sends_at(r, then)]
-        out = sum(r.call.bandwidth_mibps for r in held if r.m.source == m.source)
-        into = sum(r.call.bandwidth_mibps for r in held if r.m.destination == m.destination)
-        need = bandwidth_for(m, self.budgets)
-        return not (
-            (out and out + need > self.nic.get(m.source, 1 << 30))
-            or (into and into + need > self.nic.get(m.destination, 1 << 30))
-        )
+        """The schedule's admission (planner/schedule/admission.py) asked of what runs now: a migration
+        needs its bandwidth only after its set-up, so what still sends then holds the links. It asks for
+        its planned rate, at most what its links give alone (so one alone on them always starts); one
+        without a rate (unlimited) asks for some bandwidth free."""
+        if not {m.source, m.destination} <= self.net.nic_mibps.keys():
+            return True  # a host the snapshot lacks: the checks before starting skip the move, saying so
+        then = time.monotonic() + self.net.limits.setup_s
+        out, into = self._nic(m.source, then, out=True), self._nic(m.destination, then, out=False)
+        need = min(bandwidth_for(m, self.budgets) or 1, self.net.path_mibps(m.source, m.destination))
+        return admit(self.net, len(self.running), out, into, need) >= need
+
+    def _nic(self, host: str, then: float, out: bool) -> Nic:
+        """`host`'s outgoing (or incoming) side now: the migrations through it, and the bandwidth left
+        free at monotonic time `then` by those still sending (an unlimited one reserves nothing)."""
+        mine = [r for r in self.running.values() if (r.m.source if out else r.m.destination) == host]
+        held = sum(r.call.bandwidth_mibps for r in mine if self._sends_at(r, then))
+        return Nic(running=len(mine), sendable_mibps=self.net.nic_mibps[host] - held)
 
     def _may_start(self, m: Migration) -> bool:
         """Within the budgets counting this run's migrations, then those libvirt reports that it did not

@@ -9,6 +9,7 @@ graph (graph.py)            which move waits for which, read off the timeline; s
 continuous (continuous.py)  room on every host at every moment, in any order: else PlannerBugError
 bound (makespan_bound.py)   the makespan's lower bound: how soon any schedule could finish
 room.py, links.py           what a host may hold; the NIC and concurrency budgets
+admission.py                whether a move may start now, at what rate (the executor asks it too)
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ migrations never slow each other and each costs what the pre-copy model says at 
 covers its transfer only, [start + setup_s, end): nothing is sent during the set-up, so a leg may begin
 its set-up while the one before it on a link still sends (the concurrency counts cover [start, end]).
 A leg starting now needs its rate free at now + setup_s; from then on the commitments only fall until a
-later start, which checks itself (so the run also wakes setup_s before each end). Sharing a link is a
+later start, which checks itself (so the run also wakes setup_s before each end). Whether a leg may start
+and at what rate is admission.py's answer, the one the executor asks too; each host's NIC is two
+`Direction` records (outgoing, incoming). Sharing a link is a
 choice: a leg that could only get part of a link starts now only if it would end no later than by waiting
 for the full rate (a slower migration re-sends more dirty memory).
 
@@ -23,15 +25,31 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
+from dataclasses import dataclass
 from math import inf
 
 from planner.model import Cluster
 from planner.plan import Stay
+from planner.schedule.admission import Nic, admit
 from planner.schedule.graph import Event, Leg, Ordering, dependencies
 from planner.schedule.links import Links
 from planner.schedule.room import Need, limits, need, usage
 from planner.schedule.slot import Slot, cost_at, full_cost
 from planner.schedule.tails import room_chains
+
+
+@dataclass(slots=True)
+class Direction(Nic):
+    """One direction of a host's NIC as the scheduler tracks it: besides what admission reads (migrations
+    through it, bandwidth free at now + setup_s), the bandwidth free now (less every running leg's rate)
+    and the full-rate seconds of the legs not yet started through it (the work waiting on it)."""
+
+    free_mibps: float
+    left_s: float = 0.0
+
+
+def _direction(mibps: int) -> Direction:
+    return Direction(running=0, sendable_mibps=mibps, free_mibps=mibps)
 
 
 class Run:
@@ -49,12 +67,8 @@ class Run:
         self.slots: dict[int, Slot] = {}
         self.events: list[Event] = []
         self.now = 0.0
-        self.free_out, self.free_in = dict(net.nic_mibps), dict(net.nic_mibps)  # less every running leg
-        self.sendable_out, self.sendable_in = dict(self.free_out), dict(self.free_in)  # at now + setup_s
-        self.n_out = dict.fromkeys(net.nic_mibps, 0)
-        self.n_in = dict.fromkeys(net.nic_mibps, 0)
-        self.left_out = dict.fromkeys(net.nic_mibps, 0.0)  # full-rate seconds not yet started, per NIC
-        self.left_in = dict.fromkeys(net.nic_mibps, 0.0)
+        self.out = {h: _direction(rate) for h, rate in net.nic_mibps.items()}  # each host's outgoing side
+        self.into = {h: _direction(rate) for h, rate in net.nic_mibps.items()}  # and its incoming side
         for i in self.pending:
             self._count(i, +1)
         self._rechain()
@@ -71,8 +85,8 @@ class Run:
     def _count(self, i: int, sign: int) -> None:
         leg = self.legs[i]
         sent = full_cost(leg, self.net).sent_mib
-        self.left_out[leg.source] += sign * sent / self.net.nic_mibps[leg.source]
-        self.left_in[leg.destination] += sign * sent / self.net.nic_mibps[leg.destination]
+        self.out[leg.source].left_s += sign * sent / self.net.nic_mibps[leg.source]
+        self.into[leg.destination].left_s += sign * sent / self.net.nic_mibps[leg.destination]
 
     def _onward_s(self, i: int) -> float:
         """The full-rate duration of leg `i` and of the legs that follow it (a hop's onward legs)."""
@@ -89,9 +103,9 @@ class Run:
         leg = self.legs[i]
         work = max(
             self._onward_s(i) + waiting_on.get(leg.source, 0.0),
-            self.left_out[leg.source],
-            self.left_in[leg.destination],
-            self.left_in[leg.source],
+            self.out[leg.source].left_s,
+            self.into[leg.destination].left_s,
+            self.into[leg.source].left_s,
         )
         return -work, self._onward_s(i) - self.chains.tails[i], not self.chains.chained[i], i
 
@@ -114,7 +128,9 @@ class Run:
             if not self._fits(i):
                 waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
                 candidates.append(i)
-            elif self._unblocks(i) or (self.n_out[src] < self.net.max_out and self.sendable_out[src] >= 1):
+            elif self._unblocks(i) or (
+                self.out[src].running < self.net.max_out and self.out[src].sendable_mibps >= 1
+            ):
                 candidates.append(i)
         kept: set[str] = set()  # destinations whose room is kept for a better-placed leg
         reserved: dict[str, Need] = {}  # room kept for better-placed legs waiting for their links
@@ -130,9 +146,7 @@ class Run:
                 continue
             if len(self.running) >= self.net.max_total:
                 return
-            rate = 0
-            if self.n_out[src] < self.net.max_out and self.n_in[dst] < self.net.max_in:
-                rate = self._rate(i)
+            rate = self._rate(i)
             until = min(claimed.get(("out", src), inf), claimed.get(("in", dst), inf))
             if rate and self.now + cost_at(leg, rate, self.net).duration_s <= until + 1e-9:
                 self._start(i, rate)  # ends before any better-placed leg could use its links
@@ -147,11 +161,12 @@ class Run:
         return self.chains.tails[i] > self._onward_s(i) + 1e-9
 
     def _rate(self, i: int) -> int:
-        """The rate to start leg `i` at now, or 0 to wait for a faster one."""
+        """The rate to start leg `i` at now (admission.py: within the counts and the free bandwidth), or 0
+        to wait: for a count or bandwidth, or for a faster rate than the links give now."""
         leg = self.legs[i]
         best = self.net.path_mibps(leg.source, leg.destination)
-        rate = int(min(best, self.sendable_out[leg.source], self.sendable_in[leg.destination]))
-        if rate < 1:
+        rate = admit(self.net, len(self.running), self.out[leg.source], self.into[leg.destination], best)
+        if not rate:
             return 0
         if rate < best:
             later = max(
@@ -167,13 +182,14 @@ class Run:
     def _commit(self) -> None:
         """What each NIC (each direction) has free at now + setup_s, when a leg starting now first sends:
         the running legs ending by then hold nothing."""
-        self.sendable_out, self.sendable_in = dict(self.free_out), dict(self.free_in)
+        for nic in (*self.out.values(), *self.into.values()):
+            nic.sendable_mibps = nic.free_mibps
         sends_at = self.now + self.net.limits.setup_s
         for end, j in self.running:
             if end <= sends_at + 1e-9:
                 leg, rate = self.legs[j], self.slots[j].bandwidth_mibps
-                self.sendable_out[leg.source] += rate
-                self.sendable_in[leg.destination] += rate
+                self.out[leg.source].sendable_mibps += rate
+                self.into[leg.destination].sendable_mibps += rate
 
     def _when_free(self, host: str, wanted: int, out: bool) -> float:
         """The earliest start at which `host`'s NIC (one direction) runs fewer migrations than its
@@ -184,7 +200,7 @@ class Run:
             for end, j in self.running
             if (self.legs[j].source if out else self.legs[j].destination) == host
         ]
-        base = (self.free_out if out else self.free_in)[host]
+        base = (self.out if out else self.into)[host].free_mibps
         most = self.net.max_out if out else self.net.max_in
         for at in sorted({self.now, *(max(self.now, end - s) for end, _ in mine for s in (0.0, setup))}):
             busy = sum(end > at + 1e-9 for end, _ in mine)
@@ -209,12 +225,10 @@ class Run:
         heapq.heappush(self.running, (slot.end_s, i))
         self.events.append(("start", i))
         self.held[leg.destination] = self.held[leg.destination] + self.needs[i]
-        self.free_out[leg.source] -= rate
-        self.free_in[leg.destination] -= rate
-        self.sendable_out[leg.source] -= rate
-        self.sendable_in[leg.destination] -= rate
-        self.n_out[leg.source] += 1
-        self.n_in[leg.destination] += 1
+        for nic in (self.out[leg.source], self.into[leg.destination]):
+            nic.free_mibps -= rate
+            nic.sendable_mibps -= rate
+            nic.running += 1
         self._count(i, -1)
 
     def finish_next(self) -> None:
@@ -230,10 +244,9 @@ class Run:
             self.events.append(("end", j))
             self.done.add(j)
             self.held[leg.source] = self.held[leg.source] - self.needs[j]
-            self.free_out[leg.source] += self.slots[j].bandwidth_mibps
-            self.free_in[leg.destination] += self.slots[j].bandwidth_mibps
-            self.n_out[leg.source] -= 1
-            self.n_in[leg.destination] -= 1
+            for nic in (self.out[leg.source], self.into[leg.destination]):
+                nic.free_mibps += self.slots[j].bandwidth_mibps
+                nic.running -= 1
 
     def drop(self, i: int) -> None:
         """Leg `i` will not run, so neither will the legs that follow it (its guest never gets there)."""
