@@ -22,7 +22,7 @@ def undo_unworthy(fill: Filler, may_stay: dict[str, bool] | None = None) -> int:
     state = fill.state
     cluster = state.cluster
     stay_ok = may_stay if may_stay is not None else fill.p.may_stay
-    cost = {u: fill.o.move_cost(cluster.vm_by_uuid[u]) for u in fill.mover.moved}
+    cost = {u: fill.move_cost(cluster.vm_by_uuid[u]) for u in fill.mover.moved}
     moved = sorted((cluster.vm_by_uuid[u] for u in fill.mover.moved), key=lambda v: (-cost[v.uuid], v.uuid))
     undone = 0
     for vm in moved:

@@ -9,6 +9,8 @@ from collections.abc import Collection
 
 from planner.model import Cluster, Vm
 
+#: Where each resource sits in a host's use and capacity rows.
+INDEX = {"cpu": 0, "memory": 1}
 #: Host sizes (memory capacity) are told apart in steps of 1/6 octave (about 12%).
 SIZE_STEPS_PER_OCTAVE = 6
 

@@ -6,30 +6,33 @@ whose move lowers the objective most: the excess it removes from its host, less 
 lands, less its move cost, plus what it does to each resource's peak (the dominant term, so a big guest
 on a small host moves when that is what lowers the peak, even if it overshoots the level). Destinations
 come from the guest's own class of allowed hosts (its compatibility class), the least loaded with room
-first, so each class fills from the bottom like water. A host stops giving when no move pays; a host
-that receives above the band becomes a giver in turn.
+first, and the lightest in each resource (a guest heavy in CPU finds the hosts light in CPU), so each
+class fills from the bottom like water. A host stops giving when no move pays; a host that receives
+above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py), then
+single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
+and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from planner.model import Vm
 from planner.optimize.encoding import Resource
-from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.exchange import pressure, swap_once
+from planner.optimize.load_state import INDEX, LoadState, Mover
 from planner.optimize.objective import Objective
 from planner.optimize.peak_bound import resource_peak_bounds
 from planner.optimize.solve import Problem, apart_fellows, kept_by_heuristics, moving_as_one
 
 #: A host's share above its resource's peak bound plus this many points weighs like the peak.
 PEAK_SLACK_PCT = 0.25
-#: Destinations tried per guest (the least loaded with room in its class).
-DESTS_PER_GUEST = 3
 #: Guests of a giving host tried per move, largest first by their share of the host.
 GUESTS_PER_HOST = 8
-INDEX = {"cpu": 0, "memory": 1}
+#: Rounds of swaps, each followed by single moves again.
+EXCHANGE_ROUNDS = 2
 
 
 class _Peaks:
@@ -67,37 +70,38 @@ class _Peaks:
 
 
 class _Rooms:
-    """Per class of allowed hosts (a compatibility class), two lazily updated heaps of its receivers:
-    the emptiest relative to the level, and the most room in MiB below it (for big guests)."""
+    """Per class of allowed hosts (a compatibility class), lazily updated heaps of its receivers: the
+    emptiest relative to the level, the most room in MiB below it (for big guests) and, per weighed
+    resource, the lowest share of that resource relative to its level (so that a guest heavy in CPU
+    finds the hosts light in CPU, and a swap finds its partner)."""
 
     def __init__(self, state: LoadState, receivers: frozenset[str], levels_bp: Mapping[Resource, int]):
         self.state = state
         self.receivers = receivers
         self.levels = [(INDEX[r], bp / 10_000.0) for r, bp in levels_bp.items()] or [(1, 1.0)]
         self.mem_level = levels_bp.get("memory", 10_000) / 10_000.0
-        self.heaps: dict[int, tuple[list[tuple[float, int, str]], list[tuple[float, int, str]]]] = {}
-        self.member_of: dict[
-            str, list[tuple[list[tuple[float, int, str]], list[tuple[float, int, str]]]]
-        ] = {}
+        #: Heap kinds: 0 fullness, 1 room in MiB, then one per weighed resource (its index in levels).
+        self.kinds = 2 + len(self.levels)
+        self.heaps: dict[int, list[list[tuple[float, int, str]]]] = {}
+        self.member_of: dict[str, list[list[list[tuple[float, int, str]]]]] = {}
 
-    def fullness(self, host: str) -> float:
+    def key(self, host: str, kind: int) -> float:
         use, cap = self.state.use[host], self.state.cap[host]
-        return max(use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i] for i, level in self.levels)
+        if kind == 0:
+            return max(
+                use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i] for i, level in self.levels
+            )
+        if kind == 1:
+            return -(self.mem_level * cap[1] - use[1])
+        i, level = self.levels[kind - 2]
+        return use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i]
 
-    def room(self, host: str) -> float:
-        return -(self.mem_level * self.state.cap[host][1] - self.state.use[host][1])
-
-    def _of(
-        self, dests: tuple[str, ...]
-    ) -> tuple[list[tuple[float, int, str]], list[tuple[float, int, str]]]:
+    def _of(self, dests: tuple[str, ...]) -> list[list[tuple[float, int, str]]]:
         found = self.heaps.get(id(dests))
         if found is None:
             version = self.state.version
             hosts = [h for h in dests if h in self.receivers]
-            found = (
-                [(self.fullness(h), version[h], h) for h in hosts],
-                [(self.room(h), version[h], h) for h in hosts],
-            )
+            found = [[(self.key(h, kind), version[h], h) for h in hosts] for kind in range(self.kinds)]
             for heap in found:
                 heapq.heapify(heap)
             for h in hosts:
@@ -105,32 +109,46 @@ class _Rooms:
             self.heaps[id(dests)] = found
         return found
 
-    def candidates(self, dests: tuple[str, ...], vm: Vm, exclude: str) -> list[str]:
-        """Up to DESTS_PER_GUEST receivers of `dests` (not `exclude`) with room for `vm`, drawn from
-        the emptiest and from those with the most MiB below the level."""
+    def _draw(self, heap: list[tuple[float, int, str]], want: int, ok: Callable[[str], bool]) -> list[str]:
+        """Up to `want` hosts of `heap` that pass `ok`, lowest key first (looking at most at 8)."""
         out: list[str] = []
         version = self.state.version
-        for heap in self._of(dests):
-            held: list[tuple[float, int, str]] = []
-            found = 0
-            while heap and len(held) < 8 and found < 2:
-                entry = heapq.heappop(heap)
-                if entry[1] != version[entry[2]]:
-                    continue
-                held.append(entry)
-                if entry[2] != exclude and entry[2] not in out and self.state.fits(vm, entry[2]):
-                    out.append(entry[2])
-                    found += 1
-            for entry in held:
-                heapq.heappush(heap, entry)
-        return out[:DESTS_PER_GUEST]
+        held: list[tuple[float, int, str]] = []
+        while heap and len(held) < 8 and len(out) < want:
+            entry = heapq.heappop(heap)
+            if entry[1] != version[entry[2]]:
+                continue
+            held.append(entry)
+            if ok(entry[2]):
+                out.append(entry[2])
+        for entry in held:
+            heapq.heappush(heap, entry)
+        return out
+
+    def candidates(self, dests: tuple[str, ...], vm: Vm, exclude: str) -> list[str]:
+        """Receivers of `dests` (not `exclude`) with room for `vm`: the emptiest, the two with the most
+        MiB below the level (for big guests) and the lightest in each weighed resource."""
+        out: list[str] = []
+
+        def ok(h: str) -> bool:
+            return h != exclude and h not in out and self.state.fits(vm, h)
+
+        heaps = self._of(dests)
+        for kind in (0, 1, 1, *range(2, self.kinds)):
+            out += self._draw(heaps[kind], 1, ok)
+        return out
+
+    def lightest(self, dests: tuple[str, ...], resource: str, exclude: str, want: int) -> list[str]:
+        """Up to `want` receivers of `dests` (not `exclude`) lightest in `resource` for its level."""
+        kind = next((2 + k for k, (i, _) in enumerate(self.levels) if i == INDEX[resource]), 0)
+        return self._draw(self._of(dests)[kind], want, lambda h: h != exclude)
 
     def moved(self, hosts: Collection[str]) -> None:
         version = self.state.version
         for h in hosts:
-            for full, roomy in self.member_of.get(h, ()):
-                heapq.heappush(full, (self.fullness(h), version[h], h))
-                heapq.heappush(roomy, (self.room(h), version[h], h))
+            for heaps in self.member_of.get(h, ()):
+                for kind, heap in enumerate(heaps):
+                    heapq.heappush(heap, (self.key(h, kind), version[h], h))
 
 
 class Filler:
@@ -146,6 +164,7 @@ class Filler:
         self.receivers = frozenset(p.receivers)
         self.peaks = _Peaks(self.state, self.receivers, self.o.peak_weight)
         self.floor = floor_bp
+        self.costs: dict[str, int] = {}
         self.apart = apart_fellows(p)
         # A hard affinity group moves as one unit: a stand-in guest carrying the whole group's demand.
         self.units: dict[str, tuple[Vm, ...]] = {}
@@ -179,6 +198,13 @@ class Filler:
             for h in self.receivers
         }
 
+    def move_cost(self, vm: Vm) -> int:
+        """The objective's cost of moving `vm` (computed once per guest)."""
+        found = self.costs.get(vm.uuid)
+        if found is None:
+            found = self.costs[vm.uuid] = self.o.move_cost(vm)
+        return found
+
     def excess(self, host: str, dc: int = 0, dm: int = 0) -> float:
         terms = self.terms.get(host)
         if terms is None:
@@ -206,7 +232,7 @@ class Filler:
         `src` holds it, less the move's cost): a bound on any move's gain, the destination adding none."""
         d = self.state.demand[vm.uuid]
         g = self.excess(src) - self.excess(src, -d[0], -d[1])
-        g -= self.o.move_cost(vm) if src == vm.host else 0
+        g -= self.move_cost(vm) if src == vm.host else 0
         for r, w in self.o.peak_weight.items():
             i = INDEX[r]
             top, host, second = tops[r]
@@ -216,22 +242,23 @@ class Filler:
         return g
 
     def arrive_loss(self, vm: Vm, src: str, dest: str, tops: Mapping[str, tuple[float, str, float]]) -> float:
-        """What `vm` arriving on `dest` adds back (excess, share above the bound, a new peak)."""
+        """What `vm` arriving on `dest` adds back (excess, share above the bound, a new peak); infinite
+        when `dest` would rise above a resource's peak (the heuristics never trade a peak for the rest)."""
         d = self.state.demand[vm.uuid]
         loss = self.excess(dest, d[0], d[1]) - self.excess(dest)
         if dest == vm.host:
-            loss -= self.o.move_cost(vm)
+            loss -= self.move_cost(vm)
         if dest not in self.receivers:
             return loss
         for r, w in self.o.peak_weight.items():
             i = INDEX[r]
             top, host, second = tops[r]
             at_dest = self.peaks.share(dest, r, d[i])
+            if at_dest > top:
+                return float("inf")  # no move raises a peak: peak first (the peak term dominates)
             if host == src:
                 low = max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0))
                 loss += w * max(0.0, at_dest - low)
-            else:
-                loss += w * max(0.0, at_dest - top)
             loss += w * (self.over(dest, r, d[i]) - self.over(dest, r, 0))
         return loss
 
@@ -366,24 +393,51 @@ def waterfill(p: Problem, placement: Mapping[str, str], max_moves: int | None = 
         landing = fill.best_dest(vm)
         if landing is not None:
             fill.move(vm, landing[1])
-    givers = [(-fill.excess(h), state.version[h], h) for h in fill.receivers if fill.excess(h) > 0]
-    heapq.heapify(givers)
     limit = max_moves if max_moves is not None else 4 * len(p.cluster.vms)
+    steps = _hottest_first(fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit)
+    # Then swaps where no single move pays (a host above its CPU level among hosts level in memory),
+    # and single moves again where the swaps opened room, while the swaps pay.
+    for _ in range(EXCHANGE_ROUNDS):
+        swaps = _hottest_first(
+            fill, lambda h: pressure(fill, h), lambda h: swap_once(fill, h, frozen), limit - steps
+        )
+        if not swaps:
+            break
+        steps += 2 * swaps
+        steps += _hottest_first(fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit - steps)
+    return state.placement
+
+
+def _move_once(fill: Filler, host: str, frozen: Collection[str]) -> list[str]:
+    """Make `host`'s best single move; the hosts whose excess it changed, with the hosts that hold a
+    peak (they give again, even if they found no move before: what pays for them changes as the hosts
+    below them drain). None when no move pays."""
+    move = fill.best_move(host, frozen)
+    if move is None:
+        return []
+    _, vm, to = move
+    fill.move(vm, to)
+    return [host, to, *(fill.peaks.top_two(r)[0][1] for r in fill.o.peak_weight)]
+
+
+def _hottest_first(
+    fill: Filler, heat: Callable[[str], float], step: Callable[[str], list[str]], limit: int
+) -> int:
+    """`step` on the receiver with the most `heat` while any has some, each host again once a step
+    touched it, at most `limit` times; how many steps were made."""
+    state = fill.state
+    queue = [(-heat(h), state.version[h], h) for h in fill.receivers if heat(h) > 0]
+    heapq.heapify(queue)
     steps = 0
-    while givers and steps < limit:
-        _, version, host = heapq.heappop(givers)
+    while queue and steps < limit:
+        _, version, host = heapq.heappop(queue)
         if version != state.version[host]:
             continue
-        move = fill.best_move(host, frozen)
-        if move is None:
+        touched = step(host)
+        if not touched:
             continue
-        _, vm, to = move
-        fill.move(vm, to)
         steps += 1
-        # The hosts that hold a peak give again, even if they found no move before: what pays for
-        # them changes as the hosts below them drain.
-        tops = [fill.peaks.top_two(r)[0][1] for r in fill.o.peak_weight]
-        for h in {host, to, *tops}:
-            if h in fill.receivers and fill.excess(h) > 0:
-                heapq.heappush(givers, (-fill.excess(h), state.version[h], h))
-    return state.placement
+        for h in set(touched):
+            if h in fill.receivers and (hot := heat(h)) > 0:
+                heapq.heappush(queue, (-hot, state.version[h], h))
+    return steps

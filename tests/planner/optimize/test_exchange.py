@@ -1,0 +1,129 @@
+"""Exchanges: where no single move pays (or fits), two guests trade hosts and CPU evens out."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.load import host_loads
+from planner.model import Cluster, PlacementRule
+from planner.optimize.exchange import best_swap, swap_gain
+from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.optimizer import check_placement
+from planner.optimize.solve import build_problem, kept_by_heuristics, objective_points
+from planner.optimize.waterfill import Filler, waterfill
+from planner.policy import Policy
+from planner.rules import rules_for
+from tests.builders import make_cluster, make_host, make_vm
+
+
+def full_hosts(rules: tuple[PlacementRule, ...] = ()) -> Cluster:
+    """Two hosts full in memory (16 guests of 4 GiB on 64 GiB): h0's guests busy (94% CPU), h1's idle
+    (12%). No single move fits; only swaps can even CPU out."""
+    hosts = [make_host(f"h{i}", cpus=16, memory_mib=65536) for i in range(2)]
+    busy = [make_vm(f"busy{i}", host="h0", memory_mib=4096, cpu_millicores=800) for i in range(16)]
+    idle = [make_vm(f"idle{i}", host="h1", memory_mib=4096, cpu_millicores=100) for i in range(16)]
+    return make_cluster(hosts, [*busy, *idle], rules)
+
+
+def cpu_shares(cluster: Cluster, placement: dict[str, str]) -> dict[str, float]:
+    return {hl.host: hl.cpu_pct for hl in host_loads(cluster, placement)}
+
+
+def test_swaps_even_cpu_out_where_memory_leaves_no_room() -> None:
+    cluster = full_hosts()
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got = waterfill(p, dict(cluster.placement))
+    shares = cpu_shares(cluster, got)
+    assert abs(shares["h0"] - shares["h1"]) <= 12  # one swap's worth of each other (was 82 points apart)
+    assert check_placement(cluster, got, policy) == []
+    assert objective_points(p, got) < objective_points(p, cluster.placement)
+    moved = [u for u, h in got.items() if h != cluster.vm_by_uuid[u].host]
+    assert len(moved) % 2 == 0 and len(moved) <= 16  # pairs, and no guest swapped back and forth
+
+
+def filler_for(cluster: Cluster) -> Filler:
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    state = LoadState(cluster, dict(cluster.placement), policy.cpu_weight, policy.memory_weight)
+    return Filler(p, Mover(state, policy.max_migrations, policy.max_moved_mib), {})
+
+
+def test_a_swap_that_does_not_fit_gains_nothing() -> None:
+    # h1 has no vCPU left for a guest with more vCPUs than the one it gives back.
+    hosts = [make_host("h0", cpus=16), make_host("h1", cpus=2, cpu_overcommit=1.0)]
+    big = make_vm("big", host="h0", vcpus=4, memory_mib=4096, cpu_millicores=3000)
+    small = make_vm("small", host="h1", vcpus=2, memory_mib=4096, cpu_millicores=0)
+    fill = filler_for(make_cluster(hosts, [big, small]))
+    assert swap_gain(fill, big, "h0", small, "h1", fill.tops()) == float("-inf")
+
+
+def test_no_swap_when_the_hosts_are_even() -> None:
+    hosts = [make_host(f"h{i}", cpus=16, memory_mib=65536) for i in range(2)]
+    vms = [
+        make_vm(host=f"h{i % 2}", memory_mib=4096, cpu_millicores=400 + 100 * (i // 2 % 2)) for i in range(16)
+    ]
+    fill = filler_for(make_cluster(hosts, vms))
+    assert best_swap(fill, "h0", frozenset()) is None
+
+
+def test_a_swap_keeps_hard_anti_affinity_fellows_apart() -> None:
+    # busy0 may not share a host with idle0: swapping busy0 for another idle guest would break that.
+    cluster = full_hosts((PlacementRule("anti-affinity", "apart", vms=("busy0", "idle0")),))
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got = waterfill(p, dict(cluster.placement))
+    assert check_placement(cluster, got, policy) == []
+
+
+def test_the_migration_budget_bounds_the_swaps() -> None:
+    cluster = full_hosts()
+    policy = Policy(max_migrations=4)
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got = waterfill(p, dict(cluster.placement))
+    assert sum(h != cluster.vm_by_uuid[u].host for u, h in got.items()) <= 4
+    assert kept_by_heuristics(p) == frozenset()
+
+
+@st.composite
+def crowded(draw: st.DrawFn) -> Cluster:
+    """Small clusters near full, with uneven CPU, CPU generations and a hard rule now and then."""
+    n_hosts = draw(st.integers(2, 5))
+    hosts = [
+        make_host(f"h{i}", cpus=draw(st.sampled_from([4, 8, 16])), memory_mib=32768) for i in range(n_hosts)
+    ]
+    vms = [
+        make_vm(
+            f"v{i}",
+            uuid=f"00000000-0000-0000-0001-{i:012d}",
+            host=f"h{draw(st.integers(0, n_hosts - 1))}",
+            vcpus=draw(st.sampled_from([1, 2, 4])),
+            memory_mib=draw(st.sampled_from([1024, 2048, 4096])),
+            cpu_millicores=draw(st.integers(0, 2000)),
+            cpu_signature=draw(st.sampled_from(["any", "new"])),
+        )
+        for i in range(draw(st.integers(2, 24)))
+    ]
+    rules = []
+    if draw(st.booleans()):
+        names = tuple(vm.name for vm in vms[: draw(st.integers(2, min(4, len(vms))))])
+        rules.append(PlacementRule("anti-affinity", "apart", vms=names, hard=True))
+    compat = {"any": tuple(h.name for h in hosts), "new": tuple(h.name for h in hosts[::2])}
+    return make_cluster(hosts, vms, rules, compatibility=compat)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowded(), st.sampled_from([None, 2, 5]))
+def test_water_filling_with_swaps_never_breaks_a_rule_or_the_budget(
+    cluster: Cluster, budget: int | None
+) -> None:
+    policy = Policy(max_migrations=budget, threshold=5)
+    rules = rules_for(cluster, policy)
+    if check_placement(cluster, cluster.placement, policy):
+        return  # the snapshot already breaks a rule: the solver's business, not the heuristics'
+    p = build_problem(cluster, policy, rules)
+    got = waterfill(p, dict(cluster.placement))
+    assert check_placement(cluster, got, policy) == []
+    moved = sum(h != cluster.vm_by_uuid[u].host for u, h in got.items())
+    assert budget is None or moved <= budget
