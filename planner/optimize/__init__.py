@@ -8,6 +8,6 @@ encoding.py      the CP-SAT encoding (the only module that imports ortools)
 solve.py         one CP-SAT solve over a (sub)cluster, its objective and hint
 repair.py        large clusters: large-neighbourhood search, a few hosts at a time
 waterfill.py     water-filling: single moves from the hosts with most excess; exchange.py its swaps
-greedy.py        the greedy baseline and hint; eject.py its ejection chains; churn.py its anti-churn
+greedy.py        the greedy baseline and hint; churn.py the heuristics' anti-churn
 load_state.py    mutable per-host loads with heaps, for the heuristics
 """

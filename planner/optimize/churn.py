@@ -1,6 +1,6 @@
 """Anti-churn for the heuristics: undo moves that are not worth their cost.
 
-The greedy pass, the water-filling, the neighbourhood search and the ejection chains may move more
+The greedy pass, the water-filling and the neighbourhood search may move more
 than they need. Each moved guest, dearest first, goes back to its own host when that lowers the
 objective as water-filling weighs a move (waterfill.Filler: the excess it adds back, its share above
 the peak bound, the peak, against the move's cost saved): the same trade the CP-SAT objective makes.

@@ -12,7 +12,6 @@ import heapq
 from collections.abc import Collection, Mapping
 
 from planner.model import Cluster, Vm
-from planner.optimize.eject import eject_peak
 from planner.optimize.load_state import LoadState, Mover, by_size
 
 #: How close to the target the smart pass brings the hottest host before it stops moving guests.
@@ -43,14 +42,12 @@ def greedy(
     max_moved_mib: int | None = None,
     smart: bool = False,
     target_pct: float | None = None,
-    eject: bool = True,
 ) -> dict[str, str]:
     """A placement reached by greedy moves (every guest included; unmoved guests keep their host).
 
     The plain baseline stops as soon as the hottest host cannot be relieved. `smart` (the optimizer's
     hint) instead sets such a host aside and goes on with the next, picks among the least loaded hosts
-    of each size the one that ends least loaded, and relieves the hottest hosts with ejection chains
-    (eject.py). Given `target_pct` (the level the peak could reach), it tries first the guest that
+    of each size the one that ends least loaded. Given `target_pct` (the level the peak could reach), it tries first the guest that
     alone brings its host down to the target for the least memory moved (fewer GiB moved)."""
     state = LoadState(cluster, dict(cluster.placement), cpu_weight, memory_weight)
     mover = Mover(state, max_migrations, max_moved_mib)
@@ -96,7 +93,4 @@ def greedy(
         for h in (host, dest):
             if h in receivers:
                 heapq.heappush(hot, (-state.score(h), state.version[h], h))
-    if smart and eject:
-        stop = target_pct + TARGET_SLACK_PCT if target_pct is not None else 0.0
-        eject_peak(mover, dests, receivers, frozen, stop)
     return state.placement

@@ -1,4 +1,4 @@
-"""Mutable per-host loads for the heuristics (greedy, ejection chains), with lazily updated heaps of the
+"""Mutable per-host loads for the heuristics (greedy, water-filling), with lazily updated heaps of the
 coolest hosts per class of allowed destinations, and the migration budget they spend."""
 
 from __future__ import annotations

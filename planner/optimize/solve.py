@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 
 from planner.model import Cluster, Vm
 from planner.optimize.candidates import Domains, classes, restrict
-from planner.optimize.eject import eject_peak
 from planner.optimize.encoding import Encoding, Solution
-from planner.optimize.greedy import TARGET_SLACK_PCT, greedy
-from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.greedy import greedy
 from planner.optimize.objective import Objective
 from planner.optimize.peak_bound import peak_bound
 from planner.policy import Policy
@@ -85,7 +83,7 @@ def apart_fellows(p: Problem) -> dict[str, frozenset[str]]:
 
 def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
     """The greedy placement; guests named by group rules and soft pins stay put in it. `smart` runs
-    the optimizer's variant (without ejection chains: water-filling and the solver relieve the peak)."""
+    the optimizer's variant (water-filling and the solver then relieve the peak further)."""
     args = (
         p.cluster,
         p.may_stay,
@@ -99,20 +97,7 @@ def baseline(p: Problem, smart: bool = True) -> dict[str, str]:
     )
     if not smart:
         return greedy(*args)
-    return greedy(*args, smart=True, target_pct=p.levels_pct.get("peak"), eject=False)
-
-
-def with_chains(p: Problem, placement: Mapping[str, str]) -> dict[str, str]:
-    """`placement` with ejection chains run on it (to the target level), when the objective prefers it."""
-    state = LoadState(p.cluster, dict(placement), p.policy.cpu_weight, p.policy.memory_weight)
-    mover = Mover(state, p.policy.max_migrations, p.policy.max_moved_mib)
-    moved = [vm for vm in p.cluster.vms if placement[vm.uuid] != vm.host]
-    mover.moved = {vm.uuid for vm in moved}
-    mover.mib = sum(vm.memory_mib for vm in moved)
-    stop = p.levels_pct.get("peak", 0.0) + TARGET_SLACK_PCT
-    if not eject_peak(mover, p.dests, set(p.receivers), kept_by_heuristics(p), stop):
-        return dict(placement)
-    return min((state.placement, dict(placement)), key=lambda candidate: objective_points(p, candidate))
+    return greedy(*args, smart=True, target_pct=p.levels_pct.get("peak"))
 
 
 def candidate_domains(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float]) -> Domains:

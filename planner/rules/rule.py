@@ -69,7 +69,7 @@ class Rule(Protocol):
         return []
 
     def kept_by_heuristics(self, cluster: Cluster) -> frozenset[str]:
-        """Guests (UUIDs) the heuristics (greedy, ejection chains, anti-churn) leave where they are,
+        """Guests (UUIDs) the heuristics (greedy, water-filling, anti-churn) leave where they are,
         because only the solver weighs what moving them does to this rule."""
         return NOWHERE
 
