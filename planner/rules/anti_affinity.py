@@ -44,6 +44,11 @@ class AntiAffinity(GuestGroup):
         where = {vm.uuid: placement.get(vm.uuid, vm.host) for vm in self.members(cluster)}
         return {u: frozenset(h for other, h in where.items() if other != u) for u in where}
 
+    def leaves_first(self, cluster: Cluster) -> dict[str, frozenset[str]]:
+        """A member arrives on a host only once every fellow there has left it: else the two share
+        it until the fellow's migration ends."""
+        return self.apart_from(cluster) if self.must else {}
+
     def check_hop(self, cluster: Cluster, hop: Hop) -> list[Violation]:
         """No fellow member on the hop's host, now or arriving while the guest waits there."""
         if not self.must or hop.vm.name not in self.vms:

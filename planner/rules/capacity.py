@@ -47,13 +47,18 @@ def over_capacity(
 def over_capacity_on(
     cluster: Cluster, placement: Placement, host: str, resources: Iterable[tuple[Resource, str]], rule: str
 ) -> list[Violation]:
-    """`host` over its capacity under `placement` (it receives a guest there), per (resource, unit)."""
-    return [
-        v
-        for resource, unit in resources
-        for v in over_capacity(cluster, placement, resource, rule, unit)
-        if v.host == host
-    ]
+    """`host` over its capacity under `placement` (it receives a guest there), per (resource, unit).
+
+    A host over capacity in the snapshot receives no guest, not even one waiting there on its way: a
+    schedule counts it within what it holds at the start, and its guests may leave in another order."""
+    out = []
+    for resource, unit in resources:
+        limit = capacity(cluster, host, resource)
+        load = max(totals(cluster, p, resource).get(host, 0) for p in (placement, cluster.placement))
+        if load > limit:
+            why = f"{host} would hold more {resource} than it can"
+            out.append(Violation(rule, why, host=host, value=load, limit=limit, unit=unit))
+    return out
 
 
 def hosts_over(cluster: Cluster, resources: Iterable[Resource]) -> frozenset[str]:

@@ -88,6 +88,11 @@ class Rule(Protocol):
         costs nothing (water-filling)."""
         return {}
 
+    def leaves_first(self, cluster: Cluster) -> dict[str, frozenset[str]]:
+        """Per guest (UUID), the guests (UUIDs) that must have left a host before it arrives there: a
+        schedule orders those departures first (none: only room orders a host's arrivals)."""
+        return {}
+
     def keep_off(self, cluster: Cluster, placement: Placement) -> dict[str, frozenset[str]]:
         """Per guest (UUID), the hosts it may not go to because of where other guests are under
         `placement` (a neighbourhood that does not see those guests must not send it there)."""

@@ -71,6 +71,26 @@ def first_legs(cluster: Cluster, target: Mapping[str, str]) -> tuple[list[Leg], 
     return legs, stays
 
 
+#: Per guest (UUID), the guests (UUIDs) that must have left a host before it arrives there.
+Apart = Mapping[str, frozenset[str]]
+
+
+def leaves_first(cluster: Cluster, rules: Sequence[Rule]) -> Apart:
+    """What every hard rule of `rules` says must leave a host before each guest arrives there."""
+    out: dict[str, frozenset[str]] = {}
+    for rule in rules:
+        if rule.hard:
+            for uuid, them in rule.leaves_first(cluster).items():
+                out[uuid] = out.get(uuid, frozenset()) | them
+    return out
+
+
+def blocked_by(leg: Leg, at: Mapping[str, str], apart: Apart) -> list[str]:
+    """The guests (UUIDs) still on `leg`'s destination (`at`: where each guest is) that must leave it
+    before `leg`'s guest arrives."""
+    return sorted(u for u in apart.get(leg.vm.uuid, ()) if at.get(u) == leg.destination)
+
+
 def with_hops(
     cluster: Cluster, legs: list[Leg], stays: list[Stay], notes: list[str], rules: Sequence[Rule]
 ) -> tuple[list[Leg], dict[int, int]]:
@@ -81,20 +101,21 @@ def with_hops(
     the leg it follows. Legs that must stay are dropped and recorded in `stays`.
     """
     held, cap = usage(cluster), limits(cluster)
+    at, apart = dict(cluster.placement), leaves_first(cluster, rules)
     work = list(legs)
     follows: dict[int, int] = {}
     pending, done, dropped = list(range(len(work))), set(), set()
     hops: dict[str, int] = {}
     while pending:
         free = [i for i in pending if follows.get(i, -1) in done or i not in follows]
-        taken = [i for i in free if _take(work[i], held, cap)]
+        taken = [i for i in free if _take(work[i], held, cap, at, apart)]
         done.update(taken)
         pending = [i for i in pending if i not in done]
         if taken or not pending:
             continue
         live = [i for i in range(len(work)) if i not in dropped]
         now = progress(work, done, live)
-        way = unblock(cluster, [work[i] for i in free], held, hops, stays, rules, now)
+        way = unblock(cluster, [work[i] for i in free], held, hops, stays, rules, now, apart)
         i = next(i for i in free if work[i] is way.leg)
         if way.via is None:
             assert way.stay is not None
@@ -113,20 +134,26 @@ def with_hops(
     return [work[i] for i in kept], {new[j]: new[i] for j, i in follows.items() if j in new}
 
 
-def _take(leg: Leg, held: dict[str, Need], cap: Mapping[str, Need]) -> bool:
-    """Move `leg`'s guest at once (sequentially) if its destination has room."""
+def _take(leg: Leg, held: dict[str, Need], cap: Mapping[str, Need], at: dict[str, str], apart: Apart) -> bool:
+    """Move `leg`'s guest at once (sequentially) if its destination has room and holds no guest that
+    must leave it first."""
     if not need(leg.vm).fits_in(cap[leg.destination] - held[leg.destination]):
         return False
+    if blocked_by(leg, at, apart):
+        return False
+    at[leg.vm.uuid] = leg.destination
     held[leg.destination] = held[leg.destination] + need(leg.vm)
     held[leg.source] = held[leg.source] - need(leg.vm)
     return True
 
 
 def dependencies(
-    cluster: Cluster, legs: Sequence[Leg], events: Sequence[Event]
+    cluster: Cluster, legs: Sequence[Leg], events: Sequence[Event], apart: Apart
 ) -> tuple[tuple[int, ...], ...]:
-    """Per leg, the legs it must wait for (direct ones only), derived from a capacity-safe event order."""
+    """Per leg, the legs it must wait for (direct ones only), derived from a capacity-safe event order
+    that also let no guest arrive where a guest it must follow (`apart`) still was."""
     deps: list[set[int]] = [set() for _ in legs]
+    left: dict[tuple[str, str], int] = {}  # (guest UUID, host) -> the leg that took it off that host
     arrived: dict[str, int] = {}  # a hop's onward leg starts where its first leg arrived
     held, cap = usage(cluster), limits(cluster)
     ended: dict[str, list[int]] = {h: [] for h in cap}  # departures per host, in the order they ended
@@ -135,7 +162,11 @@ def dependencies(
         leg = legs[i]
         if kind == "end":
             ended[leg.source].append(i)
+            left[leg.vm.uuid, leg.source] = i
             continue
+        deps[i].update(
+            left[u, leg.destination] for u in apart.get(leg.vm.uuid, ()) if (u, leg.destination) in left
+        )
         if leg.vm.uuid in arrived:
             deps[i].add(arrived[leg.vm.uuid])
         arrived[leg.vm.uuid] = i
@@ -170,6 +201,7 @@ def unblock(
     stays: Sequence[Stay],
     rules: Sequence[Rule],
     now: Progress,
+    apart: Apart,
 ) -> Unblock:
     """When nothing runs and no pending leg fits: a temporary hop that breaks a cycle (through a host
     with room where waiting keeps every hard rule of `rules`), else one leg stays."""
@@ -181,7 +213,12 @@ def unblock(
             f"{leg.destination}, where a temporary hop was to take it," if leg.temporary else leg.destination
         )
         why = f"{where} has no room for it even after every planned departure"
-        why += f" ({', '.join(staying)} {'stays' if len(staying) == 1 else 'stay'} there)" if staying else ""
+        fellows = blocked_by(leg, ChainMap(now.now, cluster.placement), apart)
+        if fellows:
+            names = ", ".join(cluster.vm_by_uuid[u].name for u in fellows)
+            why = f"{where} keeps {names}, which a hard rule says must leave it before {leg.vm.name} arrives"
+        elif staying:
+            why += f" ({', '.join(staying)} {'stays' if len(staying) == 1 else 'stay'} there)"
         return Unblock(leg, stay=stay(leg.vm, why, leg.source))
     names = ", ".join(f"{g.vm.name} ({g.source} -> {g.destination})" for g in cycle)
     for leg in sorted(cycle, key=lambda g: (g.vm.memory_mib, g.vm.name)):

@@ -31,7 +31,7 @@ from math import inf
 from planner.model import Cluster
 from planner.plan import Stay
 from planner.schedule.admission import Nic, admit
-from planner.schedule.graph import Event, Leg, Ordering, dependencies
+from planner.schedule.graph import Apart, Event, Leg, Ordering, blocked_by, dependencies
 from planner.schedule.links import Links
 from planner.schedule.room import Need, limits, need, usage
 from planner.schedule.slot import Slot, cost_at, full_cost
@@ -55,8 +55,11 @@ def _direction(mibps: int) -> Direction:
 class Run:
     """The scheduler's state at `now`: what holds each host, each NIC, and what waits."""
 
-    def __init__(self, cluster: Cluster, legs: list[Leg], follows: dict[int, int], net: Links) -> None:
-        self.cluster, self.legs, self.net = cluster, legs, net
+    def __init__(
+        self, cluster: Cluster, legs: list[Leg], follows: dict[int, int], net: Links, apart: Apart
+    ) -> None:
+        self.cluster, self.legs, self.net, self.apart = cluster, legs, net, apart
+        self.at = dict(cluster.placement)  # where each guest is: on its source until its leg ends
         self.held, self.cap = usage(cluster), limits(cluster)
         self.pending: list[int] = list(range(len(legs)))
         self.first_leg = dict(follows)  # a hop's onward leg -> the leg it follows
@@ -125,6 +128,8 @@ class Run:
         candidates = []  # ready legs lacking room (they keep it), that others wait for, or that can send now
         for i in filter(self.ready, self.pending):
             src, dst = self.legs[i].source, self.legs[i].destination
+            if blocked_by(self.legs[i], self.at, self.apart):
+                continue  # it waits for a guest to leave its destination, not for room
             if not self._fits(i):
                 waiting_on[dst] = max(waiting_on.get(dst, 0.0), self._onward_s(i))
                 candidates.append(i)
@@ -243,6 +248,7 @@ class Run:
             leg = self.legs[j]
             self.events.append(("end", j))
             self.done.add(j)
+            self.at[leg.vm.uuid] = leg.destination
             self.held[leg.source] = self.held[leg.source] - self.needs[j]
             for nic in (self.out[leg.source], self.into[leg.destination]):
                 nic.free_mibps += self.slots[j].bandwidth_mibps
@@ -265,6 +271,8 @@ class Run:
         if not leg.temporary or goal.temporary or goal.destination == leg.source:
             return None
         if not self.needs[i].fits_in(self.cap[goal.destination] - self.held[goal.destination]):
+            return None
+        if blocked_by(goal, self.at, self.apart):
             return None
         for j in chain[1:]:
             self.pending.remove(j)
@@ -297,7 +305,9 @@ class Run:
         new = {old: n for n, old in enumerate(order)}
         legs = [self.legs[i] for i in order]
         events: list[Event] = [(kind, new[i]) for kind, i in self.events]
-        ordering = Ordering(tuple(legs), dependencies(self.cluster, legs, events), tuple(stays), tuple(notes))
+        ordering = Ordering(
+            tuple(legs), dependencies(self.cluster, legs, events, self.apart), tuple(stays), tuple(notes)
+        )
         slots = tuple(
             Slot(new[s.leg], s.start_s, s.bandwidth_mibps, s.cost)
             for s in sorted(self.slots.values(), key=lambda s: new[s.leg])

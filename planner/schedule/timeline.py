@@ -20,6 +20,7 @@ from planner.schedule.graph import (
     dependents,
     first_legs,
     hop_violations,
+    leaves_first,
     progress,
     topological,
     unblock,
@@ -108,7 +109,8 @@ def _timeline(
     notes: list[str] = []
     legs, stays = first_legs(cluster, target)
     legs, follows = with_hops(cluster, legs, stays, notes, rules)
-    run = Run(cluster, legs, follows, net)
+    apart = leaves_first(cluster, rules)
+    run = Run(cluster, legs, follows, net, apart)
     for i, leg in enumerate(list(legs)):
         if leg.vm.uuid in early and not leg.temporary and i not in follows:
             at_start = progress(legs, (), range(len(legs)))
@@ -138,7 +140,7 @@ def _timeline(
             continue
         live = {*run.done, *run.pending, *(i for _, i in run.running)}
         now = progress(legs, run.done, live)
-        way = unblock(cluster, [legs[i] for i in ready], run.held, hops, stays, rules, now)
+        way = unblock(cluster, [legs[i] for i in ready], run.held, hops, stays, rules, now, apart)
         i = next(i for i in ready if legs[i] is way.leg)
         if way.via is None:
             assert way.stay is not None

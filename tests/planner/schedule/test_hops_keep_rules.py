@@ -6,6 +6,8 @@ an evacuation of h3 a swap hopped through h3, the host being emptied.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from planner.model import Cluster, PlacementRule
@@ -92,3 +94,18 @@ def test_a_hop_keeps_the_cpu_ceiling(spare_millicores: int, hops: list) -> None:
     )
     cluster = make_cluster(cluster.hosts, [*cluster.vms, busy])
     assert _hops(_plan(cluster, target, Policy())) == hops
+
+
+def test_a_hop_never_goes_through_a_host_over_its_capacity_at_the_start() -> None:
+    """h3 runs over its CPU ceiling until d leaves it. Moving one guest at a time, d leaves first and a
+    could wait on h3; but the timeline runs both at once, so a would land on h3 while d is still there
+    (found by Hypothesis, issue 9). h3 receives no guest, so a and b stay."""
+    cluster, target = _swap()
+    hosts = [*cluster.hosts, make_host("h3", cpus=2, memory_mib=8 * GIB), make_host("h4", memory_mib=2 * GIB)]
+    vms = [*(dataclasses.replace(vm, cpu_millicores=0) for vm in cluster.vms)]
+    vms.append(make_vm("d", "h3", memory_mib=GIB, cpu_millicores=1874))
+    busy = make_cluster(hosts, vms)
+    plan = _plan(busy, {**target, vms[-1].uuid: "h4"}, Policy())
+    assert _hops(plan) == []
+    assert {s.vm_name for s in plan.unschedulable} == {"a", "b"}
+    assert [(m.vm_name, m.destination) for m in plan.migrations] == [("d", "h4")]

@@ -18,7 +18,7 @@ GIB = 1024
 def _run(hosts: list[Host], moves: list[tuple[Vm, str]], budgets: Budgets) -> Run:
     cluster = make_cluster(hosts, [vm for vm, _ in moves])
     legs = [Leg(vm, vm.host, to) for vm, to in moves]
-    return Run(cluster, legs, {}, links(cluster, budgets))
+    return Run(cluster, legs, {}, links(cluster, budgets), {})
 
 
 def _started(run: Run) -> list[int]:
