@@ -15,10 +15,10 @@ import time
 from datetime import UTC, datetime
 from typing import Literal
 
-from planner.errors import InputError, PlannerBugError
+from planner.errors import InfeasibleError, InputError, PlannerBugError
 from planner.load import balance, host_loads
 from planner.model import Cluster
-from planner.plan import Plan
+from planner.plan import Plan, Stay
 from planner.policy import Budgets, Policy
 from planner.reasons import explain
 from planner.schedule import schedule
@@ -41,13 +41,28 @@ def make_plan(
         raise InputError("policy", "evacuate", "a rebalance evacuates no host; use the evacuate goal")
     began = time.monotonic()
     rules = rules_for(cluster, policy)  # once per plan: every stage asks the same rules
-    target = optimize(cluster, policy, rules)
-    timed = schedule(cluster, target.placement, target.reasons, budgets, rules)
-    final = dict(target.placement)
-    for stay in timed.unschedulable:
-        final[stay.vm_uuid] = stay.host
-    stays = (*target.stays, *timed.unschedulable)
-    broken = check_all(rules, cluster, final, frozenset(s.vm_uuid for s in stays))
+    held: tuple[Stay, ...] = ()
+    while True:
+        try:
+            target = optimize(cluster, policy, rules, held)
+        except InfeasibleError as error:
+            if not held:
+                raise
+            why = [f"{s.vm_name} cannot move: {s.reason}" for s in held]
+            raise InfeasibleError([*error.conflicts, *why]) from None
+        timed = schedule(cluster, target.placement, target.reasons, budgets, rules)
+        final = dict(target.placement)
+        for stay in timed.unschedulable:
+            final[stay.vm_uuid] = stay.host
+        known = {s.vm_uuid for s in target.stays}
+        stays = (*target.stays, *(s for s in held if s.vm_uuid not in known), *timed.unschedulable)
+        broken = check_all(rules, cluster, final, frozenset(s.vm_uuid for s in stays))
+        # A guest the schedule leaves behind can break a rule the target kept only with its move (its
+        # affinity group moved without it): plan again with it held where it stays.
+        more = tuple(s for s in timed.unschedulable if s.host == cluster.vm_by_uuid[s.vm_uuid].host)
+        if not broken or not more:
+            break
+        held += more
     if broken:
         raise PlannerBugError("final placement", broken)
     after, balance_after = target.after, target.balance_after

@@ -77,13 +77,24 @@ def check_placement(
     return check_all(rules, cluster, placement, stays)
 
 
-def optimize(cluster: Cluster, policy: Policy, rules: tuple[Rule, ...] | None = None) -> Target:
+def optimize(
+    cluster: Cluster,
+    policy: Policy,
+    rules: tuple[Rule, ...] | None = None,
+    left_behind: tuple[Stay, ...] = (),
+) -> Target:
     """The target placement for `cluster` under `policy` and its `rules` (the plan's, built once; by
-    default from `policy`); raises InfeasibleError with the conflicts."""
+    default from `policy`); raises InfeasibleError with the conflicts. The guests `left_behind` stay where
+    they are, for the reason each says (a schedule found no safe order for their moves)."""
     start = time.monotonic()
     rules = rules_for(cluster, policy) if rules is None else rules
     may_stay, dests = classes(cluster, rules)
-    stays = upfront_stays(cluster, policy.evacuate, rules, dests)
+    kept = _ids(left_behind)
+    stays = (
+        *(s for s in upfront_stays(cluster, policy.evacuate, rules, dests) if s.vm_uuid not in kept),
+        *left_behind,
+    )
+    dests = {**dests, **dict.fromkeys(kept, ())}
     p = build_problem(
         cluster, policy, rules, ({**may_stay, **{s.vm_uuid: True for s in stays}}, dests), _ids(stays)
     )

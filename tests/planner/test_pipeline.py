@@ -96,7 +96,9 @@ def test_a_swap_the_schedule_cannot_order_stays_and_the_plan_says_why(
     a, b = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(hosts, [a, b])
     monkeypatch.setattr(
-        planner.optimize.optimizer, "optimize", lambda c, p, r: _target(c, {a.uuid: "h2", b.uuid: "h1"})
+        planner.optimize.optimizer,
+        "optimize",
+        lambda c, p, r, held=(): _target(c, {a.uuid: "h2", b.uuid: "h1"}),
     )
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert plan.migrations == ()
@@ -110,7 +112,7 @@ def test_a_swap_with_a_spare_host_goes_through_it(monkeypatch: pytest.MonkeyPatc
     a, b = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(hosts, [a, b])
     wanted = {a.uuid: "h2", b.uuid: "h1"}
-    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda c, p, r: _target(c, wanted))
+    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda c, p, r, held=(): _target(c, wanted))
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert dict(plan.target) == wanted
     assert [m.temporary for m in plan.migrations] == [True, False, False]
