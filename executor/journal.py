@@ -36,8 +36,17 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+# Version 2: what the plan expected of each migration, beside what it did (the calibration learns from both).
+_ESTIMATES = """
+ALTER TABLE migrations ADD COLUMN memory_mib INTEGER;
+ALTER TABLE migrations ADD COLUMN bandwidth_mibps INTEGER;
+ALTER TABLE migrations ADD COLUMN estimated_s REAL;
+ALTER TABLE migrations ADD COLUMN estimated_mib REAL;
+ALTER TABLE migrations ADD COLUMN model_mib REAL;
+"""
+
 # Schema versions (PRAGMA user_version), one step each: see collectors.sqlite_schema.
-STEPS = (_SCHEMA,)
+STEPS = (_SCHEMA, _ESTIMATES)
 T = TypeVar("T")
 
 
@@ -120,9 +129,11 @@ class Journal:
         for m in migrations:
             cur = self._execute(
                 "INSERT OR IGNORE INTO migrations (plan_id, migration_id, vm_uuid, vm_name, source, "
-                "destination, state) VALUES (?, ?, ?, ?, ?, ?, 'planned')",
-                (self.plan_id, m.id, m.vm_uuid, m.vm_name, m.source, m.destination),
-            )
+                "destination, state, memory_mib, bandwidth_mibps, estimated_s, estimated_mib, model_mib) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)",
+                (self.plan_id, m.id, m.vm_uuid, m.vm_name, m.source, m.destination, m.memory_mib,
+                 m.bandwidth_mibps, m.estimated_s, m.estimated_mib, m.model_mib or None),
+            )  # fmt: skip
             if cur.rowcount:
                 self._event(m.id, "planned", "")
 

@@ -77,6 +77,22 @@ class ApplyReport:
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
+    def estimate_error_pct(self) -> tuple[float | None, float | None]:
+        """How far off the estimates were (percent of the real durations): the mean over the migrations
+        this run carried out, and the whole run against the estimated makespan (when all were done)."""
+        errors = [
+            abs(o.estimated_s - o.actual_s) / o.actual_s
+            for o in self.outcomes
+            if o.status == "done" and not o.earlier and o.actual_s
+        ]
+        each = 100.0 * sum(errors) / len(errors) if errors else None
+        whole = (
+            100.0 * abs(self.estimated_makespan_s - self.elapsed_s) / self.elapsed_s
+            if self.status == "done" and self.elapsed_s > 0
+            else None
+        )
+        return each, whole
+
 
 def overall(outcomes: tuple[MigrationOutcome, ...]) -> Overall:
     """nothing-to-do: every move was done before this run (or there are none); done: every move is done;

@@ -19,9 +19,11 @@ from planner.policy import Budgets
 class Migration:
     """One live migration. `depends_on` lists migration ids that must finish before this one starts.
 
-    `start_s`/`estimated_s` place it on the schedule's timeline (seconds from the plan's start);
-    `temporary` marks a hop through a host with room that breaks a cycle (a swap). `disks` are the guest's
-    local disks (targets) the migration copies, `disk_mib` their allocation; shared disks are not copied.
+        `start_s`/`estimated_s` place it on the schedule's timeline (seconds from the plan's start);
+        `temporary` marks a hop through a host with room that breaks a cycle (a swap). `disks` are the guest's
+        local disks (targets) the migration copies, `disk_mib` their allocation; shared disks are not copied.
+    `estimated_s`/`estimated_mib` use the link's calibration (Budgets.links); `model_mib` is the model's bytes
+    before it, what the journal learns the next calibration against.
     """
 
     id: str
@@ -41,6 +43,7 @@ class Migration:
     warnings: tuple[str, ...] = ()
     disks: tuple[str, ...] = ()
     disk_mib: int = 0
+    model_mib: int = 0  # the pre-copy model's bytes before calibration (estimated_mib is after)
 
 
 @dataclass(frozen=True, slots=True)

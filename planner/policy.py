@@ -53,8 +53,26 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkCalibration:
+    """What earlier migrations from one host to another taught (virt_rebalance learns it from the journal):
+    the fixed set-up time, the share of the granted rate really reached (at most 1), and what is really
+    sent: `sent_fixed_mib` plus `sent_factor` of the pre-copy model's bytes. The schedule's estimates on that link use it; other links use
+    `Budgets.setup_s` and the model as is. `error_pct` is how far off the estimates of those migrations were
+    (mean absolute error of their durations), for the reports."""
+
+    setup_s: float
+    rate_factor: float = 1.0
+    sent_factor: float = 1.0
+    sent_fixed_mib: float = 0.0
+    samples: int = 0
+    error_pct: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Budgets:
-    """Schedule and executor budgets: bandwidth and concurrency (MiB/s, counts, seconds)."""
+    """Schedule and executor budgets: bandwidth and concurrency (MiB/s, counts, seconds); `links` holds
+    the learned calibration per host pair, keyed "source>destination", and under ANY_LINK what all links
+    taught together (for a pair with no history of its own)."""
 
     per_migration_mibps: int = 0
     max_outgoing_per_host: int = 2
@@ -65,3 +83,12 @@ class Budgets:
     setup_s: float = 2.0  # prepare, start and confirm besides the transfer: measured on the lab
     auto_converge: bool = True  # the executor throttles a guest that out-writes its bandwidth
     host_nic_mibps: dict[str, int] = field(default_factory=dict)
+    links: dict[str, LinkCalibration] = field(default_factory=dict)
+
+
+ANY_LINK = "*"
+
+
+def link_key(source: str, destination: str) -> str:
+    """The key of a host pair in `Budgets.links`."""
+    return f"{source}>{destination}"

@@ -114,6 +114,7 @@ def _migrations(ordering: Ordering, slots: tuple[Slot, ...], reasons: Mapping[st
                 start_s=round(slot.start_s, 3),
                 estimated_s=round(cost.duration_s, 3),
                 estimated_mib=round(cost.sent_mib),
+                model_mib=round(cost.sent_mib if cost.model_mib is None else cost.model_mib),
                 dirty_rate_mibps=leg.vm.dirty_rate_mibps,
                 temporary=leg.temporary,
                 warnings=tuple(warnings),

@@ -88,6 +88,7 @@ class Precopy:
     throttle_pct: int
     near_limit: bool
     disk_mib: float = 0.0
+    model_mib: float | None = None  # what the model alone says is sent, when calibration changed it
 
 
 #: The most disk-copy passes counted for a guest writing as fast as the copy goes (it never catches up).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from planner.schedule.graph import Leg
@@ -41,17 +41,25 @@ def _cost(
 
 def cost_at(leg: Leg, rate_mibps: int, net: Links) -> Precopy:
     """A leg's cost at `rate_mibps`, from its guest's size, resident memory and dirty rate, and the local
-    disks it copies first."""
+    disks it copies first; on a calibrated link, at the rate really reached there, its set-up time, and
+    what is really sent against the model's bytes."""
     vm = leg.vm
-    return _cost(
+    link = net.calibrated(leg.source, leg.destination)
+    limits = replace(net.limits, setup_s=net.setup_s if link is None else link.setup_s)
+    reached = rate_mibps if link is None else max(1, round(rate_mibps * link.rate_factor))
+    cost = _cost(
         vm.memory_mib,
-        rate_mibps,
+        reached,
         vm.dirty_rate_mibps,
-        net.limits,
+        limits,
         vm.memory_used_mib,
         vm.local_disk_mib,
         vm.disk_write_kibps,
     )
+    if link is None:
+        return cost
+    sent = link.sent_fixed_mib + cost.sent_mib * link.sent_factor
+    return replace(cost, sent_mib=sent, duration_s=link.setup_s + sent / reached, model_mib=cost.sent_mib)
 
 
 def full_cost(leg: Leg, net: Links) -> Precopy:

@@ -172,6 +172,13 @@ def show_report(report: ApplyReport) -> None:
         f"apply {report.status}: {done} of {len(report.outcomes)} migration(s) done in {report.elapsed_s:.0f}s "
         f"(estimated {report.estimated_makespan_s:.0f}s); journal plan id {report.plan_id}"
     )
+    each, whole = report.estimate_error_pct()
+    if each is not None:
+        click.echo(
+            f"  estimates off by {each:.0f}% per migration on average"
+            + (f", {whole:.0f}% for the whole run" if whole is not None else "")
+            + " (the next plans learn from these runs)"
+        )
     for warning in report.warnings:
         output.warning(warning)
     for o in report.outcomes:

@@ -17,7 +17,7 @@ from planner.codec import cluster_from_json, plan_from_json, plan_to_json
 from planner.errors import InputError, PlanFileError, SnapshotError
 from planner.model import Cluster, HostState
 from planner.plan import Plan
-from virt_rebalance import output
+from virt_rebalance import calibration, output
 from virt_rebalance.config import Config
 from virt_rebalance.hints import with_next_step
 from virt_rebalance.jobs import guest_rules, maintenance
@@ -86,7 +86,11 @@ def plan(
     policy = config.policy_value(evacuate)
     if time_limit_s is not None:
         policy = replace(policy, time_limit_s=min(policy.time_limit_s, time_limit_s))
-    result: Plan = make_plan(cluster, policy, config.budgets(), goal=goal)
+    budgets = calibration.learned(config.budgets(), config.state_dir)
+    result: Plan = make_plan(cluster, policy, budgets, goal=goal)
+    if budgets.links and result.migrations:
+        learned = calibration.describe(budgets.links)
+        result = replace(result, notes=(*result.notes, "estimates calibrated by the journal:", *learned))
     return result
 
 
