@@ -7,7 +7,10 @@
        come back from its last reading as unknown (last_seen)
     -> optionally: append the usage to the history, summarise a window of it (history)
 
-A host that fails or times out is in the snapshot as unreachable with its error; only when no host
+A host whose reading fails with a transient error (a connection reset or refused, an RPC error, a busy
+domain lock) is read again from the start, on a new connection, after a short pause (READ_BACKOFF_S),
+as long as another attempt fits in its deadline: a blip does not make a host unreachable for the night.
+A host that still fails or times out is in the snapshot as unreachable with its error; only when no host
 answers does collection fail (CollectError). Without a history its guests are missing, and a note says
 so. URIs are redacted in the snapshot and in every error.
 """
@@ -15,6 +18,8 @@ so. URIs are redacted in the snapshot and in every error.
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,17 +27,24 @@ from pathlib import Path
 from collectors import guests
 from collectors.compatibility import Reachable, SignatureCase, baseline, decide
 from collectors.connect import describe_error, open_connection
+from collectors.constants import VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_RPC, VIR_ERR_SYSTEM_ERROR
 from collectors.disks import storage_free_mib
 from collectors.guests import Guest
 from collectors.history import History
 from collectors.host_reader import HostFacts, read_host
 from collectors.last_seen import stand_ins
 from collectors.parallel import Outcome, run_each
-from collectors.seam import Connection, Opener
+from collectors.seam import Connection, Opener, VirtError
 from collectors.settings import CollectSettings, HostSource
 from collectors.uri import redact_uri
 from planner.errors import CollectError
 from planner.model import Cluster, Host, HostState, Vm, VmState
+
+#: Pauses before reading a host again after a transient failure.
+READ_BACKOFF_S = (0.5, 2.0)
+#: libvirt's errors worth another try: I/O and connection errors, RPC errors, a domain's busy job lock.
+#: Not these: authentication, an unknown URI or driver, bad arguments (trying again changes nothing).
+TRANSIENT = frozenset({VIR_ERR_SYSTEM_ERROR, VIR_ERR_RPC, VIR_ERR_OPERATION_TIMEOUT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +68,8 @@ def collect_cluster(
     now = now or datetime.now(UTC)
     # The timeout is for the host's answers; waiting out the CPU interval and the dirty rate is on us.
     waiting = max(settings.interval_s, float(settings.dirty_rate_s)) + guests.DIRTY_GRACE_S
-    outcomes = run_each(settings.hosts, lambda hc: _read(open_, hc, settings), settings.timeout_s + waiting)
+    budget_s = settings.timeout_s + waiting
+    outcomes = run_each(settings.hosts, lambda hc: read_with_retries(open_, hc, settings, budget_s), budget_s)
 
     hosts: list[Host] = []
     vms: list[Vm] = []
@@ -122,6 +135,29 @@ def collect_cluster(
         baseline_cpu=baseline_cpu,
         notes=tuple(notes),
     )
+
+
+def read_with_retries(
+    open_: Opener,
+    hc: HostSource,
+    settings: CollectSettings,
+    budget_s: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> _Answer:
+    """One host's reading; after a transient failure, again after each pause of READ_BACKOFF_S, when the
+    pause and another attempt as long as the last one still end within `budget_s` of the start."""
+    deadline = clock() + budget_s
+    for pause in (*READ_BACKOFF_S, None):
+        began = clock()
+        try:
+            return _read(open_, hc, settings)
+        except VirtError as exc:
+            if pause is None or exc.code not in TRANSIENT or 2 * clock() - began + pause > deadline:
+                raise
+        sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def _read(open_: Opener, hc: HostSource, settings: CollectSettings) -> _Answer:
