@@ -78,7 +78,11 @@ def best_swap(fill: Filler, host: str, frozen: Collection[str]) -> tuple[float, 
     heavy = _heavy(fill, host)
     i = INDEX[heavy]
     mine = [vm for vm in fill.shortlist(host, frozen) if vm.uuid not in fill.units and fill.mover.allows(vm)]
-    mine.sort(key=lambda v: (-fill.state.demand[v.uuid][i] / max(1, v.memory_mib), v.uuid))
+    cap = fill.state.cap[host]
+    j = 1 - i  # the other resource: a guest carrying much of the heavy one and little of it goes first
+    mine.sort(
+        key=lambda v: (fill.state.demand[v.uuid][j] / cap[j] - fill.state.demand[v.uuid][i] / cap[i], v.uuid)
+    )
     best: tuple[float, Vm, Vm, str] | None = None
     allowed_on = _AllowedOn(fill)
     for a in mine[:GUESTS_PER_HOST]:
@@ -111,17 +115,19 @@ def _partners(
     fill: Filler, a: Vm, src: str, dest: str, frozen: Collection[str], allowed_on: _AllowedOn, heavy: int
 ) -> list[Vm]:
     """Guests of `dest` that may go to `src` in exchange for `a` and bring less of the `heavy`
-    resource (index) than `a` takes: per memory size, the one that brings least."""
+    resource (index) than `a` takes: per memory size, the one that brings least CPU (CPU heavy), or
+    the one whose CPU is closest to `a`'s (memory heavy: CPU stays where it is)."""
     picks: dict[int, tuple[int, str]] = {}
     demand = fill.state.demand
-    most = demand[a.uuid][heavy]
+    most, cpu = demand[a.uuid][heavy], demand[a.uuid][0]
     for u in fill.state.guests[dest]:
         d = demand[u]
         if d[heavy] >= most or u in frozen or u in fill.unit_of:
             continue
+        key = (d[0] if heavy == 0 else abs(d[0] - cpu), u)
         pick = picks.get(d[1])
-        if pick is None or (d[heavy], u) < pick:
-            picks[d[1]] = (d[heavy], u)
+        if pick is None or key < pick:
+            picks[d[1]] = key
     by_uuid = fill.state.cluster.vm_by_uuid
     out: list[Vm] = []
     for _, u in picks.values():
