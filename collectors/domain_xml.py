@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from collectors.disks import parse_disks
-from planner.model import Disk
+from collectors.guest_metadata import parse_rules
+from planner.model import Disk, GuestRules
 
 _MIB_PER_UNIT = {
     "b": 1 / 2**20,
@@ -71,6 +72,7 @@ class DomainDef:
     cpu: GuestCpu
     blockers: tuple[str, ...] = ()  # reasons found in the XML that forbid a live migration
     disks: tuple[Disk, ...] = ()
+    rules: GuestRules | None = None  # the operator's rules in its <metadata> (collectors.guest_metadata)
 
 
 def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[str, ...] = ()) -> DomainDef:
@@ -94,6 +96,7 @@ def parse_domain(xml: str, storage_migration: bool = False, shared_paths: tuple[
         cpu=parse_cpu(root.find("cpu")),
         blockers=tuple(blockers),
         disks=disks,
+        rules=parse_rules(root),
     )
 
 

@@ -130,6 +130,7 @@ def finish(
             migratable=not reasons,
             unmigratable_reason="; ".join(reasons) or None,
             disks=with_block_stats(d.disks, before, stats, t2 - t1),
+            rules=d.rules,
         )
         out.append(Guest(vm, case))
     return out

@@ -104,6 +104,19 @@ class Disk:
 
 
 @dataclass(frozen=True, slots=True)
+class GuestRules:
+    """Rules a guest carries in its libvirt <metadata> (collectors.guest_metadata reads them; the jobs
+    merge them with the config's). Host groups and rule names as written; `problems` says what could not
+    be read (a guest with problems is not moved)."""
+
+    ignore: bool = False
+    pin: tuple[str, ...] = ()  # host groups it may run on
+    affinity: tuple[str, ...] = ()  # names of groups kept on one host
+    anti_affinity: tuple[str, ...] = ()  # names of groups kept on different hosts
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Vm:
     """A guest. `host` is where it runs now; `cpu_signature` keys `Cluster.compatibility`."""
 
@@ -122,6 +135,7 @@ class Vm:
     migratable: bool = True
     unmigratable_reason: str | None = None
     disks: tuple[Disk, ...] = ()
+    rules: GuestRules | None = None  # from its <metadata>; None when it carries none
 
     @property
     def local_disks(self) -> tuple[Disk, ...]:

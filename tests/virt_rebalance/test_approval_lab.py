@@ -1,7 +1,6 @@
 """Approval mode end to end on real libvirt hosts, driven through the CLI as an operator would.
 
-Two hosts; h1 holds every guest (two small ones and an idle 1 GiB one) and each host's memory capacity is
-cut to 3 GiB (a reserve), so the plan moves memory, not CPU readings that wander on a busy machine.
+The lab of tests/virt_rebalance/memory_lab.py: two hosts, every guest on h1, plans decided by memory.
 The tests run in order: an approved plan made stale (a guest it moves is stopped) is held again, exit 8,
 and nothing moves; then plan-only -> approve -> run carries the approved plan out, exactly.
 """
@@ -15,32 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.lab_fixture import MakeLab
+from tests.virt_rebalance.memory_lab import memory_lab
 from tests.virt_rebalance.test_jobs_lab import cli, placement
 from virt_rebalance.config import load_config
-from virt_rebalance.lab import GuestSpec, Lab
+from virt_rebalance.lab import Lab
 
 pytestmark = pytest.mark.lab
-
-CAPACITY_MIB = 3072
 
 
 @pytest.fixture(scope="module")
 def lab(make_lab: MakeLab) -> Lab:
-    lab = make_lab(hosts=2, guests=0)
-    for spec in (GuestSpec("small-1", host="h1"), GuestSpec("small-2", host="h1"),
-                 GuestSpec("big", memory_mib=1024, host="h1")):  # fmt: skip
-        lab.add_guest(spec)
-    conn = lab.connect("h1")
-    try:
-        total_mib = conn.getInfo()[1]  # MiB, as the collector reads it
-    finally:
-        conn.close()
-    text = lab.config_path.read_text().replace(
-        "reserved_memory_mib = 512", f"reserved_memory_mib = {total_mib - CAPACITY_MIB}"
-    )
-    lab.config_path.write_text(text + '\n[policy]\nautomation = "approved"\n')
-    lab.wait_booted()
-    return lab
+    return memory_lab(make_lab, '\n[policy]\nautomation = "approved"\n')
 
 
 def plan_only(lab: Lab) -> tuple[str, dict]:
