@@ -102,7 +102,7 @@ def approve(state_dir: str | Path, run_id: str, by: str, now: datetime) -> Appro
 def why_not_usable(held: Approval | None) -> str | None:
     """Why no approved plan can run tonight (before looking at the cluster), or None when one is approved."""
     if held is None:
-        return "no plan is held for approval"
+        return "no plan was approved (none was held)"
     if held.status == "pending":
         return f"plan {held.run_id} is not approved yet"
     if held.status == "carried-out":

@@ -46,7 +46,7 @@ def test_run_without_approval_exits_8_and_says_what_to_approve(fake_steps, tmp_p
     result = _cli("run", "--config", str(config_path))
     assert result.exit_code == 8, result.output
     assert "run held-for-approval (exit 8)" in result.output
-    assert "no plan is held for approval; plan " in result.output
+    assert "no plan was approved (none was held); plan " in result.output
     assert "virt-rebalance approve " in result.output
     assert fake_steps.applied == []
 

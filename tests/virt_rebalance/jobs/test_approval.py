@@ -64,7 +64,7 @@ def test_approved_plan_is_carried_out_once(fake_steps, approved_config) -> None:
 def test_without_an_approved_plan_a_new_one_is_held(fake_steps, approved_config) -> None:
     summary = run_nightly(approved_config, now=NOW)
     assert (summary.status, summary.exit_code) == ("held-for-approval", ExitCode.AWAITING_APPROVAL)
-    assert "no plan is held for approval" in summary.message
+    assert "no plan was approved (none was held)" in summary.message
     run_id = Path(summary.files["plan"]).parent.name
     assert f"virt-rebalance approve {run_id}" in summary.message
     assert fake_steps.applied == []
