@@ -394,17 +394,25 @@ def waterfill(p: Problem, placement: Mapping[str, str], max_moves: int | None = 
         if landing is not None:
             fill.move(vm, landing[1])
     limit = max_moves if max_moves is not None else 4 * len(p.cluster.vms)
-    steps = _hottest_first(fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit)
+    steps = _hottest_first(
+        fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit, set(fill.receivers)
+    )
     # Then swaps where no single move pays (a host above its CPU level among hosts level in memory),
-    # and single moves again where the swaps opened room, while the swaps pay.
+    # and single moves again where the swaps opened room, while the swaps pay. Hosts no step touched
+    # since they last found nothing are not asked again.
+    swapped = set(fill.receivers)
     for _ in range(EXCHANGE_ROUNDS):
         swaps = _hottest_first(
-            fill, lambda h: pressure(fill, h), lambda h: swap_once(fill, h, frozen), limit - steps
+            fill, lambda h: pressure(fill, h), lambda h: swap_once(fill, h, frozen), limit - steps, swapped
         )
         if not swaps:
             break
         steps += 2 * swaps
-        steps += _hottest_first(fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit - steps)
+        drained = set(swapped)
+        steps += _hottest_first(
+            fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit - steps, drained
+        )
+        swapped |= drained
     return state.placement
 
 
@@ -421,23 +429,30 @@ def _move_once(fill: Filler, host: str, frozen: Collection[str]) -> list[str]:
 
 
 def _hottest_first(
-    fill: Filler, heat: Callable[[str], float], step: Callable[[str], list[str]], limit: int
+    fill: Filler,
+    heat: Callable[[str], float],
+    step: Callable[[str], list[str]],
+    limit: int,
+    touched: set[str],
 ) -> int:
-    """`step` on the receiver with the most `heat` while any has some, each host again once a step
-    touched it, at most `limit` times; how many steps were made."""
+    """`step` on the host of `touched` with the most `heat` while any has some, each host again once a
+    step touched it, at most `limit` times; how many steps were made. `touched` ends as the hosts the
+    steps touched (where the next pass should look)."""
     state = fill.state
-    queue = [(-heat(h), state.version[h], h) for h in fill.receivers if heat(h) > 0]
+    queue = [(-heat(h), state.version[h], h) for h in touched if h in fill.receivers and heat(h) > 0]
     heapq.heapify(queue)
+    touched.clear()
     steps = 0
     while queue and steps < limit:
         _, version, host = heapq.heappop(queue)
         if version != state.version[host]:
             continue
-        touched = step(host)
-        if not touched:
+        moved = step(host)
+        if not moved:
             continue
         steps += 1
-        for h in set(touched):
+        touched.update(moved)
+        for h in set(moved):
             if h in fill.receivers and (hot := heat(h)) > 0:
                 heapq.heappush(queue, (-hot, state.version[h], h))
     return steps
