@@ -20,7 +20,7 @@ from planner.plan import Plan
 from virt_rebalance import calibration, output
 from virt_rebalance.config import Config
 from virt_rebalance.hints import with_next_step
-from virt_rebalance.jobs import guest_rules, maintenance
+from virt_rebalance.jobs import guest_rules, maintenance, sizing
 
 if TYPE_CHECKING:
     from executor.interrupt import Interrupt
@@ -60,12 +60,15 @@ def _read(path: str | Path, error: type[InputError]) -> bytes:
 
 
 def current(config: Config, snapshot: Cluster) -> Cluster:
-    """The snapshot as the jobs plan with it: the maintenance marks applied, unreachable hosts reported."""
+    """The snapshot as the jobs plan with it: the maintenance marks applied, unreachable hosts and hosts
+    whose reserves leave no room for guests reported."""
     for host in snapshot.hosts:
         if host.state is HostState.UNREACHABLE:
             output.warning(
                 with_next_step(f"{host.name} is unreachable and left out: {host.error}"), host=host.name
             )
+        for problem in sizing.no_room(host):
+            output.warning(problem, host=host.name)
     cluster = guest_rules.resolve(config, snapshot)
     return maintenance.apply_to(cluster, maintenance.load(config.state_dir))
 
