@@ -2,7 +2,7 @@
 
 The greedy pass, the water-filling and the neighbourhood search may move more
 than they need. Each moved guest, dearest first, goes back to its own host when that lowers the
-objective as water-filling weighs a move (waterfill.Filler: the excess it adds back, its share above
+objective as water-filling weighs a move (filler.Filler: the excess it adds back, its share above
 the peak bound, the peak, against the move's cost saved): the same trade the CP-SAT objective makes.
 A host held under its peak bound is not filled back up just because some other host's load fixes
 the peak higher.
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.solve import Problem
-from planner.optimize.waterfill import Filler
 
 
 def undo_unworthy(fill: Filler, may_stay: dict[str, bool] | None = None) -> int:

@@ -4,20 +4,17 @@ Once water-filling has levelled memory, a host above its CPU level (or its peak 
 a busy guest only to a host that then rises above its memory level; a single move no longer pays. A
 swap does: the busy guest goes to a host light in CPU, and an idle guest of about its memory comes
 back, so memory stays level while CPU evens out (and the same with the resources the other way round).
-Each swap is weighed by the objective's own terms (waterfill.Filler: every host's excess, its share
+Each swap is weighed by the objective's own terms (filler.Filler: every host's excess, its share
 above the peak bound, the peaks, both moves' costs) and made only when it lowers the objective.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING
 
 from planner.model import Vm
+from planner.optimize.filler import Filler
 from planner.optimize.load_state import INDEX
-
-if TYPE_CHECKING:
-    from planner.optimize.waterfill import Filler
 
 #: Guests of a host under pressure tried per swap (those whose leaving alone gains most).
 GUESTS_PER_HOST = 3

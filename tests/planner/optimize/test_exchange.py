@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from planner.load import host_loads
 from planner.model import Cluster, PlacementRule
 from planner.optimize.exchange import best_swap, swap_gain
+from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.optimizer import check_placement
 from planner.optimize.solve import build_problem, kept_by_heuristics, objective_points
-from planner.optimize.waterfill import Filler, waterfill
+from planner.optimize.waterfill import waterfill
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm

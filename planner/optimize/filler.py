@@ -1,0 +1,355 @@
+"""The water-filling state: every host's load, room and excess, the peaks, and what a move or a swap is
+worth by the objective's own terms (objective.py). waterfill.py and exchange.py drive it; churn.py weighs
+moves with it too.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
+
+from planner.model import Vm
+from planner.optimize.encoding import Resource
+from planner.optimize.load_state import INDEX, LoadState, Mover
+from planner.optimize.objective import Objective
+from planner.optimize.peak_bound import resource_peak_bounds
+from planner.optimize.solve import Problem, apart_fellows, moving_as_one
+
+#: A host's share above its resource's peak bound plus this many points weighs like the peak.
+PEAK_SLACK_PCT = 0.25
+#: Guests of a giving host tried per move, largest first by their share of the host.
+GUESTS_PER_HOST = 8
+
+
+class _Peaks:
+    """Per weighed resource, a lazily updated max-heap of the receivers' shares (basis points)."""
+
+    def __init__(self, state: LoadState, receivers: Collection[str], resources: Collection[str]):
+        self.state = state
+        self.heaps = {r: [(-self.share(h, r, 0), state.version[h], h) for h in receivers] for r in resources}
+        for heap in self.heaps.values():
+            heapq.heapify(heap)
+
+    def share(self, host: str, r: str, delta: int) -> float:
+        i = INDEX[r]
+        return 10_000.0 * (self.state.use[host][i] + delta) / self.state.cap[host][i]
+
+    def top_two(self, r: str) -> tuple[tuple[float, str], float]:
+        heap = self.heaps[r]
+        version = self.state.version
+        while heap and heap[0][1] != version[heap[0][2]]:
+            heapq.heappop(heap)
+        if not heap:
+            return (0.0, ""), 0.0
+        first = heapq.heappop(heap)
+        while heap and heap[0][1] != version[heap[0][2]]:
+            heapq.heappop(heap)
+        second = -heap[0][0] if heap else 0.0
+        heapq.heappush(heap, first)
+        return (-first[0], first[2]), second
+
+    def moved(self, hosts: Collection[str], receivers: Collection[str]) -> None:
+        for r, heap in self.heaps.items():
+            for h in hosts:
+                if h in receivers:
+                    heapq.heappush(heap, (-self.share(h, r, 0), self.state.version[h], h))
+
+
+class _Rooms:
+    """Per class of allowed hosts (a compatibility class), lazily updated heaps of its receivers: the
+    emptiest relative to the level, the most room in MiB below it (for big guests) and, per weighed
+    resource, the lowest share of that resource relative to its level (so that a guest heavy in CPU
+    finds the hosts light in CPU, and a swap finds its partner)."""
+
+    def __init__(self, state: LoadState, receivers: frozenset[str], levels_bp: Mapping[Resource, int]):
+        self.state = state
+        self.receivers = receivers
+        self.levels = [(INDEX[r], bp / 10_000.0) for r, bp in levels_bp.items()] or [(1, 1.0)]
+        self.mem_level = levels_bp.get("memory", 10_000) / 10_000.0
+        #: Heap kinds: 0 fullness, 1 room in MiB, then one per weighed resource (its index in levels).
+        self.kinds = 2 + len(self.levels)
+        self.heaps: dict[int, list[list[tuple[float, int, str]]]] = {}
+        self.member_of: dict[str, list[list[list[tuple[float, int, str]]]]] = {}
+
+    def key(self, host: str, kind: int) -> float:
+        use, cap = self.state.use[host], self.state.cap[host]
+        if kind == 0:
+            return max(
+                use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i] for i, level in self.levels
+            )
+        if kind == 1:
+            return -(self.mem_level * cap[1] - use[1])
+        i, level = self.levels[kind - 2]
+        return use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i]
+
+    def _of(self, dests: tuple[str, ...]) -> list[list[tuple[float, int, str]]]:
+        found = self.heaps.get(id(dests))
+        if found is None:
+            version = self.state.version
+            hosts = [h for h in dests if h in self.receivers]
+            found = [[(self.key(h, kind), version[h], h) for h in hosts] for kind in range(self.kinds)]
+            for heap in found:
+                heapq.heapify(heap)
+            for h in hosts:
+                self.member_of.setdefault(h, []).append(found)
+            self.heaps[id(dests)] = found
+        return found
+
+    def _draw(self, heap: list[tuple[float, int, str]], want: int, ok: Callable[[str], bool]) -> list[str]:
+        """Up to `want` hosts of `heap` that pass `ok`, lowest key first (looking at most at 8)."""
+        out: list[str] = []
+        version = self.state.version
+        held: list[tuple[float, int, str]] = []
+        while heap and len(held) < 8 and len(out) < want:
+            entry = heapq.heappop(heap)
+            if entry[1] != version[entry[2]]:
+                continue
+            held.append(entry)
+            if ok(entry[2]):
+                out.append(entry[2])
+        for entry in held:
+            heapq.heappush(heap, entry)
+        return out
+
+    def candidates(self, dests: tuple[str, ...], vm: Vm, exclude: str) -> list[str]:
+        """Receivers of `dests` (not `exclude`) with room for `vm`: the emptiest, the two with the most
+        MiB below the level (for big guests) and the lightest in each weighed resource."""
+        out: list[str] = []
+
+        def ok(h: str) -> bool:
+            return h != exclude and h not in out and self.state.fits(vm, h)
+
+        heaps = self._of(dests)
+        for kind in (0, 1, 1, *range(2, self.kinds)):
+            out += self._draw(heaps[kind], 1, ok)
+        return out
+
+    def lightest(self, dests: tuple[str, ...], resource: str, exclude: str, want: int) -> list[str]:
+        """Up to `want` receivers of `dests` (not `exclude`) lightest in `resource` for its level."""
+        kind = next((2 + k for k, (i, _) in enumerate(self.levels) if i == INDEX[resource]), 0)
+        return self._draw(self._of(dests)[kind], want, lambda h: h != exclude)
+
+    def moved(self, hosts: Collection[str]) -> None:
+        version = self.state.version
+        for h in hosts:
+            for heaps in self.member_of.get(h, ()):
+                for kind, heap in enumerate(heaps):
+                    heapq.heappush(heap, (self.key(h, kind), version[h], h))
+
+
+class Filler:
+    """The objective's change for single moves, on a LoadState: every host's excess above the band, the
+    move's cost, each resource's peak, and (to pull a peak that many hosts share down together) each
+    host's share above its resource's peak bound, weighed like the peak."""
+
+    def __init__(self, p: Problem, mover: Mover, floor_bp: Mapping[str, float]):
+        self.p = p
+        self.o: Objective = p.objective
+        self.mover = mover
+        self.state = mover.state
+        self.receivers = frozenset(p.receivers)
+        self.peaks = _Peaks(self.state, self.receivers, self.o.peak_weight)
+        self.floor = floor_bp
+        self.costs: dict[str, int] = {}
+        self.apart = apart_fellows(p)
+        # A hard affinity group moves as one unit: a stand-in guest carrying the whole group's demand.
+        self.units: dict[str, tuple[Vm, ...]] = {}
+        self.unit_of: dict[str, Vm] = {}
+        self.dests: dict[str, tuple[str, ...]] = dict(p.dests)
+        for members in moving_as_one(p):
+            whole = replace(
+                members[0],
+                uuid=f"unit:{members[0].uuid}",
+                cpu_millicores=sum(m.cpu_demand_millicores for m in members),
+                cpu_p95_millicores=None,
+                memory_mib=sum(m.memory_mib for m in members),
+                vcpus=sum(m.vcpus for m in members),
+            )
+            self.units[whole.uuid] = members
+            common = set.intersection(*(set(p.dests[m.uuid]) for m in members))
+            self.dests[whole.uuid] = tuple(h for h in p.dests[members[0].uuid] if h in common)
+            self.state.demand[whole.uuid] = (whole.cpu_demand_millicores, whole.memory_mib, whole.vcpus)
+            for m in members:
+                self.unit_of[m.uuid] = whole
+        self.rooms = _Rooms(self.state, self.receivers, self.o.levels_bp)
+        bounds = resource_peak_bounds(p)
+        self.target_bp: dict[str, float] = {r: 100 * (bounds[r] + PEAK_SLACK_PCT) for r in self.o.peak_weight}
+        cap = self.state.cap
+        # Per host and weighed resource: (objective units per unit above, the threshold in units).
+        self.terms = {
+            h: [
+                (w, self.o.levels_bp[r] * cap[h][INDEX[r]] / 10_000.0, INDEX[r])
+                for r, w in self.o.excess_weight.items()
+            ]
+            for h in self.receivers
+        }
+
+    def move_cost(self, vm: Vm) -> int:
+        """The objective's cost of moving `vm` (computed once per guest)."""
+        found = self.costs.get(vm.uuid)
+        if found is None:
+            found = self.costs[vm.uuid] = self.o.move_cost(vm)
+        return found
+
+    def excess(self, host: str, dc: int = 0, dm: int = 0) -> float:
+        terms = self.terms.get(host)
+        if terms is None:
+            return 0.0
+        use = self.state.use[host]
+        delta = (dc, dm)
+        return sum(w * max(0.0, use[i] + delta[i] - thr) for w, thr, i in terms)
+
+    def over(self, host: str, r: str, delta: int) -> float:
+        """Basis points of `r` above its target peak on `host` (receivers only)."""
+        if host not in self.receivers:
+            return 0.0
+        return max(0.0, self.peaks.share(host, r, delta) - self.target_bp[r])
+
+    def tops(self) -> dict[str, tuple[float, str, float]]:
+        """Per weighed resource: the peak (basis points, at least the floor), its host, the next share."""
+        out: dict[str, tuple[float, str, float]] = {}
+        for r in self.o.peak_weight:
+            (top, host), second = self.peaks.top_two(r)
+            out[r] = (max(top, self.floor.get(r, 0.0)), host, second)
+        return out
+
+    def leave_gain(self, vm: Vm, src: str, tops: Mapping[str, tuple[float, str, float]]) -> float:
+        """What `vm` leaving `src` gains (its excess, its share above the peak bound, the peak when
+        `src` holds it, less the move's cost): a bound on any move's gain, the destination adding none."""
+        d = self.state.demand[vm.uuid]
+        g = self.excess(src) - self.excess(src, -d[0], -d[1])
+        g -= self.move_cost(vm) if src == vm.host else 0
+        for r, w in self.o.peak_weight.items():
+            i = INDEX[r]
+            top, host, second = tops[r]
+            if host == src:
+                g += w * (top - max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0)))
+            g += w * (self.over(src, r, 0) - self.over(src, r, -d[i]))
+        return g
+
+    def arrive_loss(self, vm: Vm, src: str, dest: str, tops: Mapping[str, tuple[float, str, float]]) -> float:
+        """What `vm` arriving on `dest` adds back (excess, share above the bound, a new peak); infinite
+        when `dest` would rise above a resource's peak (the heuristics never trade a peak for the rest)."""
+        d = self.state.demand[vm.uuid]
+        loss = self.excess(dest, d[0], d[1]) - self.excess(dest)
+        if dest == vm.host:
+            loss -= self.move_cost(vm)
+        if dest not in self.receivers:
+            return loss
+        for r, w in self.o.peak_weight.items():
+            i = INDEX[r]
+            top, host, second = tops[r]
+            at_dest = self.peaks.share(dest, r, d[i])
+            if at_dest > top:
+                return float("inf")  # no move raises a peak: peak first (the peak term dominates)
+            if host == src:
+                low = max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0))
+                loss += w * max(0.0, at_dest - low)
+            loss += w * (self.over(dest, r, d[i]) - self.over(dest, r, 0))
+        return loss
+
+    def gain(self, vm: Vm, src: str, dest: str) -> float:
+        """How much the objective drops when `vm` moves from `src` to `dest` (positive: better)."""
+        tops = self.tops()
+        return self.leave_gain(vm, src, tops) - self.arrive_loss(vm, src, dest, tops)
+
+    def cover(self, host: str, frozen: Collection[str]) -> Vm | None:
+        """The smallest guest whose leaving alone brings `host` under every peak bound; None when the
+        host is under them or no one guest does."""
+        need = [
+            self.state.use[host][INDEX[r]] - self.target_bp[r] * self.state.cap[host][INDEX[r]] / 10_000.0
+            for r in ("cpu", "memory")
+            if r in self.target_bp
+        ]
+        if all(n <= 0 for n in need):
+            return None
+        keys = [INDEX[r] for r in ("cpu", "memory") if r in self.target_bp]
+        fits = [
+            vm
+            for vm in self.movers(host, frozen)
+            if all(self.state.demand[vm.uuid][i] >= n for i, n in zip(keys, need, strict=True))
+        ]
+        return min(fits, key=lambda v: (v.memory_mib, v.cpu_demand_millicores, v.uuid), default=None)
+
+    def best_dest(
+        self, vm: Vm, tops: Mapping[str, tuple[float, str, float]] | None = None, beat: float = 0.0
+    ) -> tuple[float, str] | None:
+        """The destination where moving `vm` lowers the objective most (by more than `beat`), with the
+        gain; None: nowhere."""
+        host = self.where(vm)
+        if not host or not self.mover.allows(vm):
+            return None
+        tops = tops or self.tops()
+        leave = self.leave_gain(vm, host, tops)
+        if leave <= beat:
+            return None
+        best: tuple[float, str] | None = None
+        for dest in self.rooms.candidates(self.dests[vm.uuid], vm, host):
+            if dest not in self.receivers and dest != vm.host:
+                continue
+            if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
+                continue
+            g = leave - self.arrive_loss(vm, host, dest, tops)
+            if g > beat and (best is None or g > best[0]):
+                best = (g, dest)
+        return best
+
+    def where(self, vm: Vm) -> str:
+        """The host of a guest, or of a unit's members (None-like "" when they are apart)."""
+        members = self.units.get(vm.uuid)
+        if members is None:
+            return self.state.placement[vm.uuid]
+        hosts = {self.state.placement[m.uuid] for m in members}
+        return hosts.pop() if len(hosts) == 1 else ""
+
+    def movers(self, host: str, frozen: Collection[str]) -> list[Vm]:
+        """The guests of `host` that may move alone, and the units wholly on it."""
+        vm_by_uuid = self.state.cluster.vm_by_uuid
+        out = [vm_by_uuid[u] for u in self.state.guests[host] if u not in frozen]
+        units = {self.unit_of[u].uuid: self.unit_of[u] for u in self.state.guests[host] if u in self.unit_of}
+        return out + [w for w in units.values() if self.where(w) == host]
+
+    def shortlist(self, host: str, frozen: Collection[str]) -> list[Vm]:
+        """Per memory size on `host`, its busiest and its idlest guest (the others move no better)."""
+        sizes: dict[int, list[Vm]] = {}
+        for vm in self.movers(host, frozen):
+            pick = sizes.get(vm.memory_mib)
+            if pick is None:
+                sizes[vm.memory_mib] = [vm, vm]
+                continue
+            key = (vm.cpu_demand_millicores, -vm.dirty_rate_mibps, vm.uuid)
+            if key > (pick[0].cpu_demand_millicores, -pick[0].dirty_rate_mibps, pick[0].uuid):
+                pick[0] = vm
+            if key < (pick[1].cpu_demand_millicores, -pick[1].dirty_rate_mibps, pick[1].uuid):
+                pick[1] = vm
+        return list({vm.uuid: vm for pair in sizes.values() for vm in pair}.values())
+
+    def best_move(self, host: str, frozen: Collection[str]) -> tuple[float, Vm, str] | None:
+        """The move off `host` that lowers the objective most; guests in order of what their leaving
+        alone would gain, stopping when that cannot beat the best move found."""
+        tops = self.tops()
+        ranked = sorted(
+            ((self.leave_gain(vm, host, tops), vm.uuid) for vm in self.shortlist(host, frozen)),
+            reverse=True,
+        )
+        best: tuple[float, Vm, str] | None = None
+        for bound, u in ranked[:GUESTS_PER_HOST]:
+            if bound <= (best[0] if best else 0.0):
+                break
+            vm = self.units_by_uuid(u)
+            found = self.best_dest(vm, tops, best[0] if best else 0.0)
+            if found is not None:
+                best = (found[0], vm, found[1])
+        return best
+
+    def units_by_uuid(self, uuid: str) -> Vm:
+        members = self.units.get(uuid)
+        return self.unit_of[members[0].uuid] if members else self.state.cluster.vm_by_uuid[uuid]
+
+    def move(self, vm: Vm, dest: str) -> None:
+        src = self.where(vm)
+        for member in self.units.get(vm.uuid, (vm,)):
+            self.mover.move(member, dest)
+        self.peaks.moved((src, dest), self.receivers)
+        self.rooms.moved((src, dest))
