@@ -19,11 +19,11 @@ from typing import Any
 
 from files.safe_write import make_directory, write_atomically
 from planner.codec import plan_to_json
-from planner.errors import FileWriteError, VirtRebalanceError
+from planner.errors import FileWriteError, InputError, VirtRebalanceError
 from planner.plan import Plan
 from virt_rebalance import output
 from virt_rebalance.config import Config
-from virt_rebalance.jobs import maintenance, metrics
+from virt_rebalance.jobs import approval, maintenance, metrics
 from virt_rebalance.jobs.exitcodes import ExitCode
 from virt_rebalance.jobs.summary import RunSummary, build
 from virt_rebalance.report import html, text
@@ -105,6 +105,15 @@ def finish(config: Config, directory: Path, summary: RunSummary, plan: Plan | No
         plan,
         maintenance=set(maintenance.load(state)),
     )
-    runs = sorted(p for p in (state / "runs").iterdir() if p.is_dir())
+    held = _held_run(state)  # a plan awaiting approval (or approved) is kept until it is replaced
+    runs = sorted(p for p in (state / "runs").iterdir() if p.is_dir() and p.name != held)
     for old in runs[: max(0, len(runs) - config.keep_runs)]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _held_run(state: Path) -> str | None:
+    try:
+        held = approval.load(state)
+    except InputError:
+        return None  # a damaged approval file is reported where it is used
+    return held.run_id if held is not None and held.status != "carried-out" else None

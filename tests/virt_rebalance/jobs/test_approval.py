@@ -152,3 +152,12 @@ def test_a_damaged_approval_file_is_an_input_error(config, content: str) -> None
     path.write_text(content)
     with pytest.raises(InputError, match=r"approval\.json"):
         approval.load(config.state_dir)
+
+
+def test_the_held_plan_outlives_the_pruning_of_old_runs(fake_steps, tmp_path) -> None:
+    config = load_config(write_config(tmp_path, top="keep_runs = 1\n"))
+    run_id = _plan_only(config)
+    for hour in range(1, 4):
+        run_nightly(config, now=NOW + timedelta(hours=hour))
+    runs = sorted(p.name for p in (Path(config.state_dir) / "runs").iterdir())
+    assert runs == [run_id, "20261202T170000Z-run"]
