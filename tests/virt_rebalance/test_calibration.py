@@ -57,6 +57,11 @@ def test_idle_guests_sending_the_same_whatever_their_size_are_learned_so() -> No
         assert link.sent_fixed_mib + m * link.sent_factor == pytest.approx(75, rel=0.25)
 
 
+def test_one_migration_gives_its_share_of_the_models_bytes() -> None:
+    link = calibrate([replace(truth(188), actual_mib=78.0)], setup_s=2.0)["h1>h2"]
+    assert link.sent_fixed_mib == 0.0 and link.sent_factor == pytest.approx(78 / 188, rel=0.05)
+
+
 def test_one_migration_moves_the_link_part_way_from_the_configured_values() -> None:
     link = calibrate([truth(128, setup_s=6.0, rate_factor=1.0, sent=1.0)], setup_s=2.0)["h1>h2"]
     assert 2.0 < link.setup_s < 6.0
