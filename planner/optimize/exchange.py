@@ -127,7 +127,7 @@ def _partners(
             picks[d[1]] = key
     by_uuid = fill.state.cluster.vm_by_uuid
     out: list[Vm] = []
-    for _, u in picks.values():
+    for _, u in sorted(picks.values()):  # in a fixed order: ties go the same way on every run
         b = by_uuid[u]
         if not allowed_on(b, src) or not fill.mover.allows(b, extra=1, extra_mib=a.memory_mib):
             continue
