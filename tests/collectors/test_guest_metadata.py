@@ -104,3 +104,20 @@ def test_carried_rules_travel_in_the_snapshot() -> None:
     cluster = replace(cluster, vms=(replace(cluster.vms[0], rules=carried), *cluster.vms[1:]))
     again = cluster_from_json(cluster_to_json(cluster))
     assert again.vms[0].rules == carried and again.vms[1].rules is None
+
+
+def test_the_collector_carries_each_guests_rules(tmp_path) -> None:
+    from collectors.collect import collect_cluster
+    from tests.collectors.test_collect import config_for
+    from tests.fakes.world import FakeWorld
+
+    world = FakeWorld()
+    world.add_host("h1")
+    carried = f'<vr:rules xmlns:vr="{NAMESPACE}"><vr:pin>fast</vr:pin><vr:bogus/></vr:rules>'
+    world.add_domain("h1", "web-1", metadata_xml=carried)
+    world.add_domain("h1", "plain")
+    cluster = collect_cluster(config_for(world, tmp_path).collect_settings(), opener=world.open)
+    assert cluster.vm_by_name["web-1"].rules == GuestRules(
+        pin=("fast",), problems=("unknown element <bogus>",)
+    )
+    assert cluster.vm_by_name["plain"].rules is None

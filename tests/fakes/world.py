@@ -64,6 +64,7 @@ class FakeDomain:
     migration: FakeMigration | None = None  # running or last finished
     migrate_fault: Fault | None = None  # to inject
     disk_bytes: dict[str, int] = field(default_factory=dict)  # target -> capacity (blockInfo)
+    metadata_xml: str = ""  # what its <metadata> holds, verbatim
 
     def _call(self, method: str) -> None:
         assert self.host is not None, f"{self.vm_name} is on no host"
@@ -86,7 +87,8 @@ class FakeDomain:
             f"<memory unit='KiB'>{kib}</memory><currentMemory unit='KiB'>{kib}</currentMemory>"
             f"<vcpu placement='static'>{self.vcpus}</vcpu>"
             "<os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type></os>"
-            f"{self.cpu_xml}<devices>{self.devices_xml}</devices></domain>"
+            f"{self.cpu_xml}<devices>{self.devices_xml}</devices>"
+            f"{f'<metadata>{self.metadata_xml}</metadata>' if self.metadata_xml else ''}</domain>"
         )
 
     def stats(self, stats: int) -> dict[str, Any]:
