@@ -10,6 +10,7 @@ new host mid-move; it must never span any other host (a hop elsewhere would).
 from __future__ import annotations
 
 from collections.abc import Callable
+from random import Random
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -162,17 +163,13 @@ def test_every_intermediate_placement_passes_every_hard_rule(cluster: Cluster, p
 
 
 @SETTINGS
-@given(crowded(), policies(), st.data())
+@given(crowded(), policies(), st.randoms(use_true_random=False))
 def test_every_order_the_executor_may_take_passes_every_hard_rule(
-    cluster: Cluster, policy: Policy, data: st.DataObject
+    cluster: Cluster, policy: Policy, rnd: Random
 ) -> None:
     """The executor starts a migration once those it depends on are done, not at the estimated second:
-    any such order keeps every hard rule too."""
+    any such order keeps every hard rule too. (The order is drawn before planning: a time-limited solve
+    may plan differently when Hypothesis replays an example.)"""
     plan = planned(cluster, policy)
-    if plan is None:
-        return
-
-    def pick(ready: list[int]) -> int:
-        return data.draw(st.integers(0, len(ready) - 1))
-
-    assert_every_hard_rule_holds(plan, policy, any_order(plan, pick))
+    if plan is not None:
+        assert_every_hard_rule_holds(plan, policy, any_order(plan, lambda ready: rnd.randrange(len(ready))))
