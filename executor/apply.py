@@ -68,10 +68,7 @@ def apply_plan(
             down = [h for h in (m.source, m.destination) if h in unreachable]
             if down:
                 reason = "; ".join(f"cannot connect to {h}: {unreachable[h]}" for h in down)
-                earlier[m.id] = MigrationOutcome(
-                    m.id, m.vm_uuid, m.vm_name, m.source, m.destination, "skipped", reason,
-                    m.estimated_s, None, m.estimated_mib, None,
-                )  # fmt: skip
+                earlier[m.id] = MigrationOutcome.of(m, "skipped", reason)
                 journal.set(m.id, "skipped", reason)
             else:
                 todo.append(m)

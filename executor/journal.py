@@ -13,7 +13,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TypeVar
@@ -58,7 +58,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
     migration_id: str
     state: str
@@ -143,7 +143,8 @@ class Journal:
             "WHERE plan_id = ?",
             (self.plan_id,),
         )
-        return {r[0]: Entry(*r) for r in rows}
+        names = [f.name for f in fields(Entry)]  # the columns selected, in order
+        return {r[0]: Entry(**dict(zip(names, r, strict=True))) for r in rows}
 
     def set(
         self,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from collectors.seam import Connection
 from executor.journal import Entry, Journal
 from executor.locate import Sighting, where_is
-from executor.report import MigrationOutcome
+from executor.report import MigrationOutcome, Status
 from executor.settings import ExecuteSettings
 from executor.verify import verify_moved
 from planner.plan import Migration
@@ -93,9 +93,8 @@ def _after_jobs(
 
 
 def _outcome(
-    m: Migration, e: Entry, reason: str, *, earlier: bool = False, status: str = "done"
+    m: Migration, e: Entry, reason: str, *, earlier: bool = False, status: Status = "done"
 ) -> MigrationOutcome:
-    return MigrationOutcome(
-        m.id, m.vm_uuid, m.vm_name, m.source, m.destination, status,  # type: ignore[arg-type]
-        reason, m.estimated_s, e.actual_s, m.estimated_mib, e.actual_mib, earlier,
-    )  # fmt: skip
+    return MigrationOutcome.of(
+        m, status, reason, actual_s=e.actual_s, actual_mib=e.actual_mib, earlier=earlier
+    )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from planner.plan import Migration
+
 Status = Literal["done", "skipped", "failed", "aborted", "not-started"]
 Overall = Literal["nothing-to-do", "done", "partial", "failed", "interrupted"]
 EventKind = Literal["started", "progress", "postcopy", "done", "failed", "aborted", "skipped", "not-started"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProgressEvent:
     """One thing that happened to one migration; `progress` events carry jobStats numbers (MiB, s)."""
 
@@ -47,8 +49,10 @@ class ProgressEvent:
         return f"{head} {self.kind} after {self.elapsed_s:.1f}s{tail}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MigrationOutcome:
+    """How one migration of the plan ended, next to its estimates (`earlier`: in an earlier run)."""
+
     migration_id: str
     vm_uuid: str
     vm_name: str
@@ -62,8 +66,35 @@ class MigrationOutcome:
     actual_mib: float | None = None
     earlier: bool = False  # finished by an earlier run of the same plan
 
+    @classmethod
+    def of(
+        cls,
+        m: Migration,
+        status: Status,
+        reason: str = "",
+        *,
+        actual_s: float | None = None,
+        actual_mib: float | None = None,
+        earlier: bool = False,
+    ) -> MigrationOutcome:
+        """The outcome of migration `m`: its names and estimates from the plan, with what happened."""
+        return cls(
+            migration_id=m.id,
+            vm_uuid=m.vm_uuid,
+            vm_name=m.vm_name,
+            source=m.source,
+            destination=m.destination,
+            status=status,
+            reason=reason,
+            estimated_s=m.estimated_s,
+            actual_s=actual_s,
+            estimated_mib=m.estimated_mib,
+            actual_mib=actual_mib,
+            earlier=earlier,
+        )
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyReport:
     plan_id: str
     status: Overall

@@ -42,7 +42,7 @@ from planner.schedule.links import links
 Clock = Callable[[], datetime]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Running:
     m: Migration
     dom: Domain
@@ -248,7 +248,9 @@ class Runner:
                 m, "failed", f"cannot create its disk copies on {m.destination}: {exc}; guest on {m.source}"
             )
             return
-        self.running[m.id] = _Running(m, dom, call, watch, info[1] // 1024, info[3], copies=copies)
+        self.running[m.id] = _Running(
+            m=m, dom=dom, call=call, watch=watch, memory_mib=info[1] // 1024, vcpus=info[3], copies=copies
+        )
         cap = f"{call.bandwidth_mibps} MiB/s" if call.bandwidth_mibps else "unlimited"
         self._emit("started", m, message=f"bandwidth {cap}")
         threading.Thread(target=self._migrate, args=(m.id,), name=f"migrate-{m.id}", daemon=True).start()
@@ -331,12 +333,11 @@ class Runner:
         its thread is left behind and what it reports later is ignored."""
         del self.running[r.m.id]
         where = _whereabouts(r.m, self.conns)
-        self._close(
-            r.m, "failed",
+        reason = (
             f"{r.abort_reason}; no end {self.ex.call_timeout_s:g}s after the abort; guest on {where}: "
-            "look at it before running this plan again",
-            time.monotonic() - r.watch.started,
-        )  # fmt: skip
+            "look at it before running this plan again"
+        )
+        self._close(r.m, "failed", reason, actual_s=time.monotonic() - r.watch.started)
         self._after_failure(r.m)
 
     def _finish(self, mid: str, exc: BaseException | None) -> None:
@@ -359,7 +360,7 @@ class Runner:
             notes = [*verdict.notes, *([f"the call reported: {exc}"] if exc is not None else [])]
             disks = [c.disk for c in r.copies or ()]
             notes += settle_source(disks, self.conns[m.source], m.source, self.ex.remove_source_disks)
-            self._close(m, "done", "; ".join(notes), elapsed, sent)
+            self._close(m, "done", "; ".join(notes), actual_s=elapsed, actual_mib=sent)
             return
         where = _whereabouts(m, self.conns)
         if r.copies:
@@ -375,10 +376,10 @@ class Runner:
                 else f"; removed its half-written disk copies on {m.destination} ({paths})"
             )
         if r.abort_reason is not None:
-            self._close(m, "aborted", f"{r.abort_reason}; aborted, guest on {where}", elapsed)
+            self._close(m, "aborted", f"{r.abort_reason}; aborted, guest on {where}", actual_s=elapsed)
         else:
             cause = str(exc) if exc is not None else "; ".join(verdict.problems)
-            self._close(m, "failed", f"{cause}; guest on {where}", elapsed)
+            self._close(m, "failed", f"{cause}; guest on {where}", actual_s=elapsed)
         self._after_failure(m)
 
     def _after_failure(self, m: Migration) -> None:
@@ -386,13 +387,15 @@ class Runner:
             self.stop_reason = f"stopped after {m.id} ({m.vm_name}) failed (failure_policy = stop)"
 
     def _close(
-        self, m: Migration, status: Status, reason: str, actual_s: float | None = None,
+        self,
+        m: Migration,
+        status: Status,
+        reason: str,
+        *,
+        actual_s: float | None = None,
         actual_mib: float | None = None,
-    ) -> None:  # fmt: skip
-        self.outcomes[m.id] = MigrationOutcome(
-            m.id, m.vm_uuid, m.vm_name, m.source, m.destination, status, reason,
-            m.estimated_s, actual_s, m.estimated_mib, actual_mib,
-        )  # fmt: skip
+    ) -> None:
+        self.outcomes[m.id] = MigrationOutcome.of(m, status, reason, actual_s=actual_s, actual_mib=actual_mib)
         if status != "not-started":
             try:
                 self.journal.set(m.id, status, reason, actual_s, actual_mib)
@@ -411,8 +414,9 @@ class Runner:
         if self.progress is None:
             return
         event = ProgressEvent(
-            kind, m.id, m.vm_name, m.source, m.destination, estimated_s=m.estimated_s,
-            finished=len(self.outcomes), total=len(self.plan.migrations), **numbers,  # type: ignore[arg-type]
+            kind=kind, migration_id=m.id, vm_name=m.vm_name, source=m.source, destination=m.destination,
+            estimated_s=m.estimated_s, finished=len(self.outcomes), total=len(self.plan.migrations),
+            **numbers,  # type: ignore[arg-type]
         )  # fmt: skip
         with contextlib.suppress(Exception):  # a broken display must not stop migrations
             self.progress(event)

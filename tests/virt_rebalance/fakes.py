@@ -97,10 +97,15 @@ class FakeSteps:
         for n, m in enumerate(plan.migrations, start=1):
             status, reason = self.outcome(m.id)
             if progress is not None:
-                head = (m.id, m.vm_name, m.source, m.destination)
+                head = {
+                    "migration_id": m.id,
+                    "vm_name": m.vm_name,
+                    "source": m.source,
+                    "destination": m.destination,
+                }
                 sent = m.memory_mib * 1.1 if status == "done" else 0.0
-                progress(ProgressEvent("started", *head, total=len(plan.migrations), finished=n - 1))
-                progress(ProgressEvent(status, *head, elapsed_s=m.estimated_s, processed_mib=sent,
+                progress(ProgressEvent(kind="started", **head, total=len(plan.migrations), finished=n - 1))
+                progress(ProgressEvent(kind=status, **head, elapsed_s=m.estimated_s, processed_mib=sent,
                                        message=reason, total=len(plan.migrations), finished=n))  # fmt: skip
             outcomes.append(
                 SimpleNamespace(

@@ -19,7 +19,8 @@ from virt_rebalance import output, progress
 
 
 def _event(kind: str, **numbers) -> ProgressEvent:
-    return ProgressEvent(kind, "m1", "web-1", "h1", "h2", total=1, **numbers)  # type: ignore[arg-type]
+    head = {"migration_id": "m1", "vm_name": "web-1", "source": "h1", "destination": "h2"}
+    return ProgressEvent(kind=kind, **head, total=1, **numbers)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +96,8 @@ CHILD = textwrap.dedent(
     from virt_rebalance import progress
 
     def event(kind, mid, **numbers):
-        return ProgressEvent(kind, mid, "g" + mid, "h1", "h2", total=2, **numbers)
+        head = {"migration_id": mid, "vm_name": "g" + mid, "source": "h1", "destination": "h2"}
+        return ProgressEvent(kind=kind, **head, total=2, **numbers)
 
     with progress.show(2) as on_event:
         on_event(event("started", "m1"))
