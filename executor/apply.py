@@ -37,7 +37,7 @@ def apply_plan(
     progress: Callable[[ProgressEvent], None] | None = None,
     interrupt: Interrupt | None = None,
 ) -> ApplyReport:
-    """Carry out `plan`; raises StalePlanError, LockedError, ConfigError, ExecutionError before acting.
+    """Carry out `plan`; raises StalePlanError, LockedError (files.lock), ConfigError, ExecutionError before acting.
     Once `interrupt` is set no migration starts; the status is then "interrupted" unless all were done."""
     interrupt = interrupt or Interrupt()
     warnings = check_options(settings)

@@ -8,7 +8,6 @@ A lock file next to the database keeps two runs from applying at the same time.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -16,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 from collectors.sqlite_schema import migrate
+from files.lock import release, take
 from files.safe_write import free_space, make_directory, write_error
 from planner.codec import plan_to_json
-from planner.errors import ExecutionError, FileWriteError, LockedError
+from planner.errors import ExecutionError, FileWriteError
 from planner.plan import Migration, Plan
 
 _SCHEMA = """
@@ -79,7 +79,7 @@ class Journal:
     def __init__(self, state_dir: str | Path, plan: Plan) -> None:
         self.dir = Path(state_dir)
         self.plan_id = plan_id(plan)
-        self._lock: IO[str] | None = None
+        self._lock: int | None = None  # the lock file's descriptor while held
         make_directory(self.dir)
         self.path = self.dir / "journal.sqlite"
         try:
@@ -93,28 +93,12 @@ class Journal:
 
     def lock(self) -> None:
         """Take the run lock or raise LockedError naming who holds it (released on exit, even SIGKILL)."""
-        path = self.dir / "apply.lock"
-        try:
-            f = os.fdopen(_create_private(path, os.O_RDWR), "r+")
-        except OSError as exc:
-            raise write_error(path, exc) from None
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
-            f.close()
-            raise LockedError(str(path), holder) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()} plan {self.plan_id}\n")
-        f.flush()
-        self._lock = f
+        self._lock = take(self.dir / "apply.lock", f"pid {os.getpid()} plan {self.plan_id}")
 
     def close(self) -> None:
         self._db.close()
-        if self._lock:
-            self._lock.close()
+        if self._lock is not None:
+            release(self._lock)
             self._lock = None
 
     def known(self) -> bool:

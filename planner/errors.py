@@ -16,9 +16,13 @@ codes (click: 1 failure, 2 usage).
     │   └── UnsafeDirectoryError  a directory others may write to, refused (path, why)
     ├── ExecutionError          carrying out a plan went wrong
     │   ├── StalePlanError      the plan is older than allowed
-    │   ├── LockedError         another run holds the lock
     │   └── MigrationFailed     one live migration failed (the guest stayed on its source)
-    └── LabError                the lab could not start or stop (what, hint)
+    ├── ShortHistoryError       too little usage history to plan on (the nightly run)
+    ├── LockedError             another run holds the lock (path, holder)       in files/lock.py
+    └── LabError                the lab could not start or stop (what, hint)    in virt_rebalance/lab/errors.py
+
+The last two live with the code that raises them (the lock helper below the executor and the app; the lab
+in the app), so that no error of the app sits in the planner.
 """
 
 from __future__ import annotations
@@ -126,13 +130,6 @@ class StalePlanError(ExecutionError):
         )
 
 
-class LockedError(ExecutionError):
-    def __init__(self, path: str, holder: str) -> None:
-        self.path = path
-        self.holder = holder
-        super().__init__(f"another run holds {path} ({holder})")
-
-
 class MigrationFailed(ExecutionError):
     def __init__(self, vm: str, source: str, destination: str, reason: str) -> None:
         self.vm = vm
@@ -140,13 +137,6 @@ class MigrationFailed(ExecutionError):
         self.destination = destination
         self.reason = reason
         super().__init__(f"migration of {vm} from {source} to {destination} failed: {reason}")
-
-
-class LabError(VirtRebalanceError):
-    def __init__(self, what: str, hint: str = "") -> None:
-        self.what = what
-        self.hint = hint
-        super().__init__(f"{what}" + (f" ({hint})" if hint else ""))
 
 
 class ShortHistoryError(VirtRebalanceError):

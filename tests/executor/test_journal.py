@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from executor.journal import Journal
-from planner.errors import ConfigError, ExecutionError, FileWriteError, LockedError, StalePlanError
+from files.lock import LockedError
+from planner.errors import ConfigError, ExecutionError, FileWriteError, StalePlanError
 from tests.executor.harness import Lab, statuses, two_guest_lab, two_moves
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import LabError
 from tests.lab_fixture import MakeLab
 from tests.virt_rebalance.test_jobs_lab import KVM_GUEST, KVM_XML, cli, host_memory_mib
 from virt_rebalance.config import load_config
 from virt_rebalance.jobs.rolling_journal import load_round
 from virt_rebalance.lab import Lab
+from virt_rebalance.lab.errors import LabError
 
 pytestmark = pytest.mark.lab
 

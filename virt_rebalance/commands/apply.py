@@ -21,8 +21,9 @@ from rich.table import Table
 from executor.options import bandwidth_for, check_options
 from executor.preflight import plan_age_s
 from executor.report import ApplyReport
+from files.lock import LockedError
 from planner.codec import plan_from_json
-from planner.errors import LockedError, PlanFileError
+from planner.errors import PlanFileError
 from planner.plan import Plan
 from planner.policy import Budgets
 from virt_rebalance import output, progress, signals

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from planner.errors import LockedError
+from files.lock import LockedError
 from planner.plan import Plan
 from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option, show_plan, show_result

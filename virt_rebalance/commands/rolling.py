@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from planner.errors import LockedError
+from files.lock import LockedError
 from planner.plan import Plan
 from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option

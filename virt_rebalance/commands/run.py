@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from planner.errors import LockedError
+from files.lock import LockedError
 from virt_rebalance import output, signals
 from virt_rebalance.commands.options import config_option, show_plan, show_result
 from virt_rebalance.config import Config

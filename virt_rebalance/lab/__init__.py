@@ -6,7 +6,7 @@ labs with different names run side by side (naming.py derives every system-wide 
 lives under /var/lib/virt-rebalance-lab/NAME/: one directory per host, lab.json (state.py) and
 cluster.toml, a config in the user format that every command accepts with --config.
 
-The API tests use (all of it needs root; problems raise planner.errors.LabError)::
+The API tests use (all of it needs root; problems raise virt_rebalance.lab.errors.LabError)::
 
     from virt_rebalance.lab import Lab, GuestSpec
 

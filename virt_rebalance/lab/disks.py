@@ -16,7 +16,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import DiskSource, GuestSpec
 from virt_rebalance.lab.host import IMAGES_IN_HOST, LabHost
 from virt_rebalance.lab.system import run

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 
 GuestKind = Literal["tcg", "kvm"]
 DiskKind = Literal["none", "shared", "local"]

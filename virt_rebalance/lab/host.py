@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.system import run
 
 CAPS_CACHE = Path("/var/cache/virt-rebalance/qemu-caps")

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.system import locked, run
 
 CACHE = Path("/var/cache/virt-rebalance")

@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from planner.errors import LabError
 from virt_rebalance.lab import disks as storage
 from virt_rebalance.lab import host as libvirtd
 from virt_rebalance.lab import network, state
 from virt_rebalance.lab.cluster_config import cluster_toml
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import DiskSource, GuestSpec, default_guests, domain_xml
 from virt_rebalance.lab.host import LabHost
 from virt_rebalance.lab.images import READY_MARKER, ensure_images

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.host import LabHost
 
 LAB_ROOT = Path("/var/lib/virt-rebalance-lab")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from files.safe_write import write_atomically
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.host import LabHost
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 
 #: binary -> the Debian package that provides it
 REQUIRED_BINARIES: dict[str, str] = {

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from planner.errors import LockedError
+from files.lock import LockedError
 from virt_rebalance.jobs import lock
 
 
@@ -16,7 +16,7 @@ def test_second_holder_is_refused_with_the_first_named(tmp_path) -> None:
         # flock is per open file: another process is the honest test.
         code = (
             "import sys; from virt_rebalance.jobs import lock\n"
-            "from planner.errors import LockedError\n"
+            "from files.lock import LockedError\n"
             f"try:\n    with lock.hold({str(tmp_path)!r}, 'evacuate h1'): sys.exit(0)\n"
             "except LockedError as e: print(e.holder); sys.exit(9)\n"
         )

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from executor.interrupt import Interrupt
-from planner.errors import ExecutionError, LockedError
+from files.lock import LockedError
+from planner.errors import ExecutionError
 from planner.model import Cluster
 from planner.plan import Plan
 from tests.virt_rebalance.sample import sample_cluster

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import LabError
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import DiskSource, GuestSpec, default_guests, disk_kind, domain_xml, guest_uuid
 
 KERNEL, INITRD, CONSOLE = Path("/k/vmlinuz"), Path("/k/initrd.gz"), Path("/lab/console")

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.seam import VirtError
-from planner.errors import LabError
 from tests.lab_fixture import MakeLab, lab_name
 from virt_rebalance.cli import main
 from virt_rebalance.config import load_config
 from virt_rebalance.lab import GuestSpec, Lab
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import guest_uuid
 from virt_rebalance.lab.host import cmdline, is_alive
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import LabError
 from tests import lab_fixture
 from tests.lab_fixture import lab_name
 from virt_rebalance.lab import network
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.naming import LabNames, check_name
 
 NAMES = ["default", "demo", "exec", "collect", "a", "x" * 32, "apply-lab-123456-0"]

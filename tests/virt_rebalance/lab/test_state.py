@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import LabError
 from tests.virt_rebalance.lab.test_cluster_config import lab_hosts
 from virt_rebalance.lab import state
+from virt_rebalance.lab.errors import LabError
 from virt_rebalance.lab.guest import GuestSpec
 from virt_rebalance.lab.state import HostRecord, LabState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.errors import LabError
 from virt_rebalance.lab import system
+from virt_rebalance.lab.errors import LabError
 
 
 def test_not_root(monkeypatch: pytest.MonkeyPatch) -> None:
