@@ -15,7 +15,7 @@ from planner.model import SCHEMA_VERSION, Cluster
 from planner.policy import Budgets
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Migration:
     """One live migration. `depends_on` lists migration ids that must finish before this one starts.
 
@@ -46,7 +46,7 @@ class Migration:
     model_mib: int = 0  # the pre-copy model's bytes before calibration (estimated_mib is after)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HostLoad:
     """A host's load under one placement, with its capacities (the report's before -> after)."""
 
@@ -93,7 +93,7 @@ class Balance:
     cv: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """A plan and everything needed to print it, check it and run it."""
 

@@ -17,7 +17,16 @@ PURE = Limits(auto_converge=False)
 
 def _four_off_one_host(bandwidth: int = 0) -> list[Migration]:
     return [
-        Migration(f"m{i}", f"vm{i}", f"vm{i}", "src", f"dst{i}", 16384, "test", bandwidth_mibps=bandwidth)
+        Migration(
+            id=f"m{i}",
+            vm_uuid=f"vm{i}",
+            vm_name=f"vm{i}",
+            source="src",
+            destination=f"dst{i}",
+            memory_mib=16384,
+            reason="test",
+            bandwidth_mibps=bandwidth,
+        )
         for i in range(1, 5)
     ]
 

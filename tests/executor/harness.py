@@ -55,7 +55,16 @@ class Lab:
     def move(self, mid: str, name: str, src: str, dst: str, **fields: Any) -> Migration:
         dom = self.guests[name]
         fields.setdefault("bandwidth_mibps", 200)
-        return Migration(mid, dom.vm_uuid, name, src, dst, dom.memory_mib, "test", **fields)
+        return Migration(
+            id=mid,
+            vm_uuid=dom.vm_uuid,
+            vm_name=name,
+            source=src,
+            destination=dst,
+            memory_mib=dom.memory_mib,
+            reason="test",
+            **fields,
+        )
 
     def plan(
         self, *migrations: Migration, age_s: float = 0.0, nic_mibps: int | None = None, **budgets: Any
@@ -67,9 +76,17 @@ class Lab:
         target = {m.vm_uuid: m.destination for m in migrations}
         nics = {} if nic_mibps is None else dict.fromkeys(self.world.hosts, nic_mibps)
         return Plan(
-            self.snapshot(), "rebalance", created, tuple(migrations), target, (), (), flat, flat,
+            snapshot=self.snapshot(),
+            goal="rebalance",
+            created_at=created,
+            migrations=tuple(migrations),
+            target=target,
+            before=(),
+            after=(),
+            balance_before=flat,
+            balance_after=flat,
             budgets=Budgets(**budgets, host_nic_mibps=nics),
-        )  # fmt: skip
+        )
 
     def config(self, **execute: Any) -> ExecuteSettings:
         """The executor's settings from a config with these [execute] keys (FAST polling unless given).

@@ -75,13 +75,13 @@ def make_plan(
     deps = fields.pop("depends_on", {})
     migrations = tuple(
         Migration(
-            mid,
-            by_name[g].uuid,
-            g,
-            src,
-            dst,
-            by_name[g].memory_mib,
-            "lab test",
+            id=mid,
+            vm_uuid=by_name[g].uuid,
+            vm_name=g,
+            source=src,
+            destination=dst,
+            memory_mib=by_name[g].memory_mib,
+            reason="lab test",
             depends_on=deps.get(mid, ()),
             **fields,
         )
@@ -90,9 +90,17 @@ def make_plan(
     flat = Balance(0, 0, 0)
     target = {m.vm_uuid: m.destination for m in migrations}
     return Plan(
-        snapshot, "rebalance", datetime.now(UTC).isoformat(), migrations, target, (), (), flat, flat,
+        snapshot=snapshot,
+        goal="rebalance",
+        created_at=datetime.now(UTC).isoformat(),
+        migrations=migrations,
+        target=target,
+        before=(),
+        after=(),
+        balance_before=flat,
+        balance_after=flat,
         budgets=budgets or Budgets(),
-    )  # fmt: skip
+    )
 
 
 def config(lab: Lab, tmp: Path, **execute) -> ExecuteSettings:

@@ -23,7 +23,16 @@ DEFAULT = (
     | L.VIR_MIGRATE_AUTO_CONVERGE
 )
 DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
-MOVE = Migration("m1", "u1", "web", "h1", "h2", 1024, "test", bandwidth_mibps=300)
+MOVE = Migration(
+    id="m1",
+    vm_uuid="u1",
+    vm_name="web",
+    source="h1",
+    destination="h2",
+    memory_mib=1024,
+    reason="test",
+    bandwidth_mibps=300,
+)
 
 
 def _config(**execute: object) -> Config:

@@ -24,7 +24,18 @@ DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://1
 IMAGES = "/var/lib/libvirt/images"
 VDA = Disk("vda", f"{IMAGES}/db.qcow2", False, "qcow2", 64, 25)
 NBD = Disk("vdb", "nbd://10.0.0.9:10809/db", True, "raw", 64, 64)
-MOVE = Migration("m1", "u1", "db", "h1", "h2", 1024, "test", bandwidth_mibps=30, disks=("vda",), disk_mib=25)
+MOVE = Migration(
+    id="m1",
+    vm_uuid="u1",
+    vm_name="db",
+    source="h1",
+    destination="h2",
+    memory_mib=1024,
+    reason="test",
+    bandwidth_mibps=30,
+    disks=("vda",),
+    disk_mib=25,
+)
 
 
 def test_local_disks_are_copied_by_name_under_the_bandwidth_cap() -> None:

@@ -30,7 +30,9 @@ def conns(w: FakeWorld) -> dict[str, FakeConnection]:
     return {name: w.open(h.uri) for name, h in w.hosts.items()}
 
 
-MOVE = Migration("m1", UUID, "a", "h1", "h2", 100, "test")
+MOVE = Migration(
+    id="m1", vm_uuid=UUID, vm_name="a", source="h1", destination="h2", memory_mib=100, reason="test"
+)
 
 
 @pytest.mark.parametrize(

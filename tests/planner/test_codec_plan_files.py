@@ -19,9 +19,28 @@ from tests.builders import make_cluster, make_host, make_vm
 def _plan() -> Plan:
     vm = make_vm("a", "h1")
     cluster = make_cluster([make_host("h1"), make_host("h2")], [vm], collected_at="2026-11-26T00:00:00Z")
-    move = Migration("m1", vm.uuid, "a", "h1", "h2", vm.memory_mib, "relieves h1", bandwidth_mibps=100)
+    move = Migration(
+        id="m1",
+        vm_uuid=vm.uuid,
+        vm_name="a",
+        source="h1",
+        destination="h2",
+        memory_mib=vm.memory_mib,
+        reason="relieves h1",
+        bandwidth_mibps=100,
+    )
     flat = Balance(0.0, 0.0, 0.0)
-    return Plan(cluster, "rebalance", "2026-11-26T00:01:00Z", (move,), {vm.uuid: "h2"}, (), (), flat, flat)
+    return Plan(
+        snapshot=cluster,
+        goal="rebalance",
+        created_at="2026-11-26T00:01:00Z",
+        migrations=(move,),
+        target={vm.uuid: "h2"},
+        before=(),
+        after=(),
+        balance_before=flat,
+        balance_after=flat,
+    )
 
 
 def test_plan_round_trip_is_identity() -> None:

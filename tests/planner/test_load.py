@@ -10,7 +10,16 @@ from tests.builders import make_cluster, make_host, make_vm
 
 
 def load(cpu: int, mem: int) -> HostLoad:
-    return HostLoad("h", cpu, 1000, mem, 1000, 0, 10, 1)
+    return HostLoad(
+        host="h",
+        cpu_millicores=cpu,
+        cpu_capacity_millicores=1000,
+        memory_mib=mem,
+        memory_capacity_mib=1000,
+        vcpus=0,
+        vcpu_capacity=10,
+        guests=1,
+    )
 
 
 def test_host_loads_follow_the_placement_and_keep_host_order() -> None:
