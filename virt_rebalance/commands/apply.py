@@ -95,13 +95,18 @@ def apply(
     sys.exit(int(for_status(report.status)))
 
 
+#: Budgets compared otherwise: the NICs host by host (below); the link calibrations come from the journal
+#: when the plan is made (virt_rebalance.calibration), not from the config.
+_NOT_SET_BY_CONFIG = frozenset({"host_nic_mibps", "links"})
+
+
 def budget_changes(plan: Plan, configured: Budgets) -> list[str]:
     """A warning naming the budgets the config now sets otherwise than the plan: apply keeps the plan's."""
     planned = plan.budgets
     changed = [
         f"{f.name} {getattr(planned, f.name)} (the config: {getattr(configured, f.name)})"
         for f in fields(Budgets)
-        if f.name != "host_nic_mibps" and getattr(planned, f.name) != getattr(configured, f.name)
+        if f.name not in _NOT_SET_BY_CONFIG and getattr(planned, f.name) != getattr(configured, f.name)
     ]
     for h in plan.snapshot.hosts:  # a NIC the plan's budgets do not name runs at the snapshot's rate
         rate = planned.host_nic_mibps.get(h.name, h.nic_mibps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -9,9 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from planner.codec import plan_to_json
+from planner.policy import Budgets, LinkCalibration
 from tests.executor.harness import Lab
+from tests.virt_rebalance.sample import sample_plan
 from virt_rebalance.cli import main
-from virt_rebalance.commands.apply import parse_deadline
+from virt_rebalance.commands.apply import budget_changes, parse_deadline
 
 
 @pytest.fixture
@@ -130,3 +133,22 @@ def test_apply_refuses_while_a_nightly_run_holds_the_run_lock(lab: Lab) -> None:
         result = CliRunner().invoke(main, ["apply", plan, "--config", config])
     assert result.exit_code == 5 and "nightly run" in result.output
     assert lab.world.migrations == [] and lab.where("a") == ["h1"]
+
+
+@pytest.mark.parametrize(
+    ("planned", "configured", "words"),
+    [
+        (Budgets(), Budgets(), None),
+        (Budgets(links={"h1>h2": LinkCalibration(setup_s=3.0, samples=4)}), Budgets(), None),
+        (Budgets(host_nic_mibps={"h1": 1192}), Budgets(host_nic_mibps={"h1": 1192}), None),
+        (Budgets(max_incoming_per_host=1), Budgets(), "max_incoming_per_host 1 (the config: 2)"),
+        (Budgets(), Budgets(host_nic_mibps={"h2": 100}), "h2's NIC 1192 MiB/s (the config: 100)"),
+    ],
+    ids=["same", "calibrated-links-are-not-config", "same-nics", "a-count-changed", "a-nic-changed"],
+)
+def test_budget_changes_name_what_the_config_sets_otherwise(
+    planned: Budgets, configured: Budgets, words: str | None
+) -> None:
+    plan = replace(sample_plan(), budgets=planned)
+    warnings = budget_changes(plan, configured)
+    assert (words in warnings[0]) if words else warnings == []
