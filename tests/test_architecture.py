@@ -53,6 +53,32 @@ def test_no_layer_imports_the_app(module: str) -> None:
     assert not {i for i in GRAPH[module] if i.split(".")[0] == "virt_rebalance"}
 
 
+#: What each package may import besides itself: the arrows of the layers, all pointing down.
+MAY_IMPORT = {
+    "planner": set(),
+    "files": {"planner"},
+    "collectors": {"planner", "files"},
+    "executor": {"planner", "files", "collectors"},
+    "virt_rebalance": {"planner", "files", "collectors", "executor"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_imports_run_down_the_layers_only(package: str) -> None:
+    up = {
+        (m, i)
+        for m in GRAPH
+        if m.split(".")[0] == package
+        for i in GRAPH[m]
+        if i.split(".")[0] not in MAY_IMPORT[package] | {package}
+    }
+    assert not up, f"{package} imports against the layers: {sorted(up)}"
+
+
+def test_every_shipped_package_has_its_place_in_the_layers() -> None:
+    assert set(SHIPPED) == set(MAY_IMPORT)
+
+
 def test_planner_imports_no_other_layer() -> None:
     up = {(m, i) for m in GRAPH if m.startswith("planner") for i in GRAPH[m] if not i.startswith("planner")}
     assert not up
