@@ -179,19 +179,17 @@ class Runner:
         ours = frozenset(r.m.vm_uuid for r in self.running.values())
         src = self.elsewhere.on(m.source, ours) or Others()
         dst = self.elsewhere.on(m.destination, ours) or Others()
-        b = self.budgets
+        net = self.net  # the plan's counts as admission reads them (0 in the budgets: no limit)
+        if src.outgoing and sum(r.source == m.source for r in run) + len(src.outgoing) >= net.max_out:
+            return _others(m.source, "out of", src.outgoing, int(net.max_out))
         if (
-            src.outgoing
-            and sum(r.source == m.source for r in run) + len(src.outgoing) >= b.max_outgoing_per_host
+            dst.incoming
+            and sum(r.destination == m.destination for r in run) + len(dst.incoming) >= net.max_in
         ):
-            return _others(m.source, "out of", src.outgoing, b.max_outgoing_per_host)
-        if dst.incoming and sum(r.destination == m.destination for r in run) + len(dst.incoming) >= (
-            b.max_incoming_per_host
-        ):
-            return _others(m.destination, "into", dst.incoming, b.max_incoming_per_host)
+            return _others(m.destination, "into", dst.incoming, int(net.max_in))
         seen = {*src.outgoing, *src.incoming, *dst.outgoing, *dst.incoming}
-        if seen and len(run) + len(seen) >= b.max_concurrent:
-            return _others(f"{m.source} and {m.destination}", "on", tuple(sorted(seen)), b.max_concurrent)
+        if seen and len(run) + len(seen) >= net.max_total:
+            return _others(f"{m.source} and {m.destination}", "on", tuple(sorted(seen)), int(net.max_total))
         return None
 
     def _waited(self, m: Migration, prefix: str) -> str | None:

@@ -212,3 +212,14 @@ def test_a_move_waits_at_most_wait_for_others_s(lab: Lab) -> None:
     thread.join()
     assert statuses(report) == {"m1": "skipped", "m2": "done"}
     assert "waited longer than wait_for_others_s (0.3s)" in report.outcomes[0].reason
+
+
+def test_a_count_of_zero_is_no_limit_against_migrations_elsewhere_too(lab: Lab) -> None:
+    foreign = lab.guest("foreign", "h1", memory_mib=50, migrate_fault=Fault(at=0.2, kind="stall"))
+    lab.guest("ours", "h1", memory_mib=20)
+    thread = migrate_outside(lab, foreign, "h2")
+    unlimited = {"max_outgoing_per_host": 0, "max_incoming_per_host": 0, "max_concurrent": 0}
+    report = lab.apply(lab.plan(lab.move("m1", "ours", "h1", "h3"), **unlimited))
+    foreign.abortJob()
+    thread.join()
+    assert statuses(report) == {"m1": "done"}  # as the schedule reads 0, it did not wait
