@@ -72,7 +72,8 @@ class LinkCalibration:
 class Budgets:
     """Schedule and executor budgets: bandwidth and concurrency (MiB/s, counts, seconds); `links` holds
     the learned calibration per host pair, keyed "source>destination", and under ANY_LINK what all links
-    taught together (for a pair with no history of its own)."""
+    taught together (for a pair with no history of its own). A plan carries the budgets its schedule was
+    made with (Plan.budgets) and the executor runs within those; a count of 0 or less is no limit."""
 
     per_migration_mibps: int = 0
     max_outgoing_per_host: int = 2
