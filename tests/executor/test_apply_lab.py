@@ -304,7 +304,11 @@ def toml(lab: Lab, tmp: Path, **execute: object) -> str:
 
 
 def states(journal: Path) -> dict[str, str]:
+    """Each migration's state in the journal; none while the run is still creating it (file or tables)."""
     if not journal.exists():
         return {}
-    with sqlite3.connect(journal) as db:
-        return dict(db.execute("SELECT migration_id, state FROM migrations").fetchall())
+    try:
+        with sqlite3.connect(journal) as db:
+            return dict(db.execute("SELECT migration_id, state FROM migrations").fetchall())
+    except sqlite3.OperationalError:  # the file is there, its tables not yet
+        return {}
