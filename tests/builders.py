@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from planner.model import Cluster, Host, PlacementRule, Vm
+from planner.plan import Migration
 
 _ids = itertools.count(1)
 
@@ -41,3 +42,11 @@ def make_cluster(
     if compat is None:
         compat = {sig: tuple(h.name for h in hosts) for sig in {v.cpu_signature for v in vms}}
     return Cluster(hosts=hosts, vms=vms, rules=tuple(rules), compatibility=compat, **overrides)
+
+
+def make_migration(**overrides: Any) -> Migration:
+    """m1: guest "web" (u1, 1 GiB) from h1 to h2, for "test"; any field overridden by keyword."""
+    base = Migration(
+        id="m1", vm_uuid="u1", vm_name="web", source="h1", destination="h2", memory_mib=1024, reason="test"
+    )
+    return replace(base, **overrides)

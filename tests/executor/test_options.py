@@ -10,8 +10,8 @@ import pytest
 from executor.options import check_options, migrate_call, migration_flags
 from executor.settings import Destination, ExecuteSettings
 from planner.errors import ConfigError
-from planner.plan import Migration
 from planner.policy import Budgets
+from tests.builders import make_migration
 from virt_rebalance.config import Config, ExecuteConfig, HostConfig
 
 L = libvirt
@@ -23,16 +23,7 @@ DEFAULT = (
     | L.VIR_MIGRATE_AUTO_CONVERGE
 )
 DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://10.0.0.2")
-MOVE = Migration(
-    id="m1",
-    vm_uuid="u1",
-    vm_name="web",
-    source="h1",
-    destination="h2",
-    memory_mib=1024,
-    reason="test",
-    bandwidth_mibps=300,
-)
+MOVE = make_migration(bandwidth_mibps=300)
 
 
 def _config(**execute: object) -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from executor.report import MigrationOutcome, ProgressEvent, overall
-from planner.plan import Migration
+from tests.builders import make_migration
 
 
 def o(status: str, earlier: bool = False) -> MigrationOutcome:
@@ -59,17 +59,7 @@ def test_progress_line() -> None:
 
 
 def test_an_outcome_takes_its_names_and_estimates_from_the_migration() -> None:
-    m = Migration(
-        id="m7",
-        vm_uuid="u7",
-        vm_name="db",
-        source="h1",
-        destination="h2",
-        memory_mib=512,
-        reason="test",
-        estimated_s=12.0,
-        estimated_mib=600,
-    )
+    m = make_migration(id="m7", vm_uuid="u7", vm_name="db", estimated_s=12.0, estimated_mib=600)
     o = MigrationOutcome.of(m, "done", "ok", actual_s=10.5, actual_mib=580.0)
     assert (o.migration_id, o.vm_uuid, o.vm_name, o.source, o.destination) == ("m7", "u7", "db", "h1", "h2")
     assert (o.status, o.reason, o.estimated_s, o.actual_s, o.estimated_mib, o.actual_mib) == (

@@ -13,9 +13,8 @@ from executor.settings import Destination
 from executor.storage import StorageError, copied_disks, create_copies, remove_copies, settle_source
 from executor.watch import sample
 from planner.model import Disk
-from planner.plan import Migration
 from planner.policy import Budgets
-from tests.builders import make_cluster, make_host, make_vm
+from tests.builders import make_cluster, make_host, make_migration, make_vm
 from tests.executor.test_options import settings
 from tests.fakes.storage import MIB, FakePool, FakeVol
 from tests.fakes.world import FakeWorld
@@ -24,14 +23,8 @@ DEST = Destination(name="h2", uri="qemu+ssh://h2/system", migration_uri="tcp://1
 IMAGES = "/var/lib/libvirt/images"
 VDA = Disk("vda", f"{IMAGES}/db.qcow2", False, "qcow2", 64, 25)
 NBD = Disk("vdb", "nbd://10.0.0.9:10809/db", True, "raw", 64, 64)
-MOVE = Migration(
-    id="m1",
-    vm_uuid="u1",
+MOVE = make_migration(
     vm_name="db",
-    source="h1",
-    destination="h2",
-    memory_mib=1024,
-    reason="test",
     bandwidth_mibps=30,
     disks=("vda",),
     disk_mib=25,

@@ -10,7 +10,7 @@ from collectors import constants as c
 from collectors.seam import VirtError
 from executor.locate import find_domain, sight, where_is
 from executor.verify import completed_mib, verify_moved
-from planner.plan import Migration
+from tests.builders import make_migration
 from tests.fakes.world import FakeConnection, FakeWorld
 
 UUID = "11111111-2222-3333-4444-555555555555"
@@ -30,9 +30,7 @@ def conns(w: FakeWorld) -> dict[str, FakeConnection]:
     return {name: w.open(h.uri) for name, h in w.hosts.items()}
 
 
-MOVE = Migration(
-    id="m1", vm_uuid=UUID, vm_name="a", source="h1", destination="h2", memory_mib=100, reason="test"
-)
+MOVE = make_migration(vm_uuid=UUID, vm_name="a", memory_mib=100)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from executor.report import ProgressEvent
+from executor.report import MigrationOutcome, ProgressEvent
 from planner.model import Cluster
 from planner.plan import Plan
 from tests.virt_rebalance.sample import empty_plan, plan_for, sample_cluster
@@ -107,19 +107,13 @@ class FakeSteps:
                 progress(ProgressEvent(kind="started", **head, total=len(plan.migrations), finished=n - 1))
                 progress(ProgressEvent(kind=status, **head, elapsed_s=m.estimated_s, processed_mib=sent,
                                        message=reason, total=len(plan.migrations), finished=n))  # fmt: skip
+            done = status == "done"
             outcomes.append(
-                SimpleNamespace(
-                    migration_id=m.id,
-                    vm_name=m.vm_name,
-                    source=m.source,
-                    destination=m.destination,
-                    status=status,
-                    reason=reason,
-                    estimated_s=m.estimated_s,
-                    actual_s=m.estimated_s if status == "done" else None,
-                    actual_mib=m.memory_mib * 1.1 if status == "done" else None,
+                MigrationOutcome.of(
+                    m, status, reason,  # type: ignore[arg-type]
+                    actual_s=m.estimated_s if done else None, actual_mib=m.memory_mib * 1.1 if done else None,
                 )
-            )
+            )  # fmt: skip
         done = sum(o.status == "done" for o in outcomes)
         status = "done" if done == len(outcomes) else "failed" if done == 0 else "partial"
         if interrupt is not None and interrupt.requested and status != "done":
