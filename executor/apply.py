@@ -22,7 +22,7 @@ from executor.reconcile import reconcile
 from executor.report import ApplyReport, MigrationOutcome, ProgressEvent, overall
 from executor.runner import Runner
 from executor.settings import ExecuteSettings
-from planner.errors import ConfigError, ExecutionError
+from planner.errors import ConfigError, ExecutionError, FileWriteError
 from planner.plan import Plan
 
 
@@ -77,6 +77,9 @@ def apply_plan(
             progress=progress, interrupt=interrupt,
         )  # fmt: skip
         outcomes = tuple(runner.run(todo, earlier))
+        if runner.journal_error is None:
+            migrations_s = plan.makespan_s - plan.budgets.apply_overhead_s  # the learned overhead aside
+            _record_run(journal, outcomes, time.monotonic() - t0, migrations_s, warnings)
         if runner.journal_error is not None:
             warnings.append(
                 f"{runner.journal_error}: no migration started after that, and the outcomes since are not "
@@ -96,6 +99,18 @@ def apply_plan(
         estimated_makespan_s=plan.makespan_s,
         warnings=tuple(warnings),
     )
+
+
+def _record_run(
+    journal: Journal, outcomes: tuple[MigrationOutcome, ...], elapsed_s: float, estimated_s: float,
+    warnings: list[str],
+) -> None:  # fmt: skip
+    """The run's time against the plan's estimate, for the next plans' calibration (not needed to act)."""
+    carried_out = sum(1 for o in outcomes if o.status == "done" and not o.earlier)
+    try:
+        journal.record_run(overall(outcomes), carried_out, elapsed_s, estimated_s)
+    except FileWriteError as exc:
+        warnings.append(f"this run's duration is not in the journal: {exc}")
 
 
 def _check_hosts(plan: Plan, settings: ExecuteSettings) -> None:

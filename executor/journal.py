@@ -45,8 +45,15 @@ ALTER TABLE migrations ADD COLUMN estimated_mib REAL;
 ALTER TABLE migrations ADD COLUMN model_mib REAL;
 """
 
+# Version 3: each run of a plan, how long it took against the plan's estimate (the calibration's whole-run term).
+_RUNS = """
+CREATE TABLE runs (
+    plan_id TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, carried_out INTEGER NOT NULL,
+    elapsed_s REAL NOT NULL, estimated_s REAL NOT NULL);
+"""
+
 # Schema versions (PRAGMA user_version), one step each: see collectors.sqlite_schema.
-STEPS = (_SCHEMA, _ESTIMATES)
+STEPS = (_SCHEMA, _ESTIMATES, _RUNS)
 T = TypeVar("T")
 
 
@@ -148,6 +155,14 @@ class Journal:
             (state, reason, started, ended, actual_s, actual_mib, self.plan_id, migration_id),
         )
         self._event(migration_id, state, reason)
+
+    def record_run(self, status: str, carried_out: int, elapsed_s: float, estimated_s: float) -> None:
+        """How this run of the plan ended: its status, the migrations it carried out, its time and estimate."""
+        self._execute(
+            "INSERT INTO runs (plan_id, finished_at, status, carried_out, elapsed_s, estimated_s) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (self.plan_id, _now(), status, carried_out, elapsed_s, estimated_s),
+        )
 
     def _event(self, migration_id: str, state: str, reason: str) -> None:
         self._execute(

@@ -85,6 +85,9 @@ class Budgets:
     auto_converge: bool = True  # the executor throttles a guest that out-writes its bandwidth
     host_nic_mibps: dict[str, int] = field(default_factory=dict)
     links: dict[str, LinkCalibration] = field(default_factory=dict)
+    # apply's own time besides the migrations (connecting, checks, verifying), learned from earlier runs
+    # like `links`: added to the plan's makespan so the whole run's estimate is what a run takes.
+    apply_overhead_s: float = 0.0
 
 
 ANY_LINK = "*"

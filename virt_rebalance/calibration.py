@@ -13,6 +13,10 @@ a guest idler or busier than measured). The planner takes the result as
 data (`Budgets.links`); a link with no history of its own uses what all links taught together (ANY_LINK:
 hosts of one cluster are usually alike), and with no history at all the configured values. Each link also
 says how far off its migrations' estimates were (`error_pct`), the running error the reports show.
+
+A whole run takes more than its migrations: connecting to the hosts, the checks before each move, the
+verification after. The newest RECENT_RUNS complete runs give that as `Budgets.apply_overhead_s` (what
+they took beyond their migrations' estimated makespan, none counting as one run), which the plan adds.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from pathlib import Path
 
 from planner.policy import ANY_LINK, Budgets, LinkCalibration, link_key
 
-#: The newest migrations per link that count.
-RECENT = 20
+#: The newest migrations per link, and the newest whole runs, that count.
+RECENT, RECENT_RUNS = 20, 5
 #: Bounds of what a link can learn (a few odd runs must not make estimates absurd).
 MAX_SLOWDOWN = 20.0
 SENT_FACTOR_RANGE = (0.0, 20.0)
@@ -135,15 +139,49 @@ def _intercept(
     return min(max(a, bounds[0]), bounds[1])
 
 
+def read_runs(journal: Path, recent: int = RECENT_RUNS) -> list[tuple[float, float]]:
+    """(real, estimated) seconds of the newest `recent` runs that carried out every migration of their
+    plan themselves (not a resumed run's rest; none if the journal is missing, unreadable or older than its
+    runs table)."""
+    if not journal.is_file():
+        return []
+    query = (
+        "SELECT elapsed_s, estimated_s FROM runs WHERE status = 'done' AND elapsed_s > 0 AND estimated_s > 0 "
+        "AND carried_out = (SELECT COUNT(*) FROM migrations m WHERE m.plan_id = runs.plan_id) "
+        "ORDER BY finished_at DESC LIMIT ?"
+    )
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)) as db:
+            return [(float(e), float(s)) for e, s in db.execute(query, (recent,))]
+    except sqlite3.Error:  # an older schema, a damaged or locked file
+        return []
+
+
+def apply_overhead(runs: list[tuple[float, float]]) -> float:
+    """What whole runs took beyond their migrations' estimated makespan (journal `runs`, recorded without
+    any overhead learned before), on average, with none (0 s) counting as one more run."""
+    if not runs:
+        return 0.0
+    return round(max(0.0, sum(real - estimated for real, estimated in runs) / (len(runs) + 1)), 2)
+
+
 def learned(budgets: Budgets, state_dir: str | Path) -> Budgets:
-    """`budgets` with each link's calibration from the journal under `state_dir`."""
-    links = calibrate(read_samples(Path(state_dir) / "journal.sqlite"), budgets.setup_s)
-    return replace(budgets, links=links) if links else budgets
+    """`budgets` with each link's calibration and apply's own time from the journal under `state_dir`."""
+    journal = Path(state_dir) / "journal.sqlite"
+    links = calibrate(read_samples(journal), budgets.setup_s)
+    overhead = apply_overhead(read_runs(journal))
+    return replace(budgets, links=links, apply_overhead_s=overhead) if links or overhead else budgets
 
 
-def describe(links: dict[str, LinkCalibration]) -> list[str]:
-    """One line per calibrated link, for the plan's report."""
-    return [
+def describe(budgets: Budgets) -> list[str]:
+    """One line per calibrated link, and apply's own time, for the plan's report."""
+    links = budgets.links
+    overhead = (
+        [f"apply's own work (connecting, checks, verifying): {budgets.apply_overhead_s:.1f}s a run"]
+        if budgets.apply_overhead_s
+        else []
+    )
+    return overhead + [
         f"{'any other link' if key == ANY_LINK else key.replace('>', ' -> ')}: set-up {c.setup_s:.1f}s, {100 * c.rate_factor:.0f}% of the granted rate, "
         f"{c.sent_fixed_mib:.0f} MiB + {100 * c.sent_factor:.0f}% of the model's bytes (from {c.samples} migration(s), whose estimates "
         f"were off by {c.error_pct:.0f}% on average)"

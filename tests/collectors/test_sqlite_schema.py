@@ -33,15 +33,17 @@ def test_a_new_history_and_journal_have_their_versions(tmp_path: Path) -> None:
     History(tmp_path / "history.sqlite").close()
     Journal(tmp_path, sample_plan()).close()
     assert _version(tmp_path / "history.sqlite") == 1
-    assert _version(tmp_path / "journal.sqlite") == len(JOURNAL_STEPS) == 2
+    assert _version(tmp_path / "journal.sqlite") == len(JOURNAL_STEPS) == 3
 
 
-@pytest.mark.parametrize("version", [0, 1], ids=["before-versions", "version-1"])
+@pytest.mark.parametrize("version", [0, 1, 2], ids=["before-versions", "version-1", "version-2"])
 def test_an_older_journal_keeps_its_rows(tmp_path: Path, version: int) -> None:
-    """A file as version 0 (no user_version) or 1 (no estimates) wrote it moves forward with its rows."""
+    """A file as version 0 (no user_version), 1 (no estimates) or 2 (no runs) wrote it moves forward with
+    its rows."""
     plan = sample_plan()
     db = sqlite3.connect(tmp_path / "journal.sqlite")
-    db.executescript(JOURNAL_STEPS[0])
+    for step in JOURNAL_STEPS[: max(version, 1)]:
+        db.executescript(step)
     for m in plan.migrations:
         db.execute(
             "INSERT INTO migrations (plan_id, migration_id, vm_uuid, vm_name, source, destination, state) "
@@ -54,7 +56,7 @@ def test_an_older_journal_keeps_its_rows(tmp_path: Path, version: int) -> None:
     again = Journal(tmp_path, plan)
     assert again.known() and set(again.entries()) == {m.id for m in plan.migrations}
     again.close()
-    assert _version(tmp_path / "journal.sqlite") == 2
+    assert _version(tmp_path / "journal.sqlite") == len(JOURNAL_STEPS)
 
 
 @pytest.mark.parametrize("name", ["history.sqlite", "journal.sqlite"])

@@ -128,3 +128,21 @@ def test_unusable_state_dir_is_an_error_not_a_traceback(lab: Lab) -> None:
     (lab.tmp / "state").write_text("a file where the directory should be")
     with pytest.raises(FileWriteError, match="state: not a directory"):
         lab.apply(two_moves(lab))
+
+
+def test_each_run_records_its_time_against_the_migrations_estimate(lab: Lab, tmp_path: Path) -> None:
+    import sqlite3
+
+    from planner.policy import Budgets
+
+    plan = two_moves(lab)
+    plan = replace(plan, makespan_s=7.5, budgets=replace(Budgets(), apply_overhead_s=2.5))
+    first = lab.apply(plan)
+    lab.apply(plan)  # nothing left to do
+    db = sqlite3.connect(tmp_path / "state" / "journal.sqlite")
+    rows = db.execute(
+        "SELECT status, carried_out, elapsed_s, estimated_s FROM runs ORDER BY rowid"
+    ).fetchall()
+    db.close()
+    assert [r[:2] for r in rows] == [("done", 2), ("nothing-to-do", 0)]
+    assert 0 < rows[0][2] <= first.elapsed_s and rows[0][3] == 5.0  # the learned overhead aside

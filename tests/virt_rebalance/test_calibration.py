@@ -21,9 +21,11 @@ from virt_rebalance.calibration import (
     RECENT,
     SENT_FACTOR_RANGE,
     Sample,
+    apply_overhead,
     calibrate,
     describe,
     learned,
+    read_runs,
     read_samples,
 )
 
@@ -179,7 +181,7 @@ def test_learned_budgets_carry_each_link(tmp_path: Path) -> None:
     finished_journal(tmp_path)
     budgets = learned(Budgets(setup_s=2.0), tmp_path)
     assert budgets.links["h1>h2"].samples == 1 and budgets.links[ANY_LINK].samples == 2
-    (pooled, *links) = describe(budgets.links)
+    (pooled, *links) = describe(budgets)
     assert pooled.startswith("any other link: set-up") and all(" -> " in line for line in links)
 
 
@@ -187,7 +189,8 @@ def test_describe_names_the_numbers() -> None:
     link = LinkCalibration(
         setup_s=3.04, rate_factor=0.5, sent_factor=0.25, sent_fixed_mib=60.0, samples=4, error_pct=31.0
     )
-    assert describe({"h1>h2": link, ANY_LINK: link}) == [
+    assert describe(Budgets(links={"h1>h2": link, ANY_LINK: link}, apply_overhead_s=2.5)) == [
+        "apply's own work (connecting, checks, verifying): 2.5s a run",
         "any other link: set-up 3.0s, 50% of the granted rate, 60 MiB + 25% of the model's bytes "
         "(from 4 migration(s), whose estimates were off by 31% on average)",
         "h1 -> h2: set-up 3.0s, 50% of the granted rate, 60 MiB + 25% of the model's bytes "
@@ -200,3 +203,39 @@ def test_a_plan_file_carries_the_calibration_it_was_made_with() -> None:
     link = LinkCalibration(setup_s=3.0, rate_factor=0.5, sent_fixed_mib=40.0, samples=2, error_pct=None)
     plan = replace(plan, budgets=replace(plan.budgets, links={"h1>h2": link}))
     assert plan_from_json(plan_to_json(plan)) == plan
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [([], 0.0), ([(9.0, 6.0)], 1.5), ([(9.0, 6.0), (8.0, 6.0), (10.0, 6.0)], 2.25), ([(3.0, 6.0)], 0.0)],
+    ids=["none", "one-run-counts-half", "three-runs", "faster-than-estimated-adds-nothing"],
+)
+def test_apply_overhead_is_what_runs_took_beyond_their_estimate(runs, expected: float) -> None:
+    assert apply_overhead(runs) == expected
+
+
+def test_complete_runs_in_the_journal_give_the_overhead(tmp_path: Path) -> None:
+    plan = planned()
+    journal = Journal(tmp_path, plan)
+    journal.add(plan.migrations)
+    everything = len(plan.migrations)
+    journal.record_run("done", everything, 9.0, 6.0)
+    journal.record_run("done", everything - 1, 3.0, 6.0)  # a resumed run: the rest of the plan only
+    journal.record_run("partial", 1, 60.0, 6.0)  # not all carried out: not a whole run's time
+    journal.record_run("nothing-to-do", 0, 1.0, 6.0)
+    journal.close()
+    assert read_runs(tmp_path / "journal.sqlite") == [(9.0, 6.0)]
+    budgets = learned(Budgets(), tmp_path)
+    assert budgets.apply_overhead_s == 1.5 and budgets.links == {}
+
+
+def test_the_plan_adds_apply_overhead_to_its_makespan() -> None:
+    from planner.pipeline import make_plan
+    from planner.policy import Policy
+    from tests.builders import make_cluster, make_host, make_vm
+
+    cluster = make_cluster([make_host("h1"), make_host("h2")], [make_vm("v", "h1", memory_mib=1024)])
+    policy = Policy(evacuate=("h1",), time_limit_s=5)
+    plain = make_plan(cluster, policy, Budgets(), goal="evacuate")
+    learned_plan = make_plan(cluster, policy, Budgets(apply_overhead_s=2.5), goal="evacuate")
+    assert plain.migrations and learned_plan.makespan_s == pytest.approx(plain.makespan_s + 2.5, abs=0.11)

@@ -91,8 +91,8 @@ def plan(
         policy = replace(policy, time_limit_s=min(policy.time_limit_s, time_limit_s))
     budgets = calibration.learned(config.budgets(), config.state_dir)
     result: Plan = make_plan(cluster, policy, budgets, goal=goal)
-    if budgets.links and result.migrations:
-        learned = calibration.describe(budgets.links)
+    if (budgets.links or budgets.apply_overhead_s) and result.migrations:
+        learned = calibration.describe(budgets)
         result = replace(result, notes=(*result.notes, "estimates calibrated by the journal:", *learned))
     return result
 
