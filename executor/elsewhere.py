@@ -6,7 +6,8 @@ jobStats "operation" is migration-out; on the destination, the incoming guest is
 jobInfo/jobStats refuse with "operation unsupported: migration statistics are available only on the source
 host". One read of a host is listAllDomains plus a jobInfo per running guest (and a jobStats for those with
 a job), every call under the host's deadline (executor.deadline). `Elsewhere` keeps each host's read for
-`max_age_s`, so a move that waits for room reads its two hosts at most once per poll.
+`max_age_s` (the runner: a second, or its poll interval when longer), so the moves started in one pass
+share a read and a move that waits for room reads its two hosts at most that often.
 """
 
 from __future__ import annotations

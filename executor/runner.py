@@ -80,7 +80,9 @@ class Runner:
         self.finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
         self.stop_reason: str | None = None
         self.journal_error: str | None = None
-        self.elsewhere = Elsewhere(conns, settings.poll_interval_s)
+        # Others' migrations are read at most once a second (or a poll): the moves started in one pass
+        # share a read, and a fast poll does not multiply the calls to hosts with many guests.
+        self.elsewhere = Elsewhere(conns, max(settings.poll_interval_s, 1.0))
         self.waiting: dict[str, tuple[float, str]] = {}  # moves held by others' migrations: since, why
 
     def run(self, todo: list[Migration], earlier: Mapping[str, MigrationOutcome]) -> list[MigrationOutcome]:
