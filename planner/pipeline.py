@@ -58,8 +58,14 @@ def make_plan(
         stays = (*target.stays, *(s for s in held if s.vm_uuid not in known), *timed.unschedulable)
         broken = check_all(rules, cluster, final, frozenset(s.vm_uuid for s in stays))
         # A guest the schedule leaves behind can break a rule the target kept only with its move (its
-        # affinity group moved without it): plan again with it held where it stays.
-        more = tuple(s for s in timed.unschedulable if s.host == cluster.vm_by_uuid[s.vm_uuid].host)
+        # affinity group moved without it): plan again with it held where it stays. Each round holds
+        # guests not held before, so this ends.
+        was_held = {s.vm_uuid for s in held}
+        more = tuple(
+            s
+            for s in timed.unschedulable
+            if s.host == cluster.vm_by_uuid[s.vm_uuid].host and s.vm_uuid not in was_held
+        )
         if not broken or not more:
             break
         held += more

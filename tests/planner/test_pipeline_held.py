@@ -91,3 +91,22 @@ def test_found_by_hypothesis_a_group_that_cannot_be_joined_is_infeasible_and_say
     said = " ".join(caught.value.conflicts)
     assert "v0, v3 must share a host" in said
     assert "v1 cannot move: these moves wait for each other" in said
+
+
+def test_a_member_bound_for_the_host_its_fellow_cannot_leave_stays_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """a and b must run apart. The target swaps a (h1) and c (h2) and sends b to h1; h3 has no room for
+    a hop, so a stays on h1, and b, which would land beside it, stays on h3 (the anti-affinity form of
+    the final-placement bug: two members sharing h1)."""
+    hosts = [make_host(n, memory_mib=8 * GIB) for n in ("h1", "h2", "h3")]
+    a, c = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("c", "h2", memory_mib=7 * GIB)
+    b, filler = make_vm("b", "h3", memory_mib=GIB), make_vm("filler", "h3", memory_mib=3 * GIB)
+    cluster = make_cluster(hosts, [a, b, c, filler], [PlacementRule("anti-affinity", "apart", ("a", "b"))])
+    wanted = {**cluster.placement, a.uuid: "h2", c.uuid: "h1", b.uuid: "h1"}
+    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda *args: _target(cluster, wanted))
+    plan = make_plan(cluster, Policy(), Budgets())
+    assert plan.migrations == ()
+    reasons = {s.vm_name: s.reason for s in plan.stays}
+    assert set(reasons) == {"a", "b", "c"}
+    assert "h1 keeps a, which a hard rule says must leave it before b arrives" in reasons["b"]
