@@ -35,7 +35,7 @@ def one_round(lab: Lab, host: str, work: Path, n: int) -> dict[str, Any]:
     )
     if planned.returncode != 0:
         raise SystemExit(f"plan failed: {planned.stdout}{planned.stderr}")
-    notes = [x for x in json.loads(plan.read_text())["notes"] if "set-up" in x]
+    notes = [x for x in json.loads(plan.read_text())["notes"] if "set-up" in x or "own work" in x]
     applied = cli("--log-json", "apply", str(plan), "--config", str(lab.config_path))
     lines = [x for x in applied.stdout.splitlines() if x.startswith("{") and '"outcomes"' in x]
     if not lines:
