@@ -72,7 +72,7 @@ class HostLoad:
         return 100.0 * self.memory_mib / self.memory_capacity_mib if self.memory_capacity_mib else 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Stay:
     """A guest that will not move, and why (kube-scheduler's unschedulable vs unresolvable)."""
 

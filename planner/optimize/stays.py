@@ -50,22 +50,39 @@ def upfront_stays(
         reason = stuck_reason(cluster, vm)
         if reason is not None:
             rule = next((r.name for r in unary(rules) if r.allowed(cluster, vm) == NOWHERE), "")
-            out.append(Stay(vm.uuid, vm.name, vm.host, rule, f"{vm.name} stays: {reason}"))
+            out.append(
+                Stay(
+                    vm_uuid=vm.uuid,
+                    vm_name=vm.name,
+                    host=vm.host,
+                    rule=rule,
+                    reason=f"{vm.name} stays: {reason}",
+                )
+            )
         elif vm.host in evacuated:
             hosts = [h for h in dests[vm.uuid] if h != vm.host]
             if not hosts:
                 rule, resolvable = blocking_rule(cluster, rules, vm)
                 why = why_stuck(cluster, rules, vm)
-                out.append(Stay(vm.uuid, vm.name, vm.host, rule, why, resolvable=resolvable))
+                out.append(
+                    Stay(
+                        vm_uuid=vm.uuid,
+                        vm_name=vm.name,
+                        host=vm.host,
+                        rule=rule,
+                        reason=why,
+                        resolvable=resolvable,
+                    )
+                )
             elif not _room(cluster, vm, hosts, free):
                 most = max(free[h][1] for h in hosts)
                 out.append(
                     Stay(
-                        vm.uuid,
-                        vm.name,
-                        vm.host,
-                        capacity_rule("memory"),
-                        f"no allowed host has room for {vm.name} ({vm.memory_mib} MiB, {vm.vcpus} vCPUs, "
+                        vm_uuid=vm.uuid,
+                        vm_name=vm.name,
+                        host=vm.host,
+                        rule=capacity_rule("memory"),
+                        reason=f"no allowed host has room for {vm.name} ({vm.memory_mib} MiB, {vm.vcpus} vCPUs, "
                         f"{vm.cpu_demand_millicores} millicores) among {len(hosts)} hosts; the most free "
                         f"memory is {most} MiB",
                         resolvable=True,
@@ -82,11 +99,11 @@ def crowded_out(
     evacuated = set(evacuate)
     return tuple(
         Stay(
-            vm.uuid,
-            vm.name,
-            vm.host,
-            capacity_rule("memory"),
-            f"no room left for {vm.name} ({vm.memory_mib} MiB) once the other guests of {vm.host} moved",
+            vm_uuid=vm.uuid,
+            vm_name=vm.name,
+            host=vm.host,
+            rule=capacity_rule("memory"),
+            reason=f"no room left for {vm.name} ({vm.memory_mib} MiB) once the other guests of {vm.host} moved",
             resolvable=True,
         )
         for vm in cluster.vms

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Schedule", "schedule"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     """Migrations in start order (ids m1..), the estimated makespan and a floor under it."""
 
@@ -72,7 +72,13 @@ def schedule(
         notes.append(
             f"makespan {makespan:.0f} s, at least {bound:.0f} s ({tightest}): {makespan / bound:.2f}x the bound"
         )
-    return Schedule(tuple(migrations), makespan, bound, ordering.unschedulable, tuple(notes))
+    return Schedule(
+        migrations=tuple(migrations),
+        makespan_s=makespan,
+        makespan_lower_bound_s=bound,
+        unschedulable=ordering.unschedulable,
+        notes=tuple(notes),
+    )
 
 
 def _migrations(ordering: Ordering, slots: tuple[Slot, ...], reasons: Mapping[str, str]) -> list[Migration]:

@@ -329,4 +329,11 @@ def stay(vm: Vm, why: str, host: str | None = None, resolvable: bool = True) -> 
     """`vm` stays on `host` (where it is now, unless a temporary hop already took it elsewhere)."""
     if host is not None and host != vm.host:
         why += f"; it stays on {host}, where a temporary hop took it"
-    return Stay(vm.uuid, vm.name, host or vm.host, rule="schedule", reason=why, resolvable=resolvable)
+    return Stay(
+        vm_uuid=vm.uuid,
+        vm_name=vm.name,
+        host=host or vm.host,
+        rule="schedule",
+        reason=why,
+        resolvable=resolvable,
+    )

@@ -77,7 +77,13 @@ def plan_for(
         )
     target = dict(cluster.placement) | {cluster.vm_by_name[n].uuid: d for n, d in moves}
     stays = (
-        Stay("u-g-kvm", "g-kvm", "h1", "cpu-compatible", "no other host can run its CPU (kvm host-model)"),
+        Stay(
+            vm_uuid="u-g-kvm",
+            vm_name="g-kvm",
+            host="h1",
+            rule="cpu-compatible",
+            reason="no other host can run its CPU (kvm host-model)",
+        ),
     )
     return Plan(
         snapshot=cluster,
