@@ -1,4 +1,5 @@
-"""Fixture builders: make_host(...), make_vm(...), make_cluster(...) with overrides."""
+"""Fixture builders: make_host(...), make_vm(...), make_cluster(...) with overrides; make_target(...) for a
+hand-made optimizer answer."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from planner.load import balance, host_loads
 from planner.model import Cluster, Host, PlacementRule, Vm
+from planner.optimize.optimizer import Target
 from planner.plan import Migration
 
 _ids = itertools.count(1)
@@ -50,3 +53,21 @@ def make_migration(**overrides: Any) -> Migration:
         id="m1", vm_uuid="u1", vm_name="web", source="h1", destination="h2", memory_mib=1024, reason="test"
     )
     return replace(base, **overrides)
+
+
+def make_target(cluster: Cluster, placement: dict[str, str]) -> Target:
+    """An optimizer answer that moves the guests `placement` puts elsewhere (reason "test")."""
+    before, after = host_loads(cluster, cluster.placement), host_loads(cluster, placement)
+    return Target(
+        placement=placement,
+        reasons={u: "test" for u, h in placement.items() if h != cluster.vm_by_uuid[u].host},
+        stays=(),
+        before=before,
+        after=after,
+        balance_before=balance(before),
+        balance_after=balance(after),
+        peak_lower_bound_pct=0.0,
+        status="optimal",
+        solve_s=0.0,
+        notes=(),
+    )

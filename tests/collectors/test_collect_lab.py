@@ -181,7 +181,10 @@ def test_cpu_burner_reads_about_one_cpu_and_idle_near_zero(
         assert least - 100 <= vm.cpu_millicores <= most + 100, (vm.name, vm.cpu_millicores, got)
     if got["burn"][0] >= 900:  # the machine gave it a whole CPU throughout
         assert 800 <= burn.cpu_millicores <= 1200
-    assert idle.cpu_millicores <= 150, (idle.cpu_millicores, got)
+    # Near zero when its own process was near zero: a TCG guest's idle loop costs more CPU on a busy
+    # machine (its timers run late), which the range check above already holds the reading to.
+    if got["idle"][1] <= 100:
+        assert idle.cpu_millicores <= 150, (idle.cpu_millicores, got)
     if got["burn"][0] >= 300:  # the burner was not starved by other work on the machine
         assert burn.cpu_millicores > 2 * idle.cpu_millicores + 50, (
             burn.cpu_millicores,
@@ -191,11 +194,17 @@ def test_cpu_burner_reads_about_one_cpu_and_idle_near_zero(
     assert burn.memory_used_mib is not None and 0 < burn.memory_used_mib <= 128
 
 
-def test_memory_writer_has_a_dirty_rate(snapshot: Cluster) -> None:
+def test_memory_writer_has_a_dirty_rate(
+    counted: tuple[Cluster, Counter[str], float, dict[str, tuple[int, int]]],
+) -> None:
+    snapshot, _, _, got = counted
     writer, idle = snapshot.vm_by_name["writer"], snapshot.vm_by_name["idle"]
     # Page sampling counts the sampled pages that changed: what the writer managed in the period, so on a
-    # busy machine a few MiB/s; an idle guest reads 0 or the odd kernel page.
-    assert writer.dirty_rate_mibps > 0 and writer.dirty_rate_mibps >= idle.dirty_rate_mibps, (
+    # busy machine a few MiB/s; an idle guest reads 0 or the odd kernel page. A writer the machine gave
+    # almost no CPU throughout dirtied nothing, and may read 0.
+    if got["writer"][0] >= 200:
+        assert writer.dirty_rate_mibps > 0, (writer.dirty_rate_mibps, got)
+    assert writer.dirty_rate_mibps >= idle.dirty_rate_mibps, (
         writer.dirty_rate_mibps,
         idle.dirty_rate_mibps,
         writer.cpu_millicores,

@@ -9,12 +9,11 @@ import pytest
 import planner.optimize.optimizer
 from planner.codec import plan_from_json, plan_to_json
 from planner.errors import InputError
-from planner.load import balance, host_loads
+from planner.load import host_loads
 from planner.model import Cluster
-from planner.optimize.optimizer import Target
 from planner.pipeline import make_plan
 from planner.policy import Budgets, Policy
-from tests.builders import make_cluster, make_host, make_vm
+from tests.builders import make_cluster, make_host, make_target, make_vm
 
 GIB = 1024
 NOW = "2026-11-26T06:00:00+00:00"
@@ -72,23 +71,6 @@ def test_the_plan_survives_the_json_round_trip() -> None:
     assert (again.makespan_s, again.budgets.per_migration_mibps) == (plan.makespan_s, 500)
 
 
-def _target(cluster: Cluster, placement: dict[str, str]) -> Target:
-    before, after = host_loads(cluster, cluster.placement), host_loads(cluster, placement)
-    return Target(
-        placement=placement,
-        reasons={u: "test" for u, h in placement.items() if h != cluster.vm_by_uuid[u].host},
-        stays=(),
-        before=before,
-        after=after,
-        balance_before=balance(before),
-        balance_after=balance(after),
-        peak_lower_bound_pct=0.0,
-        status="optimal",
-        solve_s=0.0,
-        notes=(),
-    )
-
-
 def test_a_swap_the_schedule_cannot_order_stays_and_the_plan_says_why(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -98,7 +80,7 @@ def test_a_swap_the_schedule_cannot_order_stays_and_the_plan_says_why(
     monkeypatch.setattr(
         planner.optimize.optimizer,
         "optimize",
-        lambda c, p, r, held=(): _target(c, {a.uuid: "h2", b.uuid: "h1"}),
+        lambda c, p, r, held=(): make_target(c, {a.uuid: "h2", b.uuid: "h1"}),
     )
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert plan.migrations == ()
@@ -112,7 +94,9 @@ def test_a_swap_with_a_spare_host_goes_through_it(monkeypatch: pytest.MonkeyPatc
     a, b = make_vm("a", "h1", memory_mib=6 * GIB), make_vm("b", "h2", memory_mib=7 * GIB)
     cluster = make_cluster(hosts, [a, b])
     wanted = {a.uuid: "h2", b.uuid: "h1"}
-    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda c, p, r, held=(): _target(c, wanted))
+    monkeypatch.setattr(
+        planner.optimize.optimizer, "optimize", lambda c, p, r, held=(): make_target(c, wanted)
+    )
     plan = make_plan(cluster, Policy(), Budgets(), now=NOW)
     assert dict(plan.target) == wanted
     assert [m.temporary for m in plan.migrations] == [True, False, False]

@@ -12,32 +12,14 @@ import pytest
 
 import planner.optimize.optimizer
 from planner.errors import InfeasibleError
-from planner.load import balance, host_loads
 from planner.model import Cluster, PlacementRule
 from planner.optimize.optimizer import Target
 from planner.pipeline import make_plan
 from planner.plan import Stay
 from planner.policy import Budgets, Policy
-from tests.builders import make_cluster, make_host, make_vm
+from tests.builders import make_cluster, make_host, make_target, make_vm
 
 GIB = 1024
-
-
-def _target(cluster: Cluster, placement: dict[str, str]) -> Target:
-    before, after = host_loads(cluster, cluster.placement), host_loads(cluster, placement)
-    return Target(
-        placement=placement,
-        reasons={u: "test" for u, h in placement.items() if h != cluster.vm_by_uuid[u].host},
-        stays=(),
-        before=before,
-        after=after,
-        balance_before=balance(before),
-        balance_after=balance(after),
-        peak_lower_bound_pct=0.0,
-        status="optimal",
-        solve_s=0.0,
-        notes=(),
-    )
 
 
 def test_the_guests_of_a_swap_that_cannot_run_are_held_and_their_group_stays_whole(
@@ -54,8 +36,8 @@ def test_the_guests_of_a_swap_that_cannot_run_are_held_and_their_group_stays_who
     def optimize(c_: Cluster, p: Policy, r: object, held: tuple[Stay, ...] = ()) -> Target:
         asked.append({s.vm_name for s in held})
         if held:
-            return _target(cluster, dict(cluster.placement))
-        return _target(cluster, {a.uuid: "h2", b.uuid: "h1", c.uuid: "h1"})
+            return make_target(cluster, dict(cluster.placement))
+        return make_target(cluster, {a.uuid: "h2", b.uuid: "h1", c.uuid: "h1"})
 
     monkeypatch.setattr(planner.optimize.optimizer, "optimize", optimize)
     plan = make_plan(cluster, Policy(), Budgets())
@@ -104,7 +86,7 @@ def test_a_member_bound_for_the_host_its_fellow_cannot_leave_stays_too(
     b, filler = make_vm("b", "h3", memory_mib=GIB), make_vm("filler", "h3", memory_mib=3 * GIB)
     cluster = make_cluster(hosts, [a, b, c, filler], [PlacementRule("anti-affinity", "apart", ("a", "b"))])
     wanted = {**cluster.placement, a.uuid: "h2", c.uuid: "h1", b.uuid: "h1"}
-    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda *args: _target(cluster, wanted))
+    monkeypatch.setattr(planner.optimize.optimizer, "optimize", lambda *args: make_target(cluster, wanted))
     plan = make_plan(cluster, Policy(), Budgets())
     assert plan.migrations == ()
     reasons = {s.vm_name: s.reason for s in plan.stays}
