@@ -58,17 +58,18 @@ class _Peaks:
 
 class _Rooms:
     """Per class of allowed hosts (a compatibility class), lazily updated heaps of its receivers: the
-    emptiest relative to the level, the most room in MiB below it (for big guests) and, per weighed
-    resource, the lowest share of that resource relative to its level (so that a guest heavy in CPU
-    finds the hosts light in CPU, and a swap finds its partner)."""
+    emptiest relative to the level and, per weighed resource, the lowest share of that resource relative
+    to its level (so that a guest heavy in CPU finds the hosts light in CPU, and a swap finds its
+    partner) and the most room below the level in the resource's own unit (MiB, millicores: a big guest
+    needs a big host's room, which a small host light in share does not have)."""
 
     def __init__(self, state: LoadState, receivers: frozenset[str], levels_bp: Mapping[Resource, int]):
         self.state = state
         self.receivers = receivers
         self.levels = [(INDEX[r], bp / 10_000.0) for r, bp in levels_bp.items()] or [(1, 1.0)]
-        self.mem_level = levels_bp.get("memory", 10_000) / 10_000.0
-        #: Heap kinds: 0 fullness, 1 room in MiB, then one per weighed resource (its index in levels).
-        self.kinds = 2 + len(self.levels)
+        #: Heap kinds: 0 fullness, then per weighed resource (its place k in levels) its share at 1 + k
+        #: and its room at 1 + len(levels) + k.
+        self.kinds = 1 + 2 * len(self.levels)
         self.heaps: dict[int, list[list[tuple[float, int, str]]]] = {}
         self.member_of: dict[str, list[list[list[tuple[float, int, str]]]]] = {}
 
@@ -78,10 +79,19 @@ class _Rooms:
             return max(
                 use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i] for i, level in self.levels
             )
-        if kind == 1:
-            return -(self.mem_level * cap[1] - use[1])
-        i, level = self.levels[kind - 2]
+        k = kind - 1
+        if k >= len(self.levels):
+            i, level = self.levels[k - len(self.levels)]
+            return -(level * cap[i] - use[i])
+        i, level = self.levels[k]
         return use[i] / (cap[i] * level) if level > 0 else use[i] / cap[i]
+
+    def _kind(self, resource: str, room: bool) -> int:
+        """The heap kind of `resource`'s share (or, with `room`, its room); fullness when unweighed."""
+        k = next((k for k, (i, _) in enumerate(self.levels) if i == INDEX[resource]), None)
+        if k is None:
+            return 0
+        return 1 + k + (len(self.levels) if room else 0)
 
     def _of(self, dests: tuple[str, ...]) -> list[list[tuple[float, int, str]]]:
         found = self.heaps.get(id(dests))
@@ -114,21 +124,29 @@ class _Rooms:
 
     def candidates(self, dests: tuple[str, ...], vm: Vm, exclude: str) -> list[str]:
         """Receivers of `dests` (not `exclude`) with room for `vm`: the emptiest, the two with the most
-        MiB below the level (for big guests) and the lightest in each weighed resource."""
+        MiB below the level (for big guests), the lightest in each weighed resource and the one with the
+        most CPU below its level."""
         out: list[str] = []
 
         def ok(h: str) -> bool:
             return h != exclude and h not in out and self.state.fits(vm, h)
 
         heaps = self._of(dests)
-        for kind in (0, 1, 1, *range(2, self.kinds)):
+        memory_room = self._kind("memory", room=True)
+        lightest = range(1, 1 + len(self.levels))
+        for kind in (0, memory_room, memory_room, *lightest, self._kind("cpu", room=True)):
             out += self._draw(heaps[kind], 1, ok)
         return out
 
     def lightest(self, dests: tuple[str, ...], resource: str, exclude: str, want: int) -> list[str]:
-        """Up to `want` receivers of `dests` (not `exclude`) lightest in `resource` for its level."""
-        kind = next((2 + k for k, (i, _) in enumerate(self.levels) if i == INDEX[resource]), 0)
-        return self._draw(self._of(dests)[kind], want, lambda h: h != exclude)
+        """Up to `want` receivers of `dests` (not `exclude`) lightest in `resource` for its level, and as
+        many with the most room of it below the level."""
+        heaps = self._of(dests)
+        out = self._draw(heaps[self._kind(resource, room=False)], want, lambda h: h != exclude)
+        more = self._draw(
+            heaps[self._kind(resource, room=True)], want, lambda h: h != exclude and h not in out
+        )
+        return out + more
 
     def moved(self, hosts: Collection[str]) -> None:
         version = self.state.version

@@ -21,6 +21,7 @@ from planner.load import host_loads, score
 from planner.model import Cluster, Vm
 from planner.optimize.candidates import Domains
 from planner.optimize.encoding import Resource
+from planner.optimize.peak_bound import resource_peak_bounds
 from planner.optimize.solve import Problem, encode, objective_points
 from planner.plan import HostLoad
 
@@ -33,7 +34,9 @@ ROUND_S = 0.5
 #: Guests free to move on each of a neighbourhood's hosts that are not hot (the biggest).
 FREE_PER_HOST = 3
 #: Rounds the search always gets, however little time the earlier stages left.
-MIN_ROUNDS = 2
+MIN_ROUNDS = 1
+#: The search ends once every resource's peak is within this many points of its bound.
+PEAK_DONE_PCT = 0.5
 
 
 def _neighbourhood(
@@ -43,14 +46,15 @@ def _neighbourhood(
     scores: Mapping[str, float],
     turn: int,
 ) -> tuple[list[str], list[str]]:
-    """The hottest hosts (up to HOT_GUESTS guests), by score on even turns and by excess (the
-    objective's) on odd ones; for the biggest guests on them (a whole affinity group as one), the
+    """The hottest hosts (up to HOT_GUESTS guests), by how far a resource's share rises above its
+    peak bound on even turns and by excess (the objective's) on odd ones; for the biggest guests on them (a whole affinity group as one), the
     allowed hosts where they would end least loaded; and a window of the coolest hosts that slides
     each turn. Returns every host chosen and the hot ones."""
+    o = p.objective
     if turn % 2:
-        heat = {h: float(p.objective.host_excess(p.cluster, h, _use(loads[h]))) for h in scores}
+        heat = {h: float(o.host_excess(p.cluster, h, _use(loads[h]))) for h in scores}
     else:
-        heat = dict(scores)
+        heat = {h: _above_bound(p, loads[h]) for h in scores}
     ranked = sorted(heat, key=lambda h: (-heat[h], h))
     hot: list[str] = []
     freed = 0
@@ -77,6 +81,14 @@ def _neighbourhood(
     start = (turn * want) % max(1, len(cool) // 2)
     chosen.update(dict.fromkeys(cool[start : start + want]))
     return list(chosen), hot
+
+
+def _above_bound(p: Problem, hl: HostLoad) -> float:
+    """How far (points) the host's share of a weighed resource rises above that resource's peak bound,
+    the highest of them."""
+    shares = {"cpu": hl.cpu_pct, "memory": hl.memory_pct}
+    bounds = resource_peak_bounds(p)
+    return max((shares[r] - bounds[r] for r in p.objective.peak_weight), default=0.0)
 
 
 def _use(hl: HostLoad) -> dict[Resource, int]:
@@ -246,16 +258,15 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     """Improve `placement` round by round until `deadline` (monotonic seconds) or nothing improves."""
     frozen = _together(p)
     receivers = set(p.receivers)
-    target = p.levels_pct.get("peak", 0.0) + 0.5
     rounds = gains = stale = 0
     # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
     budget = max(MIN_ROUNDS, int((deadline - time.monotonic()) / (2 * ROUND_S)))
     while rounds < budget and (rounds < MIN_ROUNDS or time.monotonic() < deadline - 0.2) and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
-        if not scores or max(scores.values()) <= target:
-            break
         by_host = {hl.host: hl for hl in loads}
+        if not scores or max(_above_bound(p, hl) for hl in loads) <= PEAK_DONE_PCT:
+            break
         hosts, hot = _neighbourhood(p, placement, by_host, scores, rounds)
         sub = neighbourhood_problem(p, placement, hosts, by_host)
         domains = neighbourhood_domains(

@@ -23,12 +23,18 @@ from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.solve import Problem, kept_by_heuristics
 
-#: Rounds of swaps, each followed by single moves again.
+#: Rounds of swaps in a sweep, each followed by single moves again.
 EXCHANGE_ROUNDS = 2
+#: Sweeps over every host in a last polish, at most (one that finds nothing ends it).
+SWEEPS = 6
 
 
-def waterfill(p: Problem, placement: Mapping[str, str], max_moves: int | None = None) -> dict[str, str]:
-    """`placement` drained host by host towards the level, each move paying for itself."""
+def waterfill(
+    p: Problem, placement: Mapping[str, str], max_moves: int | None = None, sweeps: int = 1
+) -> dict[str, str]:
+    """`placement` drained host by host towards the level, each move paying for itself, in up to
+    `sweeps` sweeps over every host (SWEEPS for a last polish: a start leaves the rest of its time
+    to the neighbourhood search)."""
     pol = p.policy
     state = LoadState(p.cluster, dict(placement), pol.cpu_weight, pol.memory_weight)
     mover = Mover(state, pol.max_migrations, pol.max_moved_mib)
@@ -53,12 +59,25 @@ def waterfill(p: Problem, placement: Mapping[str, str], max_moves: int | None = 
         if landing is not None:
             fill.move(vm, landing[1])
     limit = max_moves if max_moves is not None else 4 * len(p.cluster.vms)
+    steps = 0
+    # Sweeps over every host: what a move is worth on one host changes as the peaks and the other hosts
+    # change, so a host that found nothing is asked again in the next sweep, until a sweep finds nothing.
+    for _ in range(sweeps):
+        made = _sweep(fill, frozen, limit - steps)
+        steps += made
+        if not made or steps >= limit:
+            break
+    return state.placement
+
+
+def _sweep(fill: Filler, frozen: Collection[str], limit: int) -> int:
+    """Single moves from every host, then swaps where no single move pays (a host above its CPU level
+    among hosts level in memory), and single moves again where the swaps opened room, while the swaps
+    pay; how many guests moved. Within a sweep, hosts no step touched since they last found nothing
+    are not asked again."""
     steps = _hottest_first(
         fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit, set(fill.receivers)
     )
-    # Then swaps where no single move pays (a host above its CPU level among hosts level in memory),
-    # and single moves again where the swaps opened room, while the swaps pay. Hosts no step touched
-    # since they last found nothing are not asked again.
     swapped = set(fill.receivers)
     for _ in range(EXCHANGE_ROUNDS):
         swaps = _hottest_first(
@@ -72,7 +91,7 @@ def waterfill(p: Problem, placement: Mapping[str, str], max_moves: int | None = 
             fill, fill.excess, lambda h: _move_once(fill, h, frozen), limit - steps, drained
         )
         swapped |= drained
-    return state.placement
+    return steps
 
 
 def _move_once(fill: Filler, host: str, frozen: Collection[str]) -> list[str]:

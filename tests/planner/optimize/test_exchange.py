@@ -128,3 +128,40 @@ def test_water_filling_with_swaps_never_breaks_a_rule_or_the_budget(
     assert check_placement(cluster, got, policy) == []
     moved = sum(h != cluster.vm_by_uuid[u].host for u, h in got.items())
     assert budget is None or moved <= budget
+
+
+def test_swap_partners_include_the_host_with_the_most_room_not_only_the_lightest_share() -> None:
+    """A small host light in CPU share has little room in millicores; a big host a little busier has
+    more: a big busy guest's swap partner is looked for on both (the small one alone refuses it)."""
+    hosts = [
+        make_host("hot", cpus=16, memory_mib=65536),
+        make_host("small", cpus=4, memory_mib=16384),
+        *(make_host(f"big{i}", cpus=64, memory_mib=262144) for i in range(3)),
+    ]
+    vms = [
+        make_vm("busy", host="hot", memory_mib=8192, cpu_millicores=6000),
+        make_vm("small-idle", host="small", memory_mib=8192, cpu_millicores=100),
+        *(make_vm(f"big-idle{i}", host=f"big{i}", memory_mib=8192, cpu_millicores=9000) for i in range(3)),
+    ]
+    fill = filler_for(make_cluster(hosts, vms))
+    shares = {h: fill.peaks.share(h, "cpu", 0) for h in ("small", "big0")}
+    assert shares["small"] < shares["big0"]  # small is the lightest in share
+    partners = fill.rooms.lightest(fill.dests[fill.state.cluster.vm_by_name["busy"].uuid], "cpu", "hot", 1)
+    assert partners[0] == "small" and len(partners) == 2 and partners[1].startswith("big")
+
+
+def test_more_sweeps_keep_every_rule_and_score_no_worse_here() -> None:
+    """Water-filling in several sweeps (the optimizer's last polish) asks every host again: on this
+    lopsided cluster it scores no worse than one sweep, and keeps every rule."""
+    hosts = [make_host(f"h{i}", cpus=16, memory_mib=65536) for i in range(4)]
+    vms = [
+        make_vm(f"v{i}", host="h0", memory_mib=2048 * (1 + i % 3), cpu_millicores=300 * (1 + i % 4))
+        for i in range(20)
+    ]
+    cluster = make_cluster(hosts, vms)
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    once = waterfill(p, dict(cluster.placement))
+    swept = waterfill(p, dict(cluster.placement), sweeps=6)
+    assert objective_points(p, swept) <= objective_points(p, once)
+    assert check_placement(cluster, swept, policy) == []
