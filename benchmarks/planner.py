@@ -1,7 +1,8 @@
 """Planner benchmark: `python -m benchmarks.planner [--hosts H --guests G] [--seed S | --seeds A-B]`.
 
-Without --hosts/--guests it runs the issue's three sizes (100/2,000, 1,000/20,000, 5,000/30,000) with
-time limits that fit their targets (2 s, 20 s, 60 s). For each size and seed it runs the optimizer and the
+`--cpu-weight 0` plans for memory alone (what evening CPU adds to gib_moved shows against the
+default); `--threshold N` sets policy.threshold. Without --hosts/--guests it runs the issue's three
+sizes (100/2,000, 1,000/20,000, 5,000/30,000) with time limits that fit their targets (2 s, 20 s, 60 s). For each size and seed it runs the optimizer and the
 greedy baseline on the same generated cluster and prints a table, then a JSON list of rows, each with:
 kind ("optimizer" or "greedy"), hosts, guests, seed, seconds, moves, gib_moved, min_gib (the memory
 excess at the start: the least any plan must move to even memory out), peak_rss_mib, and for each of
@@ -26,7 +27,7 @@ from benchmarks.generator import generate
 from planner.model import Cluster
 from planner.optimize.encoding import Resource, capacity, demand
 from planner.optimize.optimizer import optimize
-from planner.optimize.peak_bound import resource_peak_bounds
+from planner.optimize.peak_bound import resource_bound, resource_peak_bounds
 from planner.optimize.solve import Problem, baseline, build_problem
 from planner.policy import Policy
 from planner.rules import rules_for
@@ -46,7 +47,9 @@ def _resource(
     p: Problem, placement: Mapping[str, str], r: Resource, bound: float, stuck: set[str]
 ) -> tuple[dict[str, Any], float]:
     cluster, hosts = p.cluster, p.receivers
-    level = p.levels_pct[r]
+    level = p.levels_pct.get(r)
+    if level is None:  # a resource the policy does not weigh: its level all the same, for the report
+        level = resource_bound(cluster, r, hosts, {u: True for u in stuck}, with_floor=False)
     caps = {h: capacity(cluster, h, r) for h in hosts}
 
     def above(use: Mapping[str, int]) -> float:
@@ -151,6 +154,13 @@ def _seeds(seed: int, seeds: str | None) -> range:
 @click.option(
     "--local-disks", type=click.FloatRange(0, 1), default=0.0, help="Share of guests with a local disk."
 )
+@click.option(
+    "--cpu-weight",
+    type=click.IntRange(0, 100),
+    default=1,
+    help="policy.cpu_weight: 0 plans for memory alone (what evening CPU adds to gib_moved).",
+)
+@click.option("--threshold", type=click.IntRange(1, 5), default=None, help="policy.threshold (default 3).")
 def main(
     hosts: int | None,
     guests: int | None,
@@ -158,9 +168,13 @@ def main(
     seeds: str | None,
     time_limit: float | None,
     local_disks: float,
+    cpu_weight: int,
+    threshold: int | None,
 ) -> None:
     sizes = SIZES if hosts is None or guests is None else ((hosts, guests, time_limit or 10.0),)
-    policy = Policy()
+    policy = Policy(cpu_weight=cpu_weight)
+    if threshold is not None:
+        policy = replace(policy, threshold=threshold)
     rows = []
     for h, g, limit in sizes:
         for s in _seeds(seed, seeds):

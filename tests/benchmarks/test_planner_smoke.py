@@ -91,3 +91,14 @@ def test_cli_runs_a_range_of_seeds() -> None:
         (4, "optimizer"),
         (4, "greedy"),
     ]
+
+
+def test_cli_plans_for_memory_alone_with_cpu_weight_zero() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--hosts", "8", "--guests", "80", "--time-limit", "0.5", "--cpu-weight", "0", "--threshold", "4"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("[") :])
+    # With CPU unweighed its bound is 0: the row still reports CPU as it ends.
+    assert all(r["cpu"]["bound"] == 0 for r in rows)
