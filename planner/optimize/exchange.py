@@ -54,11 +54,10 @@ def swap_gain(fill: Filler, a: Vm, src: str, b: Vm, dest: str, tops: Tops) -> fl
             return float("-inf")  # no swap raises a peak
         if holder in (src, dest):
             g += w * (top - max(second, at_src, at_dest, fill.floor.get(r, 0.0)))
-        target = fill.target_bp[r]
         if inside[0]:
-            g += w * (max(0.0, now_src - target) - max(0.0, at_src - target))
+            g += w * (fill.over_share(r, now_src) - fill.over_share(r, at_src))
         if inside[1]:
-            g += w * (max(0.0, now_dest - target) - max(0.0, at_dest - target))
+            g += w * (fill.over_share(r, now_dest) - fill.over_share(r, at_dest))
     return g
 
 

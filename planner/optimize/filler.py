@@ -18,6 +18,10 @@ from planner.optimize.solve import Problem, apart_fellows, moving_as_one
 
 #: A host's share above its resource's peak bound plus this many points weighs like the peak.
 PEAK_SLACK_PCT = 0.25
+#: Points above the target peak (the bound plus PEAK_SLACK_PCT) beyond which a host's share counts
+#: STEEP times (about the 2 points within which the planner aims to hold each resource's peak).
+STEEP_PCT = 1.75
+STEEP = 4
 #: Guests of a giving host tried per move, largest first by their share of the host.
 GUESTS_PER_HOST = 8
 
@@ -159,7 +163,7 @@ class _Rooms:
 class Filler:
     """The objective's change for single moves, on a LoadState: every host's excess above the band, the
     move's cost, each resource's peak, and (to pull a peak that many hosts share down together) each
-    host's share above its resource's peak bound, weighed like the peak."""
+    host's share above its resource's peak bound, weighed like the peak (more steeply far above it)."""
 
     def __init__(self, p: Problem, mover: Mover, floor_bp: Mapping[str, float]):
         self.p = p
@@ -219,10 +223,18 @@ class Filler:
         return sum(w * max(0.0, use[i] + delta[i] - thr) for w, thr, i in terms)
 
     def over(self, host: str, r: str, delta: int) -> float:
-        """Basis points of `r` above its target peak on `host` (receivers only)."""
+        """Basis points of `r` above its target peak on `host` (receivers only), those beyond STEEP_PCT
+        above it counted STEEP times (`over_share`)."""
         if host not in self.receivers:
             return 0.0
-        return max(0.0, self.peaks.share(host, r, delta) - self.target_bp[r])
+        return self.over_share(r, self.peaks.share(host, r, delta))
+
+    def over_share(self, r: str, share_bp: float) -> float:
+        """What a share (basis points) of `r` counts above the target peak: each point up to STEEP_PCT
+        above it once, each point beyond STEEP times. Convex, so one host far above the bound costs more
+        than several hosts a little above it, and moves that spread its load over them pay."""
+        target = self.target_bp[r]
+        return max(0.0, share_bp - target) + (STEEP - 1) * max(0.0, share_bp - target - 100 * STEEP_PCT)
 
     def tops(self) -> dict[str, tuple[float, str, float]]:
         """Per weighed resource: the peak (basis points, at least the floor), its host, the next share."""

@@ -165,3 +165,15 @@ def test_more_sweeps_keep_every_rule_and_score_no_worse_here() -> None:
     swept = waterfill(p, dict(cluster.placement), sweeps=6)
     assert objective_points(p, swept) <= objective_points(p, once)
     assert check_placement(cluster, swept, policy) == []
+
+
+def test_a_share_far_above_the_bound_counts_more_per_point_than_one_a_little_above() -> None:
+    """Above the target peak each point counts once up to STEEP_PCT, then STEEP times: one host 4 points
+    above weighs more than two hosts 2 points above (the heuristics spread a peak out)."""
+    fill = filler_for(full_hosts())
+    target = fill.target_bp["memory"]
+    assert fill.over_share("memory", target - 50) == 0
+    assert fill.over_share("memory", target + 100) == 100
+    one_far = fill.over_share("memory", target + 400)
+    two_near = 2 * fill.over_share("memory", target + 200)
+    assert one_far > two_near
