@@ -47,9 +47,11 @@ def _neighbourhood(
     turn: int,
 ) -> tuple[list[str], list[str]]:
     """The hottest hosts (up to HOT_GUESTS guests), by how far a resource's share rises above its
-    peak bound on even turns and by excess (the objective's) on odd ones; for the biggest guests on them (a whole affinity group as one), the
-    allowed hosts where they would end least loaded; and a window of the coolest hosts that slides
-    each turn. Returns every host chosen and the hot ones."""
+    peak bound on even turns and by excess (the objective's) on odd ones; for the biggest guests on
+    them (a whole affinity group as one), the allowed hosts where they would end least loaded (on even
+    turns: the biggest in the resource the hot host has most too much of, and the hosts with the most
+    room of it below its bound, so a big guest on a small host finds a big host); and a window of the
+    coolest hosts that slides each turn. Returns every host chosen and the hot ones."""
     o = p.objective
     if turn % 2:
         heat = {h: float(o.host_excess(p.cluster, h, _use(loads[h]))) for h in scores}
@@ -69,12 +71,21 @@ def _neighbourhood(
     for vm in p.cluster.vms:
         if placement[vm.uuid] in on_hot:
             on_hot[placement[vm.uuid]].append(vm)
+    bounds = resource_peak_bounds(p)
     for host in hot:
-        for whole in _movable_units(p, on_hot[host])[:TARGETED_GUESTS]:
+        heavy = None if turn % 2 else _heaviest(p, loads[host], bounds)
+        for whole in _movable_units(p, on_hot[host], heavy)[:TARGETED_GUESTS]:
             allowed = frozenset.intersection(*(frozenset(p.dests[m.uuid]) for m in whole[1]))
-            best = sorted(
-                (_after(loads[h], whole[0], w), h) for h in allowed if h in loads and h not in chosen
-            )
+            if heavy is None:
+                best = sorted(
+                    (_after(loads[h], whole[0], w), h) for h in allowed if h in loads and h not in chosen
+                )
+            else:
+                best = sorted(
+                    (-_room(loads[h], heavy, bounds[heavy]), h)
+                    for h in allowed
+                    if h in loads and h not in chosen
+                )
             chosen.update(dict.fromkeys(h for _, h in best[:TARGETED_HOSTS]))
     cool = sorted((h for h in scores if h not in chosen), key=lambda h: (scores[h], h))
     want = COOL_PER_HOT * len(hot) // 2 + 1
@@ -91,14 +102,29 @@ def _above_bound(p: Problem, hl: HostLoad) -> float:
     return max((shares[r] - bounds[r] for r in p.objective.peak_weight), default=0.0)
 
 
+def _heaviest(p: Problem, hl: HostLoad, bounds: Mapping[str, float]) -> Resource:
+    """The weighed resource the host's share rises most above the bound of."""
+    shares: dict[Resource, float] = {"cpu": hl.cpu_pct, "memory": hl.memory_pct}
+    both: tuple[Resource, ...] = ("cpu", "memory")
+    weighed = [r for r in both if r in p.objective.peak_weight] or list(both)
+    return max(weighed, key=lambda r: (shares[r] - bounds[r], r))
+
+
+def _room(hl: HostLoad, r: Resource, bound_pct: float) -> float:
+    """How much of `r` (millicores, MiB) the host has below `bound_pct` of its capacity."""
+    if r == "cpu":
+        return hl.cpu_capacity_millicores * bound_pct / 100 - hl.cpu_millicores
+    return hl.memory_capacity_mib * bound_pct / 100 - hl.memory_mib
+
+
 def _use(hl: HostLoad) -> dict[Resource, int]:
     return {"cpu": hl.cpu_millicores, "memory": hl.memory_mib}
 
 
 def _settled(p: Problem, placement: Mapping[str, str], hosts: list[str], hot: list[str]) -> frozenset[str]:
-    """Guests of the neighbourhood's other hosts beyond their FREE_PER_HOST biggest: they stay, so the
-    model stays small enough to solve in a round (the hot hosts' guests and the biggest of the
-    others, which make room, are free)."""
+    """Guests of the neighbourhood's other hosts beyond their FREE_PER_HOST biggest in memory and
+    their FREE_PER_HOST busiest: they stay, so the model stays small enough to solve in a round (the
+    hot hosts' guests and the biggest of the others, which make room in either resource, are free)."""
     others = set(hosts) - set(hot)
     on: dict[str, list[Vm]] = {h: [] for h in others}
     for vm in p.cluster.vms:
@@ -107,13 +133,16 @@ def _settled(p: Problem, placement: Mapping[str, str], hosts: list[str], hot: li
     out: set[str] = set()
     for guests in on.values():
         guests.sort(key=lambda v: (-v.memory_mib, -v.cpu_demand_millicores, v.uuid))
-        out.update(v.uuid for v in guests[FREE_PER_HOST:])
+        busiest = sorted(guests, key=lambda v: (-v.cpu_demand_millicores, -v.memory_mib, v.uuid))
+        free = {v.uuid for v in (*guests[:FREE_PER_HOST], *busiest[:FREE_PER_HOST])}
+        out.update(v.uuid for v in guests if v.uuid not in free)
     return frozenset(out)
 
 
-def _movable_units(p: Problem, guests: list[Vm]) -> list[tuple[Vm, list[Vm]]]:
+def _movable_units(p: Problem, guests: list[Vm], by: Resource | None = None) -> list[tuple[Vm, list[Vm]]]:
     """The guests of a host as units that move together (a hard affinity group, or one guest), each
-    with a stand-in guest carrying the unit's whole demand; biggest first."""
+    with a stand-in guest carrying the unit's whole demand; biggest first (in memory, then CPU; or in
+    the resource `by`)."""
     here = {vm.uuid for vm in guests}
     grouped: set[str] = set()
     units: list[tuple[Vm, list[Vm]]] = []
@@ -122,6 +151,8 @@ def _movable_units(p: Problem, guests: list[Vm]) -> list[tuple[Vm, list[Vm]]]:
             grouped.update(m.uuid for m in group)
             units.append((_whole(list(group)), list(group)))
     units += [(vm, [vm]) for vm in guests if vm.uuid not in grouped]
+    if by == "cpu":
+        return sorted(units, key=lambda u: (-u[0].cpu_demand_millicores, -u[0].memory_mib, u[0].uuid))
     return sorted(units, key=lambda u: (-u[0].memory_mib, -u[0].cpu_demand_millicores, u[0].uuid))
 
 

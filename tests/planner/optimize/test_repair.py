@@ -10,7 +10,8 @@ from benchmarks.generator import generate
 from planner.load import balance, host_loads
 from planner.model import PlacementRule
 from planner.optimize.optimizer import check_placement, optimize
-from planner.optimize.repair import repair
+from planner.optimize.peak_bound import resource_peak_bounds
+from planner.optimize.repair import _heaviest, _room, repair
 from planner.optimize.solve import baseline, build_problem
 from planner.policy import Policy
 from planner.rules import rules_for
@@ -69,3 +70,27 @@ def test_repair_moves_an_anti_affinity_member_but_never_next_to_a_fellow() -> No
     got = repair(p, dict(hint), time.monotonic() + 2.0, [])
     assert got[web0.uuid] == "spare"
     assert check_placement(cluster, got, policy) == []
+
+
+def test_peak_turns_rank_targets_by_room_in_the_hot_hosts_heavy_resource() -> None:
+    """The hot host's heavy resource is the one furthest above its bound; targets rank by how much of
+    it they hold below the bound in its own unit, so a big host a little busier in share beats a small
+    idle one (whose few cores a big guest would overrun)."""
+    hosts = [
+        make_host("hot", cpus=8, memory_mib=65536),
+        make_host("big", cpus=64, memory_mib=262144),
+        make_host("small", cpus=4, memory_mib=65536),
+    ]
+    vms = [
+        make_vm("busy", host="hot", memory_mib=8192, cpu_millicores=7000),
+        *(make_vm(f"b{i}", host="big", memory_mib=8192, cpu_millicores=1500) for i in range(10)),
+        make_vm("s", host="small", memory_mib=8192, cpu_millicores=100),
+    ]
+    cluster = make_cluster(hosts, vms)
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    loads = {hl.host: hl for hl in host_loads(cluster, cluster.placement)}
+    bounds = resource_peak_bounds(p)
+    assert _heaviest(p, loads["hot"], bounds) == "cpu"
+    assert loads["small"].cpu_pct < loads["big"].cpu_pct
+    assert _room(loads["big"], "cpu", bounds["cpu"]) > _room(loads["small"], "cpu", bounds["cpu"])
