@@ -17,10 +17,10 @@ from planner.optimize.peak_bound import resource_peak_bounds
 from planner.optimize.solve import Problem, apart_fellows, moving_as_one
 
 #: A host's share above its resource's peak bound plus this many points weighs like the peak.
-PEAK_SLACK_PCT = 0.25
+PEAK_SLACK_PCT = 0.5
 #: Points above the target peak (the bound plus PEAK_SLACK_PCT) beyond which a host's share counts
 #: STEEP times (about the 2 points within which the planner aims to hold each resource's peak).
-STEEP_PCT = 1.75
+STEEP_PCT = 1.5
 STEEP = 4
 #: Guests of a giving host tried per move, largest first by their share of the host.
 GUESTS_PER_HOST = 8
