@@ -31,10 +31,12 @@ COOL_PER_HOT = 2
 TARGETED_GUESTS = 3
 TARGETED_HOSTS = 3
 ROUND_S = 0.5
+#: Rounds of at most ROUND_S a time limit holds at least (a short limit gets shorter rounds).
+ROUNDS_PER_LIMIT = 6
 #: Guests free to move on each of a neighbourhood's hosts that are not hot (the biggest).
 FREE_PER_HOST = 3
 #: Rounds the search always gets, however little time the earlier stages left.
-MIN_ROUNDS = 1
+MIN_ROUNDS = 2
 #: The search ends once every resource's peak is within this many points of its bound.
 PEAK_DONE_PCT = 0.5
 
@@ -291,7 +293,9 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     receivers = set(p.receivers)
     rounds = gains = stale = 0
     # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
-    budget = max(MIN_ROUNDS, int((deadline - time.monotonic()) / (2 * ROUND_S)))
+    # A round's solve time comes from the policy's limit (short limits, short rounds), not the clock.
+    round_s = min(ROUND_S, p.policy.time_limit_s / ROUNDS_PER_LIMIT)
+    budget = max(MIN_ROUNDS, int((deadline - time.monotonic()) / (2 * round_s)))
     while rounds < budget and (rounds < MIN_ROUNDS or time.monotonic() < deadline - 0.2) and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
@@ -305,7 +309,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         )
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
-        sol = enc.solve(ROUND_S, p.policy.seed + rounds, p.policy.workers)
+        sol = enc.solve(round_s, p.policy.seed + rounds, p.policy.workers)
         rounds += 1
         changed = {u: h for u, h in sol.placement.items() if placement[u] != h}
         if (

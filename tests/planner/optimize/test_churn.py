@@ -48,3 +48,40 @@ def test_nothing_goes_home_above_the_peak_or_where_it_may_not_stay(case: str) ->
         p = replace(p, may_stay={a.uuid: False, rest.uuid: True})
     got, _ = trim(p, placement)
     assert got[a.uuid] == "h2"
+
+
+def _relay() -> tuple[Cluster, dict[str, str]]:
+    """x moved from a to b and y, alike in size, from b to c: the same loads as x going to c alone."""
+    hosts = [make_host(n, cpus=16, memory_mib=65536) for n in ("a", "b", "c")]
+    x = make_vm("x", host="a", memory_mib=16384, cpu_millicores=1000)
+    y = make_vm("y", host="b", memory_mib=16384, cpu_millicores=1000)
+    stay = [make_vm(f"s{i}", host="a", memory_mib=8192, cpu_millicores=500) for i in range(3)]
+    cluster = make_cluster(hosts, [x, y, *stay])
+    return cluster, {**cluster.placement, x.uuid: "b", y.uuid: "c"}
+
+
+def test_a_relay_of_two_alike_guests_becomes_one_move() -> None:
+    cluster, relay = _relay()
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got, undone = trim(p, dict(relay))
+    x, y = cluster.vm_by_name["x"], cluster.vm_by_name["y"]
+    assert (got[x.uuid], got[y.uuid]) == ("c", "b")
+    assert undone >= 1
+    moved = [u for u, h in got.items() if h != cluster.vm_by_uuid[u].host]
+    assert moved == [x.uuid]
+
+
+def test_no_shortcut_where_the_guest_may_not_go() -> None:
+    cluster, relay = _relay()
+    x = cluster.vm_by_name["x"]
+    compat = {sig: ("a", "b", "c") for sig in {v.cpu_signature for v in cluster.vms}}
+    cluster = replace(
+        cluster,
+        vms=tuple(replace(v, cpu_signature="only-ab") if v.uuid == x.uuid else v for v in cluster.vms),
+        compatibility={**compat, "only-ab": ("a", "b")},
+    )
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got, _ = trim(p, dict(relay))
+    assert got[x.uuid] in ("a", "b")
