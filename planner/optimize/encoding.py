@@ -225,13 +225,16 @@ class Encoding:
         parts = list(terms) + [(w * penalty_scale, e) for w, e in self.penalties]
         self.model.minimize(cp_model.LinearExpr.weighted_sum([e for _, e in parts], [w for w, _ in parts]))
 
-    def solve(self, time_limit_s: float, seed: int, workers: int) -> Solution:
+    def solve(
+        self, time_limit_s: float, seed: int, workers: int, deterministic_s: float | None = None
+    ) -> Solution:
         solver = cp_model.CpSolver()
         params = solver.parameters
         # Deterministic: the search ends on CP-SAT's deterministic time (about a second per unit on an
         # idle machine), so the same input and seed give the same answer; the wall-clock limit, set
         # higher, only stops a solve on a starved machine, and then the time limit still holds.
-        params.max_deterministic_time = max(0.05, DETERMINISTIC_SHARE * time_limit_s)
+        det = DETERMINISTIC_SHARE * (time_limit_s if deterministic_s is None else deterministic_s)
+        params.max_deterministic_time = max(0.05, det)
         params.max_time_in_seconds = max(0.05, time_limit_s)
         params.random_seed = seed
         params.num_workers = max(1, min(workers, 2))

@@ -43,6 +43,8 @@ from planner.violation import Violation
 #: improve within the time targets on two cores (measured: ~0.8 s just to load 12k assignment variables);
 #: the greedy placement is then repaired neighbourhood by neighbourhood instead.
 LARGE_PAIRS = 40_000
+#: The share of the time limit the whole-cluster solve plans with (the rest covers the heuristics).
+SOLVE_SHARE = 0.7
 #: Above this many guests water-filling starts from the current placement only (not also from the
 #: greedy one).
 ONE_START_GUESTS = 10_000
@@ -195,7 +197,9 @@ def _solve(
         notes.append(f"anti-churn: {undone + again} moves not worth their cost undone")
         # Each stage is a heuristic: keep whichever the objective scores best.
         return "feasible", min((polished, trimmed, repaired, hint), key=lambda c: objective_points(p, c))
-    sol = solve(p, hint, scores, left)
+    # CP-SAT's deterministic time comes from the policy's limit, not from what the clock left: the same
+    # cluster and policy give the same plan (the wall-clock limit still ends a solve on a slow machine).
+    sol = solve(p, hint, scores, left, SOLVE_SHARE * p.policy.time_limit_s)
     if sol.status == "infeasible":
         if sol.conflicts:
             raise InfeasibleError([r.describe() for r in sol.conflicts])

@@ -130,13 +130,20 @@ def objective_points(p: Problem, placement: Mapping[str, str]) -> int:
     return p.objective.value(p.cluster, placement, p.receivers, p.outside_peak_pct)
 
 
-def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time_limit_s: float) -> Solution:
-    """Solve over restricted candidates, hinted with `hint`. Infeasible answers are re-asked over every
+def solve(
+    p: Problem,
+    hint: Mapping[str, str],
+    scores: Mapping[str, float],
+    time_limit_s: float,
+    deterministic_s: float | None = None,
+) -> Solution:
+    """Solve over restricted candidates, hinted with `hint`, for at most `time_limit_s` (and
+    `deterministic_s` of CP-SAT's deterministic time, by default a share of the limit). Infeasible answers are re-asked over every
     allowed host with one assumption per rule, so that the conflict names rules, not our restriction."""
     domains = candidate_domains(p, hint, scores)
     enc = encode(p, domains, explain=False)
     enc.hint(hint)
-    sol = enc.solve(time_limit_s, p.policy.seed, p.policy.workers)
+    sol = enc.solve(time_limit_s, p.policy.seed, p.policy.workers, deterministic_s)
     if sol.status != "infeasible":
         return sol
     full = full_domains(p, home=True)
