@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from planner.model import Vm
-from planner.optimize.exchange import swap_gain
+from planner.optimize.exchange import AllowedOn, swap_gain
 from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.solve import Problem
@@ -49,15 +48,7 @@ def shortcut(fill: Filler, frozen: Collection[str]) -> int:
     for u in sorted(fill.mover.moved):
         if u not in frozen and u not in fill.unit_of:
             arrived.setdefault(state.placement[u], []).append(u)
-    sets: dict[int, frozenset[str]] = {}
-
-    def allowed(vm: Vm) -> frozenset[str]:
-        dests = fill.dests[vm.uuid]
-        found = sets.get(id(dests))
-        if found is None:
-            found = sets[id(dests)] = frozenset(dests)
-        return found
-
+    allowed_on = AllowedOn(fill)
     saved = 0
     for u in sorted(fill.mover.moved):
         y = by_uuid[u]
@@ -70,7 +61,7 @@ def shortcut(fill: Filler, frozen: Collection[str]) -> int:
         best: tuple[float, str] | None = None
         for x_uuid in arrived.get(home, ()):
             x = by_uuid[x_uuid]
-            if state.placement[x_uuid] != home or x_uuid == u or now not in allowed(x):
+            if state.placement[x_uuid] != home or x_uuid == u or not allowed_on(x, now):
                 continue
             if x.uuid in fill.apart and any(state.placement[f] == now for f in fill.apart[x.uuid]):
                 continue

@@ -80,7 +80,7 @@ def best_swap(fill: Filler, host: str, frozen: Collection[str]) -> tuple[float, 
         key=lambda v: (fill.state.demand[v.uuid][j] / cap[j] - fill.state.demand[v.uuid][i] / cap[i], v.uuid)
     )
     best: tuple[float, Vm, Vm, str] | None = None
-    allowed_on = _AllowedOn(fill)
+    allowed_on = AllowedOn(fill)
     for a in mine[:GUESTS_PER_HOST]:
         for dest in fill.rooms.lightest(fill.dests[a.uuid], heavy, host, PARTNER_HOSTS):
             if a.uuid in fill.apart and any(fill.state.placement[f] == dest for f in fill.apart[a.uuid]):
@@ -92,7 +92,7 @@ def best_swap(fill: Filler, host: str, frozen: Collection[str]) -> tuple[float, 
     return best
 
 
-class _AllowedOn:
+class AllowedOn:
     """Whether a guest may go to a host, with each class of allowed hosts made a set once."""
 
     def __init__(self, fill: Filler):
@@ -108,7 +108,7 @@ class _AllowedOn:
 
 
 def _partners(
-    fill: Filler, a: Vm, src: str, dest: str, frozen: Collection[str], allowed_on: _AllowedOn, heavy: int
+    fill: Filler, a: Vm, src: str, dest: str, frozen: Collection[str], allowed_on: AllowedOn, heavy: int
 ) -> list[Vm]:
     """Guests of `dest` that may go to `src` in exchange for `a` and bring less of the `heavy`
     resource (index) than `a` takes: per memory size, the one that brings least CPU (CPU heavy), or

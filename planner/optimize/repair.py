@@ -55,10 +55,11 @@ def _neighbourhood(
     room of it below its bound, so a big guest on a small host finds a big host); and a window of the
     coolest hosts that slides each turn. Returns every host chosen and the hot ones."""
     o = p.objective
+    bounds = resource_peak_bounds(p)
     if turn % 2:
         heat = {h: float(o.host_excess(p.cluster, h, _use(loads[h]))) for h in scores}
     else:
-        heat = {h: _above_bound(p, loads[h]) for h in scores}
+        heat = {h: _above_bound(p, loads[h], bounds) for h in scores}
     ranked = sorted(heat, key=lambda h: (-heat[h], h))
     hot: list[str] = []
     freed = 0
@@ -73,7 +74,6 @@ def _neighbourhood(
     for vm in p.cluster.vms:
         if placement[vm.uuid] in on_hot:
             on_hot[placement[vm.uuid]].append(vm)
-    bounds = resource_peak_bounds(p)
     for host in hot:
         heavy = None if turn % 2 else _heaviest(p, loads[host], bounds)
         for whole in _movable_units(p, on_hot[host], heavy)[:TARGETED_GUESTS]:
@@ -96,11 +96,10 @@ def _neighbourhood(
     return list(chosen), hot
 
 
-def _above_bound(p: Problem, hl: HostLoad) -> float:
-    """How far (points) the host's share of a weighed resource rises above that resource's peak bound,
-    the highest of them."""
+def _above_bound(p: Problem, hl: HostLoad, bounds: Mapping[str, float]) -> float:
+    """How far (points) the host's share of a weighed resource rises above that resource's peak bound
+    (`bounds`), the highest of them."""
     shares = {"cpu": hl.cpu_pct, "memory": hl.memory_pct}
-    bounds = resource_peak_bounds(p)
     return max((shares[r] - bounds[r] for r in p.objective.peak_weight), default=0.0)
 
 
@@ -291,6 +290,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     """Improve `placement` round by round until `deadline` (monotonic seconds) or nothing improves."""
     frozen = _together(p)
     receivers = set(p.receivers)
+    bounds = resource_peak_bounds(p)
     rounds = gains = stale = 0
     # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
     # A round's solve time comes from the policy's limit (short limits, short rounds), not the clock.
@@ -300,7 +300,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}
         by_host = {hl.host: hl for hl in loads}
-        if not scores or max(_above_bound(p, hl) for hl in loads) <= PEAK_DONE_PCT:
+        if not scores or max(_above_bound(p, hl, bounds) for hl in loads) <= PEAK_DONE_PCT:
             break
         hosts, hot = _neighbourhood(p, placement, by_host, scores, rounds)
         sub = neighbourhood_problem(p, placement, hosts, by_host)

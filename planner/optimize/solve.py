@@ -138,8 +138,9 @@ def solve(
     deterministic_s: float | None = None,
 ) -> Solution:
     """Solve over restricted candidates, hinted with `hint`, for at most `time_limit_s` (and
-    `deterministic_s` of CP-SAT's deterministic time, by default a share of the limit). Infeasible answers are re-asked over every
-    allowed host with one assumption per rule, so that the conflict names rules, not our restriction."""
+    `deterministic_s` of CP-SAT's deterministic time, by default a share of the limit). Infeasible
+    answers are re-asked over every allowed host with one assumption per rule, so that the conflict
+    names rules, not our restriction."""
     domains = candidate_domains(p, hint, scores)
     enc = encode(p, domains, explain=False)
     enc.hint(hint)
