@@ -39,6 +39,10 @@ FREE_PER_HOST = 3
 MIN_ROUNDS = 2
 #: The search ends once every resource's peak is within this many points of its bound.
 PEAK_DONE_PCT = 0.5
+#: The share of the policy's time limit the search's round budget is counted from (a round takes
+#: about twice its solve time; the rest of the limit goes to the start and the last polish). The
+#: deadline still ends the search early on a slow machine.
+SEARCH_SHARE = 0.6
 
 
 def _neighbourhood(
@@ -295,7 +299,7 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     # A round budget, not the clock, ends the search, so the answer does not depend on the machine's load.
     # A round's solve time comes from the policy's limit (short limits, short rounds), not the clock.
     round_s = min(ROUND_S, p.policy.time_limit_s / ROUNDS_PER_LIMIT)
-    budget = max(MIN_ROUNDS, int((deadline - time.monotonic()) / (2 * round_s)))
+    budget = max(MIN_ROUNDS, int(p.policy.time_limit_s * SEARCH_SHARE / (2 * round_s)))
     while rounds < budget and (rounds < MIN_ROUNDS or time.monotonic() < deadline - 0.2) and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}

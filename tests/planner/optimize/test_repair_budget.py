@@ -36,3 +36,16 @@ def test_repair_keeps_the_whole_plan_within_the_budget(budget: dict[str, int], s
     assert check_placement(cluster, got, policy) == []
     assert objective_points(p, got) <= objective_points(p, hint)  # never worse than the hint
     assert notes and notes[0].startswith("peak repair:")
+
+
+def test_the_round_budget_comes_from_the_policys_limit_not_the_deadline() -> None:
+    # A far deadline does not buy more rounds: the budget is counted from the policy's limit (a
+    # limit of 1 s gives rounds of 1/6 s and a budget of the minimum two), so a machine's load
+    # changes how many rounds fit only when the deadline cuts the search short.
+    cluster = generate(16, 300, 1)
+    policy = Policy(time_limit_s=1.0)
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    notes: list[str] = []
+    repair(p, dict(baseline(p)), time.monotonic() + 60.0, notes)
+    rounds = int(notes[0].split(": ")[1].split()[0])
+    assert 1 <= rounds <= 2
