@@ -302,11 +302,48 @@ class Filler:
         ]
         return min(fits, key=lambda v: (v.memory_mib, v.cpu_demand_millicores, v.uuid), default=None)
 
+    def crowded(self, host: str, frozen: Collection[str]) -> Vm | None:
+        """The guest of `host` that cannot stay beside the guests bigger than it under a peak target:
+        the host keeping its biggest guests (in the resource above its target) while they fit, the
+        first that would not; None when `host` is under its targets. A host whose big guests alone
+        are above the target (two 64 GiB guests on a 190 GiB host) sheds its small guests easily
+        and is left there with the big ones once the big hosts have filled up: one of them must go
+        first, while they have room."""
+        movers = self.movers(host, frozen)
+        demand = self.state.demand
+        for r in ("memory", "cpu"):
+            if r not in self.target_bp:
+                continue
+            i = INDEX[r]
+            limit = self.target_bp[r] * self.state.cap[host][i] / 10_000.0
+            if self.state.use[host][i] <= limit:
+                continue
+            kept = self.state.use[host][i] - sum(demand[vm.uuid][i] for vm in movers)
+            for vm in sorted(movers, key=lambda v: (-demand[v.uuid][i], v.uuid)):
+                if kept + demand[vm.uuid][i] > limit:
+                    return vm
+                kept += demand[vm.uuid][i]
+        return None
+
+    def crowds(self, vm: Vm, dest: str) -> bool:
+        """Whether `vm` and the guests of `dest` at least as big as it would be above a peak target
+        on `dest` together: the smaller guests could leave again, but the big ones would be stuck
+        there, above the target, once the other hosts have filled up."""
+        demand = self.state.demand
+        d = demand[vm.uuid]
+        for r, target in self.target_bp.items():
+            i = INDEX[r]
+            big = sum(demand[u][i] for u in self.state.guests[dest] if demand[u][i] >= d[i])
+            if big + d[i] > target * self.state.cap[dest][i] / 10_000.0:
+                return True
+        return False
+
     def best_dest(
         self, vm: Vm, tops: Mapping[str, tuple[float, str, float]] | None = None, beat: float = 0.0
     ) -> tuple[float, str] | None:
         """The destination where moving `vm` lowers the objective most (by more than `beat`), with the
-        gain; None: nowhere."""
+        gain; None: nowhere. Never where `vm` crowds the host (`crowds`): a move that lowers a peak
+        there would leave a new peak no later move can lower."""
         host = self.where(vm)
         if not host or not self.mover.allows(vm):
             return None
@@ -319,6 +356,8 @@ class Filler:
             if dest not in self.receivers and dest != vm.host:
                 continue
             if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
+                continue
+            if self.crowds(vm, dest):
                 continue
             g = leave - self.arrive_loss(vm, host, dest, tops)
             if g > beat and (best is None or g > best[0]):

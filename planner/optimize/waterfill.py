@@ -50,10 +50,13 @@ def waterfill(
         dest = state.coolest(p.dests[vm.uuid], vm, vm.host, True)
         if dest is not None and mover.allows(vm):
             fill.move(vm, dest)
-    # Hosts above a peak bound that one guest brings under it (the smallest such guest, its cover), the
-    # biggest covers first, while the big hosts still have room for them: the excess alone would not
-    # pay for a big guest that leaves its host far below the level, and the peak needs it gone.
-    covers = [c for h in fill.receivers if (c := fill.cover(h, frozen)) is not None]
+    # Hosts above a peak bound that one guest brings under it (the smallest such guest, its cover), or
+    # whose big guests alone are above it (the one that cannot stay, crowded), the biggest first, while
+    # the big hosts still have room for them: the excess alone would not pay for a big guest that
+    # leaves its host far below the level, and the peak needs it gone.
+    covers = [
+        c for h in fill.receivers if (c := fill.cover(h, frozen) or fill.crowded(h, frozen)) is not None
+    ]
     for vm in sorted(covers, key=lambda v: (-v.memory_mib, -v.cpu_demand_millicores, v.uuid)):
         landing = fill.best_dest(vm)
         if landing is not None:

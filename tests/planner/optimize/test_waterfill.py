@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from planner.load import host_loads
-from planner.model import PlacementRule
+from planner.model import Cluster, PlacementRule
+from planner.optimize.filler import Filler
+from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.optimizer import check_placement, optimize
 from planner.optimize.solve import build_problem, objective_points
 from planner.optimize.waterfill import waterfill
@@ -42,3 +44,56 @@ def test_hosts_under_a_fixed_peak_are_still_drained_to_the_level() -> None:
     shares = {hl.host: hl.memory_pct for hl in host_loads(cluster, target.placement)}
     assert shares["h0"] > 52
     assert max(shares[f"h{i}"] for i in range(1, 8)) <= 37.5  # at most one guest above the level
+
+
+def crowded_cluster(bigs_on_crowd: int = 3) -> Cluster:
+    """ "crowd" (256 GiB) holds `bigs_on_crowd` guests of 64 GiB and four of 4 GiB; four 400 GiB hosts
+    sit at half full with 8 GiB guests (the cluster's level is about 54%)."""
+    crowd = make_host("crowd", cpus=64, memory_mib=262144)
+    bigs = [make_host(f"big{i}", cpus=64, memory_mib=409600) for i in range(4)]
+    heavy = [
+        make_vm(f"heavy{i}", host="crowd", memory_mib=65536, cpu_millicores=0) for i in range(bigs_on_crowd)
+    ]
+    light = [make_vm(f"light{i}", host="crowd", memory_mib=4096, cpu_millicores=0) for i in range(4)]
+    fill = [make_vm(host=f"big{i}", memory_mib=8192, cpu_millicores=0) for i in range(4) for _ in range(25)]
+    return make_cluster([crowd, *bigs], [*heavy, *light, *fill])
+
+
+def filler_for(cluster: Cluster) -> Filler:
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    state = LoadState(cluster, dict(cluster.placement), policy.cpu_weight, policy.memory_weight)
+    return Filler(p, Mover(state, None, None), {})
+
+
+def test_the_big_guest_that_cannot_stay_beside_the_bigger_ones_is_crowded() -> None:
+    # Three 64 GiB guests are 75% of "crowd": no one guest brings it under its target (no cover),
+    # but two of them fit under it, so the third is the one that must go.
+    fill = filler_for(crowded_cluster())
+    assert fill.cover("crowd", frozenset()) is None
+    crowded = fill.crowded("crowd", frozenset())
+    assert crowded is not None and crowded.memory_mib == 65536
+    assert fill.crowded("big0", frozenset()) is None  # under its targets
+
+
+def test_a_big_guest_does_not_land_where_it_and_the_big_guests_there_exceed_the_target() -> None:
+    fill = filler_for(crowded_cluster(bigs_on_crowd=2))
+    by_name = {vm.name: vm for vm in fill.state.cluster.vms}
+    assert not fill.crowds(by_name["heavy0"], "big0")  # one 64 GiB guest fits a 400 GiB host
+    fill.move(by_name["heavy0"], "big0")
+    assert fill.crowds(by_name["heavy1"], "big0") is False  # two fit (128 of 400 GiB)
+    crowded = filler_for(crowded_cluster())
+    third = {vm.name: vm for vm in crowded.state.cluster.vms}["heavy2"]
+    crowded.move(third, "big0")
+    assert crowded.crowds(third, "crowd")  # back beside two others: 192 of 256 GiB
+
+
+def test_water_filling_moves_the_crowded_big_guest_off_while_the_big_hosts_have_room() -> None:
+    cluster = crowded_cluster()
+    policy = Policy()
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    got = waterfill(p, dict(cluster.placement))
+    shares = {hl.host: hl.memory_pct for hl in host_loads(cluster, got)}
+    assert sum(got[vm.uuid] == "crowd" for vm in cluster.vms if vm.memory_mib == 65536) <= 2
+    assert max(shares.values()) < 62
+    assert check_placement(cluster, got, policy) == []
