@@ -1,6 +1,8 @@
 """Water-filling: drain the hosts above the band towards the hosts below it, by the objective's own terms.
 
-Starting from a placement (the current one), guests that may not stay leave first; then, hosts with the
+Starting from a placement (the current one), guests that may not stay leave first; then the big guests
+a host above a peak target cannot keep (its cover, or the one that does not fit beside the bigger
+ones), while the big hosts have room for them; then, hosts with the
 most excess first (objective.py's excess terms, every weighed resource), each host gives up the guest
 whose move lowers the objective most: the excess it removes from its host, less any it adds where it
 lands, less its move cost, plus what it does to each resource's peak (the dominant term, so a big guest
@@ -10,7 +12,9 @@ first, and the lightest in each resource (a guest heavy in CPU finds the hosts l
 class fills from the bottom like water. A host stops giving when no move pays; a host that receives
 above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py), then
 single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
-and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo.
+and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo. No
+move lands a guest where it and the guests at least as big as it would be above a peak target: the
+smaller guests could leave again, the big ones would be stuck there as the next peak.
 """
 
 from __future__ import annotations
