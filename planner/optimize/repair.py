@@ -31,6 +31,8 @@ COOL_PER_HOT = 2
 TARGETED_GUESTS = 3
 TARGETED_HOSTS = 3
 ROUND_S = 0.5
+#: A round's wall-clock limit, in rounds of ROUND_S (its deterministic time is what ROUND_S gives).
+ROUND_WALL = 2.0
 #: Rounds of at most ROUND_S a time limit holds at least (a short limit gets shorter rounds).
 ROUNDS_PER_LIMIT = 6
 #: Guests free to move on each of a neighbourhood's hosts that are not hot (the biggest).
@@ -313,7 +315,12 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
         )
         enc = encode(sub, domains, explain=False)
         enc.hint(placement)
-        sol = enc.solve(round_s, p.policy.seed + rounds, p.policy.workers)
+        # The round ends on CP-SAT's deterministic time (what round_s gives on an idle machine); its
+        # wall-clock limit, up to twice that but not past the deadline, only stops a round on a
+        # starved machine. A wall-clock limit close to it cut rounds short at random (the same
+        # cluster gave different plans) and, on a busy machine, left the search without its gains.
+        wall = min(ROUND_WALL * round_s, max(round_s, deadline - time.monotonic()))
+        sol = enc.solve(wall, p.policy.seed + rounds, p.policy.workers, round_s)
         rounds += 1
         changed = {u: h for u, h in sol.placement.items() if placement[u] != h}
         if (
