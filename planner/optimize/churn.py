@@ -57,9 +57,12 @@ def shortcut(fill: Filler, frozen: Collection[str]) -> int:
             continue
         if not fill.p.may_stay[u] or now not in fill.receivers:
             continue
+        came = arrived.get(home)
+        if not came:
+            continue
         tops = fill.tops()
         best: tuple[float, str] | None = None
-        for x_uuid in arrived.get(home, ()):
+        for x_uuid in came:
             x = by_uuid[x_uuid]
             if state.placement[x_uuid] != home or x_uuid == u or not allowed_on(x, now):
                 continue

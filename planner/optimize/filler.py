@@ -357,10 +357,9 @@ class Filler:
                 continue
             if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
                 continue
-            if self.crowds(vm, dest):
-                continue
             g = leave - self.arrive_loss(vm, host, dest, tops)
-            if g > beat and (best is None or g > best[0]):
+            # crowds (a walk over dest's guests) last: only for a landing that would be the best yet
+            if g > beat and (best is None or g > best[0]) and not self.crowds(vm, dest):
                 best = (g, dest)
         return best
 

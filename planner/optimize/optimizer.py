@@ -151,9 +151,9 @@ def optimize(
     first = waterfill(p, dict(cluster.placement))
     took = time.monotonic() - filling
     # A second start from the greedy placement for the whole-cluster solve (it often holds the peak
-    # lower). Not for the neighbourhood search: the greedy pass packs big guests onto hosts that no
-    # later move can lower, and a start costs the search seconds it gains more with (measured on two
-    # cores: 0.35 s a start at 2,000 guests, 3.6 s at 20,000). By size, not by the clock, so the same
+    # lower). Not for the neighbourhood search: there it met the targets on no more seeds and cost
+    # time the search uses better (measured on two cores: 0.35 s a start at 2,000 guests, 3.6 s at
+    # 20,000; 100/2,000 plans took up to 2.75 s with it). By size, not by the clock, so the same
     # cluster gets the same search on a busy machine.
     starts = (first,) if _large(p) else (first, waterfill(p, hint))
     # The last polish (large clusters) water-fills again, from a nearly level placement, in a few
