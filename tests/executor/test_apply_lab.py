@@ -158,7 +158,13 @@ def test_dependency_order_and_capacity_hold(lab: Lab, tmp_path: Path) -> None:
 
 def test_bandwidth_cap_holds_and_time_limit_aborts(lab: Lab, tmp_path: Path) -> None:
     add(lab, "bw", "h1", 256, dirty_mib=16)
-    plan = make_plan(lab, [("m1", "bw", "h1", "h3")], bandwidth_mibps=10, estimated_s=1.5)
+    # Booted, its 16 MiB write loop out-writes the 10 MiB/s cap, and without auto-converge nothing throttles
+    # it, so the migration cannot end within its limit. (Started mid-boot with auto-converge on, a CI run
+    # converged in under the 6 s limit: the test must not depend on that race.)
+    lab.wait_booted(["bw"])
+    plan = make_plan(
+        lab, [("m1", "bw", "h1", "h3")], budgets=Budgets(auto_converge=False), bandwidth_mibps=10, estimated_s=1.5
+    )
     events: list[ProgressEvent] = []
     report = apply_plan(
         plan, config(lab, tmp_path, time_limit_factor=4.0, time_limit_floor_s=0), progress=events.append
