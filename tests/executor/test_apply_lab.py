@@ -163,7 +163,11 @@ def test_bandwidth_cap_holds_and_time_limit_aborts(lab: Lab, tmp_path: Path) -> 
     # converged in under the 6 s limit: the test must not depend on that race.)
     lab.wait_booted(["bw"])
     plan = make_plan(
-        lab, [("m1", "bw", "h1", "h3")], budgets=Budgets(auto_converge=False), bandwidth_mibps=10, estimated_s=1.5
+        lab,
+        [("m1", "bw", "h1", "h3")],
+        budgets=Budgets(auto_converge=False),
+        bandwidth_mibps=10,
+        estimated_s=1.5,
     )
     events: list[ProgressEvent] = []
     report = apply_plan(
