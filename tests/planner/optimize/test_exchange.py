@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from planner.load import host_loads
 from planner.model import Cluster, PlacementRule
+from planner.optimize import exchange
 from planner.optimize.exchange import best_swap, swap_gain
 from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
@@ -177,3 +178,35 @@ def test_a_share_far_above_the_bound_counts_more_per_point_than_one_a_little_abo
     one_far = fill.over_share("memory", target + 400)
     two_near = 2 * fill.over_share("memory", target + 200)
     assert one_far > two_near
+
+
+def test_the_host_holding_a_peak_looks_wider_for_its_swap(monkeypatch) -> None:
+    """The peak is the dominant term: its host tries PEAK_GUESTS guests against PEAK_PARTNERS hosts'
+    each, any other host GUESTS_PER_HOST against PARTNER_HOSTS."""
+    hosts = [make_host(f"h{i}", cpus=16, memory_mib=65536) for i in range(12)]
+    sizes = [1024 * (k + 1) for k in range(8)]  # one guest per size: each is its own shortlist entry
+    vms = [
+        *(make_vm(f"hot{k}", host="h0", memory_mib=m, cpu_millicores=1500) for k, m in enumerate(sizes)),
+        *(make_vm(f"warm{k}", host="h1", memory_mib=m, cpu_millicores=1200) for k, m in enumerate(sizes)),
+        *(
+            make_vm(f"c{i}-{k}", host=f"h{i}", memory_mib=m, cpu_millicores=100)
+            for i in range(2, 12)
+            for k, m in enumerate(sizes)
+        ),
+    ]
+    fill = filler_for(make_cluster(hosts, vms))
+    assert fill.tops()["cpu"][1] == "h0"
+    tried: dict[str, set[tuple[str, str]]] = {}
+    real = exchange.swap_gain
+
+    def spy(fill: Filler, a, src, b, dest, tops):  # type: ignore[no-untyped-def]
+        tried.setdefault(src, set()).add((a.name, dest))
+        return real(fill, a, src, b, dest, tops)
+
+    monkeypatch.setattr(exchange, "swap_gain", spy)
+    for host in ("h0", "h1"):
+        best_swap(fill, host, frozenset())
+    guests = {h: {a for a, _ in pairs} for h, pairs in tried.items()}
+    dests = {h: {d for _, d in pairs} for h, pairs in tried.items()}
+    assert len(guests["h0"]) > exchange.GUESTS_PER_HOST and len(dests["h0"]) > 2 * exchange.PARTNER_HOSTS
+    assert len(guests["h1"]) <= exchange.GUESTS_PER_HOST and len(dests["h1"]) <= 2 * exchange.PARTNER_HOSTS

@@ -97,3 +97,44 @@ def test_water_filling_moves_the_crowded_big_guest_off_while_the_big_hosts_have_
     assert sum(got[vm.uuid] == "crowd" for vm in cluster.vms if vm.memory_mib == 65536) <= 2
     assert max(shares.values()) < 62
     assert check_placement(cluster, got, policy) == []
+
+
+def two_generations(n1: int = 6, n2: int = 14, o2: int = 10) -> Cluster:
+    """n1, n2 run a newer CPU: guests of that signature run only there; generic guests run anywhere.
+    The new guests fill n1 + n2 to 62.5 % of memory, against a level of about 70 %; o1 is the hot host."""
+    hosts = [make_host(h, cpus=16, memory_mib=65536) for h in ("n1", "n2", "o1", "o2")]
+    gib = 4096
+    vms = [
+        *(
+            make_vm(f"new-a{i}", host="n1", memory_mib=gib, cpu_millicores=0, cpu_signature="new")
+            for i in range(n1)
+        ),
+        *(
+            make_vm(f"new-b{i}", host="n2", memory_mib=gib, cpu_millicores=0, cpu_signature="new")
+            for i in range(n2)
+        ),
+        *(make_vm(f"hot{i}", host="o1", memory_mib=gib, cpu_millicores=0) for i in range(15)),
+        *(make_vm(f"warm{i}", host="o2", memory_mib=gib, cpu_millicores=0) for i in range(o2)),
+    ]
+    compat = {"new": ("n1", "n2"), "x86-generic": ("n1", "n2", "o1", "o2")}
+    return make_cluster(hosts, vms, compatibility=compat)
+
+
+def test_a_class_its_own_guests_nearly_fill_is_reserved_for_them() -> None:
+    fill = filler_for(two_generations())
+    assert fill.reserved == [frozenset({"n1", "n2"})]
+    new, generic = (fill.state.cluster.vm_by_name[n] for n in ("new-a0", "hot0"))
+    assert fill.kept_out(new) == frozenset()
+    assert fill.kept_out(generic) == frozenset({"n1", "n2"})
+    # Its own ten guests fill 31 % of it, the level is 61 %: nothing is reserved.
+    assert filler_for(two_generations(n1=5, n2=5, o2=14)).reserved == []
+
+
+def test_a_guest_allowed_elsewhere_lands_in_a_reserved_class_only_when_no_other_host_gains() -> None:
+    fill = filler_for(two_generations())
+    hot = fill.state.cluster.vm_by_name["hot0"]
+    assert fill.best_dest(hot) is not None and fill.best_dest(hot)[1] == "o2"  # n1 is lighter
+    fill.reserved, fill.keep_out = [], {}
+    assert fill.best_dest(hot)[1] == "n1"  # type: ignore[index]
+    fill.reserved, fill.keep_out = [frozenset({"n1", "n2", "o2"})], {}
+    assert fill.best_dest(hot)[1] == "n1"  # type: ignore[index]  # every landing reserved: the best
