@@ -23,7 +23,7 @@ import networkx as nx
 
 from planner.model import Cluster, Vm
 from planner.plan import Stay
-from planner.schedule.room import Need, limits, need, usage
+from planner.schedule.room import Need, capacity, limits, need, usage
 from planner.violation import Violation
 
 if TYPE_CHECKING:
@@ -272,15 +272,15 @@ def progress(legs: Sequence[Leg], done: Collection[int], live: Collection[int]) 
 def _host_with_room(
     cluster: Cluster, leg: Leg, held: Mapping[str, Need], rules: Sequence[Rule], now: Progress
 ) -> str | None:
-    """The roomiest host that can take `leg`'s guest now and where waiting keeps every hard rule."""
-    cap = limits(cluster)
+    """The roomiest host that can take `leg`'s guest now within its capacity (not merely within what an
+    overloaded host held at the start) and where waiting keeps every hard rule."""
     roomy: list[tuple[int, int, str]] = []
     for n, host in enumerate(cluster.hosts):
         if host.name in (leg.source, leg.destination) or not host.accepts_guests:
             continue
         if not cluster.can_run(leg.vm, host):
             continue
-        left = cap[host.name] - held[host.name] - need(leg.vm)
+        left = capacity(host) - held[host.name] - need(leg.vm)
         if Need().fits_in(left):
             roomy.append((-left.memory_mib, n, host.name))
     return next((h for _, _, h in sorted(roomy) if not hop_violations(cluster, leg.vm, h, rules, now)), None)

@@ -3,7 +3,8 @@ may hold. A guest in flight counts on both hosts: its CPU too, as the CPU ceilin
 it runs on.
 
 A host may hold up to its capacity — or, if it already holds more when the plan starts (an overcommitted
-host being drained), up to what it holds now: a plan never makes a host worse than it found it.
+host being drained), up to what it holds now: a plan never makes a host worse than it found it. A
+temporary hop lands only where the host stays within its capacity: a drained host over it takes none.
 Every guest in the snapshot counts where it is, running or not, as the optimizer counts it.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.model import Cluster, Vm
+from planner.model import Cluster, Host, Vm
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +62,20 @@ def usage(cluster: Cluster) -> dict[str, Need]:
     return out
 
 
+def capacity(host: Host) -> Need:
+    """What `host` may hold by its capacity alone."""
+    return Need(host.memory_capacity_mib, host.vcpu_capacity, host.cpu_capacity_millicores)
+
+
 def limits(cluster: Cluster) -> dict[str, Need]:
     """What each host may hold at any moment: its capacity, or what it holds now if that is more."""
     used = usage(cluster)
     out = {}
     for h in cluster.hosts:
-        now = used[h.name]
+        now, cap = used[h.name], capacity(h)
         out[h.name] = Need(
-            max(h.memory_capacity_mib, now.memory_mib),
-            max(h.vcpu_capacity, now.vcpus),
-            max(h.cpu_capacity_millicores, now.cpu_millicores),
+            max(cap.memory_mib, now.memory_mib),
+            max(cap.vcpus, now.vcpus),
+            max(cap.cpu_millicores, now.cpu_millicores),
         )
     return out

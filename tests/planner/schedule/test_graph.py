@@ -218,3 +218,24 @@ def test_a_move_that_keeps_the_cpu_ceiling_only_after_another_waits_for_it() -> 
     cluster = make_cluster(hosts, [a, b])
     by_vm = {m.vm_name: m for m in schedule(cluster, {a.uuid: "h2", b.uuid: "h3"}, {}, Budgets()).migrations}
     assert by_vm["a"].depends_on == (by_vm["b"].id,)
+
+
+def test_a_hop_never_lands_on_a_host_over_its_capacity() -> None:
+    """h3 is over its CPU capacity at the start and is drained (c1 leaves for h4); once c1 has left it
+    still holds more than its capacity, so a and b's swap hops through h4, not h3, although h3 has more
+    memory free and stays under what it held at the start."""
+    a = make_vm("a", "h1", memory_mib=6 * GIB, cpu_millicores=100)
+    b = make_vm("b", "h2", memory_mib=6 * GIB, cpu_millicores=100)
+    hosts = [
+        *_hosts("h1", "h2"),
+        make_host("h3", cpus=2, memory_mib=64 * GIB),
+        make_host("h4", memory_mib=16 * GIB),
+    ]
+    c1 = make_vm("c1", "h3", memory_mib=GIB, cpu_millicores=1500)
+    c2 = make_vm("c2", "h3", memory_mib=GIB, cpu_millicores=1900)
+    cluster = make_cluster(hosts, [a, b, c1, c2])
+    h3 = cluster.host_by_name["h3"]
+    assert c2.cpu_millicores > h3.cpu_capacity_millicores  # over it even once c1 has left
+    plan = schedule(cluster, {a.uuid: "h2", b.uuid: "h1", c1.uuid: "h4"}, {}, Budgets(setup_s=0.0))
+    hops = [m.destination for m in plan.migrations if m.temporary]
+    assert hops == ["h4"]
