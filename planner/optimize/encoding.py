@@ -20,7 +20,7 @@ from planner.model import Cluster, Vm
 Resource = Literal["cpu", "memory", "vcpus"]
 #: Percentages in the objective are integers in basis points (1/100 of a percentage point).
 BP = 100
-#: The share of a solve's time limit given as deterministic time (the rest absorbs a busy machine).
+#: The share of a solve's time given as CP-SAT's deterministic time (the rest covers loading the model).
 DETERMINISTIC_SHARE = 0.6
 
 
@@ -225,17 +225,17 @@ class Encoding:
         parts = list(terms) + [(w * penalty_scale, e) for w, e in self.penalties]
         self.model.minimize(cp_model.LinearExpr.weighted_sum([e for _, e in parts], [w for w, _ in parts]))
 
-    def solve(
-        self, time_limit_s: float, seed: int, workers: int, deterministic_s: float | None = None
-    ) -> Solution:
+    def solve(self, time_s: float, seed: int, workers: int) -> Solution:
+        """Solve for `time_s` seconds' worth of CP-SAT's deterministic time (DETERMINISTIC_SHARE of
+        it: about a second per unit on an idle machine, the rest covers loading the model), so the
+        same input and seed give the same answer. No wall-clock limit: OR-Tools 9.15 aborts the
+        whole process ("Check failed: solution->size() == postsolve_mapping.size()") when a
+        wall-clock limit falls between its taking a complete hint as the first solution and the
+        start of the parallel search, as it did once on a loaded machine. Deterministic time only
+        advances with work, so a solve still ends; on a starved machine it takes longer."""
         solver = cp_model.CpSolver()
         params = solver.parameters
-        # Deterministic: the search ends on CP-SAT's deterministic time (about a second per unit on an
-        # idle machine), so the same input and seed give the same answer; the wall-clock limit, set
-        # higher, only stops a solve on a starved machine, and then the time limit still holds.
-        det = DETERMINISTIC_SHARE * (time_limit_s if deterministic_s is None else deterministic_s)
-        params.max_deterministic_time = max(0.05, det)
-        params.max_time_in_seconds = max(0.05, time_limit_s)
+        params.max_deterministic_time = max(0.05, DETERMINISTIC_SHARE * time_s)
         params.random_seed = seed
         params.num_workers = max(1, min(workers, 2))
         params.interleave_search = params.num_workers > 1
@@ -244,7 +244,7 @@ class Encoding:
         status = solver.solve(self.model)
         wall = solver.wall_time
         if status == cp_model.INFEASIBLE:
-            return Solution("infeasible", {}, self._conflicts(solver, time_limit_s), wall)
+            return Solution("infeasible", {}, self._conflicts(solver, time_s), wall)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Solution("unknown", {}, (), wall)
         placement = dict(self.fixed)
@@ -254,7 +254,7 @@ class Encoding:
         kind: Literal["optimal", "feasible"] = "optimal" if status == cp_model.OPTIMAL else "feasible"
         return Solution(kind, placement, (), wall)
 
-    def _conflicts(self, solver: cp_model.CpSolver, time_limit_s: float) -> tuple[Named, ...]:
+    def _conflicts(self, solver: cp_model.CpSolver, time_s: float) -> tuple[Named, ...]:
         """The rules behind an infeasible answer: CP-SAT's sufficient assumptions, shrunk by dropping
         each one in turn and keeping it out while the rest stays infeasible."""
         if not self.explain:
@@ -266,8 +266,9 @@ class Encoding:
             self.model.clear_assumptions()
             self.model.add_assumptions(rest)
             probe = cp_model.CpSolver()
-            probe.parameters.max_time_in_seconds = max(0.2, time_limit_s / 4)
+            probe.parameters.max_deterministic_time = max(0.1, DETERMINISTIC_SHARE * time_s / 4)
             probe.parameters.num_workers = solver.parameters.num_workers
+            probe.parameters.interleave_search = solver.parameters.interleave_search
             if probe.solve(self.model) == cp_model.INFEASIBLE:
                 core.remove(entry)
         return tuple(rule for rule, _ in core)

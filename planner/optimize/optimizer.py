@@ -194,8 +194,9 @@ def _solve(
         # Each stage is a heuristic: keep whichever the objective scores best.
         return "feasible", min((polished, trimmed, repaired, hint), key=lambda c: objective_points(p, c))
     # CP-SAT's deterministic time comes from the policy's limit, not from what the clock left: the same
-    # cluster and policy give the same plan (the wall-clock limit still ends a solve on a slow machine).
-    sol = solve(p, hint, scores, left, SOLVE_SHARE * p.policy.time_limit_s)
+    # cluster and policy give the same plan (on a slow machine it takes longer).
+    solve_s = SOLVE_SHARE * p.policy.time_limit_s
+    sol = solve(p, hint, scores, solve_s)
     if sol.status == "infeasible":
         if sol.conflicts:
             raise InfeasibleError([r.describe() for r in sol.conflicts])
@@ -205,7 +206,7 @@ def _solve(
         if broken:
             raise InfeasibleError(
                 [
-                    f"no placement keeping every hard rule was found in {left:.1f} s; the greedy pass broke: "
+                    f"no placement keeping every hard rule was found in {solve_s:.1f} s; the greedy pass broke: "
                     + "; ".join(v.describe() for v in broken[:3])
                 ]
             )

@@ -130,28 +130,21 @@ def objective_points(p: Problem, placement: Mapping[str, str]) -> int:
     return p.objective.value(p.cluster, placement, p.receivers, p.outside_peak_pct)
 
 
-def solve(
-    p: Problem,
-    hint: Mapping[str, str],
-    scores: Mapping[str, float],
-    time_limit_s: float,
-    deterministic_s: float | None = None,
-) -> Solution:
-    """Solve over restricted candidates, hinted with `hint`, for at most `time_limit_s` (and
-    `deterministic_s` of CP-SAT's deterministic time, by default a share of the limit). Infeasible
-    answers are re-asked over every allowed host with one assumption per rule, so that the conflict
-    names rules, not our restriction."""
+def solve(p: Problem, hint: Mapping[str, str], scores: Mapping[str, float], time_s: float) -> Solution:
+    """Solve over restricted candidates, hinted with `hint`, for `time_s` seconds' worth of CP-SAT's
+    deterministic time (Encoding.solve). Infeasible answers are re-asked over every allowed host
+    with one assumption per rule, so that the conflict names rules, not our restriction."""
     domains = candidate_domains(p, hint, scores)
     enc = encode(p, domains, explain=False)
     enc.hint(hint)
-    sol = enc.solve(time_limit_s, p.policy.seed, p.policy.workers, deterministic_s)
+    sol = enc.solve(time_s, p.policy.seed, p.policy.workers)
     if sol.status != "infeasible":
         return sol
     full = full_domains(p, home=True)
     if sum(map(len, full.values())) > 4 * SMALL_PAIRS:
         full = {u: tuple(dict.fromkeys((p.cluster.vm_by_uuid[u].host, *d))) for u, d in domains.items()}
     explainer = encode(p, full, explain=True)
-    return explainer.solve(max(1.0, time_limit_s), p.policy.seed, p.policy.workers)
+    return explainer.solve(max(1.0, time_s), p.policy.seed, p.policy.workers)
 
 
 def receivers_of(cluster: Cluster, closed: Sequence[str]) -> tuple[str, ...]:

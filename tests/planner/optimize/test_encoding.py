@@ -45,3 +45,31 @@ def test_a_complete_hint_is_the_first_solution() -> None:
     sol = enc.solve(2.0, 0, 2)
     assert sol.status == "optimal"
     assert sorted(sol.placement.values()) == ["h1", "h1", "h2", "h2"]
+
+
+def test_a_solve_ends_on_deterministic_time_never_on_a_wall_clock_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OR-Tools 9.15 aborts the process when a wall-clock limit lands between its taking a complete
+    hint as the first solution and the start of the parallel search: no solve sets one."""
+    from ortools.sat.python import cp_model
+
+    seen: list[tuple[float, float]] = []
+    real = cp_model.CpSolver.solve
+
+    def spy(self: cp_model.CpSolver, model: cp_model.CpModel, *args: object) -> object:
+        p = self.parameters
+        seen.append((p.max_time_in_seconds, p.max_deterministic_time))
+        return real(self, model, *args)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", spy)
+    vms = [make_vm(host="h1", memory_mib=1024) for _ in range(4)]
+    cluster = make_cluster([make_host("h1"), make_host("h2")], vms)
+    optimize(cluster, Policy(time_limit_s=2.0))  # a small cluster: the whole-cluster solve
+    enc = Encoding(cluster, {v.uuid: ("h1", "h2") for v in vms})
+    enc.minimize([(1, enc.peak("memory", ("h1", "h2")))])
+    enc.hint({v.uuid: "h1" for v in vms})
+    enc.solve(2.0, 0, 2)
+    unlimited = cp_model.CpSolver().parameters.max_time_in_seconds
+    assert len(seen) >= 2
+    assert all(wall == unlimited and 0 < det < unlimited for wall, det in seen)
