@@ -6,6 +6,7 @@ moves with it too.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
@@ -453,14 +454,22 @@ class Filler:
 
     def best_move(self, host: str, frozen: Collection[str]) -> tuple[float, Vm, str] | None:
         """The move off `host` that lowers the objective most; guests in order of what their leaving
-        alone would gain, stopping when that cannot beat the best move found."""
+        alone would gain (GUESTS_PER_HOST of them, and as many of those allowed outside a reserved
+        class `host` is in), stopping when that cannot beat the best move found."""
         tops = self.tops()
         ranked = sorted(
             ((self.leave_gain(vm, host, tops), vm.uuid) for vm in self.shortlist(host, frozen)),
             reverse=True,
         )
         best: tuple[float, Vm, str] | None = None
-        for bound, u in ranked[:GUESTS_PER_HOST]:
+        tried = ranked[:GUESTS_PER_HOST]
+        if self.reserved and len(ranked) > GUESTS_PER_HOST:
+            # On a reserved class's host, the guests allowed elsewhere are asked too: its own guests
+            # (often the bigger ones, their leaving worth more) find only the class's other hosts, as
+            # full as this one, while the others may leave the class.
+            rest = (r for r in ranked[GUESTS_PER_HOST:] if host in self.kept_out(self.units_by_uuid(r[1])))
+            tried += itertools.islice(rest, GUESTS_PER_HOST)  # ranked: in order after the first
+        for bound, u in tried:
             if bound <= (best[0] if best else 0.0):
                 break
             vm = self.units_by_uuid(u)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.load import host_loads
 from planner.model import Cluster, PlacementRule
-from planner.optimize.filler import Filler
+from planner.optimize.filler import GUESTS_PER_HOST, Filler
 from planner.optimize.load_state import LoadState, Mover
 from planner.optimize.optimizer import check_placement, optimize
 from planner.optimize.solve import build_problem, objective_points
@@ -138,3 +138,31 @@ def test_a_guest_allowed_elsewhere_lands_in_a_reserved_class_only_when_no_other_
     assert fill.best_dest(hot)[1] == "n1"  # type: ignore[index]
     fill.reserved, fill.keep_out = [frozenset({"n1", "n2", "o2"})], {}
     assert fill.best_dest(hot)[1] == "n1"  # type: ignore[index]  # every landing reserved: the best
+
+
+def test_a_reserved_class_host_gives_up_the_guest_allowed_elsewhere_though_it_gains_least() -> None:
+    """n1 holds nine guests of the new CPU (2-10 GiB, more than a move asks about) and one generic
+    guest of 1 GiB, the one whose leaving gains least; n2, the class's other host, is as full. Only the
+    generic guest can leave, to o1 or o2: it is asked too."""
+    gib = 1024
+    hosts = [make_host(h, memory_mib=64 * gib) for h in ("n1", "n2", "o1", "o2")]
+    vms = [
+        *(
+            make_vm(f"new{s}", host="n1", memory_mib=s * gib, cpu_millicores=0, cpu_signature="new")
+            for s in range(2, 11)
+        ),
+        make_vm("generic", host="n1", memory_mib=gib, cpu_millicores=0),
+        *(
+            make_vm(f"n2-{i}", host="n2", memory_mib=5 * gib, cpu_millicores=0, cpu_signature="new")
+            for i in range(11)
+        ),
+        *(make_vm(f"o{i}", host=f"o{1 + i % 2}", memory_mib=gib, cpu_millicores=0) for i in range(26)),
+    ]
+    cluster = make_cluster(
+        hosts, vms, compatibility={"new": ("n1", "n2"), "x86-generic": ("n1", "n2", "o1", "o2")}
+    )
+    fill = filler_for(cluster)
+    assert fill.reserved == [frozenset({"n1", "n2"})]
+    assert len(fill.shortlist("n1", frozenset())) > GUESTS_PER_HOST
+    move = fill.best_move("n1", frozenset())
+    assert move is not None and move[1].name == "generic" and move[2] in ("o1", "o2")
