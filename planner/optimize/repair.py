@@ -331,5 +331,6 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
             stale = 0
         else:
             stale += 1
-    notes.append(f"peak repair: {rounds} neighbourhood rounds, {gains} improved the placement")
+    plural = "" if rounds == 1 else "s"
+    notes.append(f"peak repair: {rounds} neighbourhood round{plural}, {gains} improved the placement")
     return placement
