@@ -14,7 +14,7 @@ from planner.model import Vm
 from planner.optimize.encoding import Resource
 from planner.optimize.load_state import INDEX, LoadState, Mover
 from planner.optimize.objective import Objective
-from planner.optimize.peak_bound import MIN_CLASS_GUESTS, resource_peak_bounds
+from planner.optimize.peak_bound import host_classes, resource_peak_bounds
 from planner.optimize.solve import Problem, apart_fellows, moving_as_one
 
 #: A host's share above its resource's peak bound plus this many points weighs like the peak.
@@ -175,19 +175,12 @@ def reserved_classes(
     up to 2.9 points above the bound where the class's own guests needed 4-8 points below the level).
     Classes shared by fewer than MIN_CLASS_GUESTS guests, spanning every receiver, or filled to less
     than half the level (a lightly loaded cluster) are left out."""
-    receivers = frozenset(p.receivers)
-    users: dict[int, list[str]] = {}
-    for uuid, dests in p.dests.items():
-        if dests:
-            users.setdefault(id(dests), []).append(uuid)
-    sets = {k: frozenset(p.dests[guests[0]]) & receivers for k, guests in users.items()}
-    # Per distinct set of allowed hosts, the summed demand of its guests: (cpu, memory).
-    sums = {k: (sum(demand[u][0] for u in g), sum(demand[u][1] for u in g)) for k, g in users.items()}
+    groups, shared = host_classes(p.dests, p.receivers)
+    # Per group of guests with the same allowed hosts, their summed demand: (cpu, memory).
+    sums = {k: (sum(demand[u][0] for u in g), sum(demand[u][1] for u in g)) for k, (_, g) in groups.items()}
     out: list[frozenset[str]] = []
-    for hosts in {sets[k] for k, g in users.items() if len(g) >= MIN_CLASS_GUESTS}:
-        if not hosts or len(hosts) >= len(receivers):
-            continue
-        within = [sums[k] for k, s in sets.items() if s and s <= hosts]
+    for hosts in shared:
+        within = [sums[k] for k, (s, _) in groups.items() if s and s <= hosts]
         for r in p.objective.peak_weight:
             i = INDEX[r]
             need = sum(w[i] for w in within)
@@ -404,8 +397,8 @@ class Filler:
         leave = self.leave_gain(vm, host, tops)
         if leave <= beat:
             return None
-        best: tuple[float, str] | None = None
-        inside: tuple[float, str] | None = None  # the best landing on a reserved class's host
+        # The best landing outside the reserved classes kept from `vm`, and the best inside them.
+        found: list[tuple[float, str] | None] = [None, None]
         out = self.kept_out(vm)
         for dest in self.rooms.candidates(self.dests[vm.uuid], vm, host):
             if dest not in self.receivers and dest != vm.host:
@@ -413,14 +406,12 @@ class Filler:
             if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
                 continue
             g = leave - self.arrive_loss(vm, host, dest, tops)
-            if dest in out and dest != vm.host:
-                if g > beat and (inside is None or g > inside[0]) and not self.crowds(vm, dest):
-                    inside = (g, dest)
-                continue
+            slot = int(dest in out and dest != vm.host)
+            best = found[slot]
             # crowds (a walk over dest's guests) last: only for a landing that would be the best yet
             if g > beat and (best is None or g > best[0]) and not self.crowds(vm, dest):
-                best = (g, dest)
-        return best or inside
+                found[slot] = (g, dest)
+        return found[0] or found[1]
 
     def where(self, vm: Vm) -> str:
         """The host of a guest, or of a unit's members (None-like "" when they are apart)."""

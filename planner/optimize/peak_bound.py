@@ -10,7 +10,7 @@ guests that cannot leave it. The overall bound is the larger of the CPU and memo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -73,6 +73,25 @@ def resource_bound(
     return 100.0 * water_level(fixed, caps, movable, with_floor)
 
 
+def host_classes(
+    dests: Mapping[str, tuple[str, ...]], receivers: Collection[str]
+) -> tuple[dict[int, tuple[frozenset[str], list[str]]], set[frozenset[str]]]:
+    """Guests grouped by their allowed hosts (the tuple candidates shares among guests with the same
+    answers): per group, those hosts among `receivers` and the guests' UUIDs; and the sets of hosts
+    shared by at least MIN_CLASS_GUESTS guests, neither empty nor every receiver (the classes)."""
+    inside = frozenset(receivers)
+    groups: dict[int, tuple[frozenset[str], list[str]]] = {}
+    for uuid, allowed in dests.items():
+        group = groups.get(id(allowed))
+        if group is None:
+            group = groups[id(allowed)] = (frozenset(allowed) & inside, [])
+        group[1].append(uuid)
+    shared = {
+        s for s, guests in groups.values() if s and len(s) < len(inside) and len(guests) >= MIN_CLASS_GUESTS
+    }
+    return groups, shared
+
+
 def class_bound(
     cluster: Cluster,
     resource: Resource,
@@ -85,17 +104,10 @@ def class_bound(
     newer, say), filled with the guests that must end in it: the highest of them. A guest must end in
     the set when all its allowed hosts lie in it and it either must leave its host or its host is in the
     set; leaving the others out keeps it a bound."""
-    inside = frozenset(receivers)
-    sets: dict[int, frozenset[str]] = {}
-    users: dict[int, int] = {}
-    for vm in cluster.vms:
-        key = id(dests[vm.uuid])
-        if key not in sets:
-            sets[key] = frozenset(dests[vm.uuid]) & inside
-        users[key] = users.get(key, 0) + 1
+    groups, shared = host_classes({vm.uuid: dests[vm.uuid] for vm in cluster.vms}, receivers)
     best = 0.0
-    for hosts in {s for k, s in sets.items() if s and len(s) < len(inside) and users[k] >= MIN_CLASS_GUESTS}:
-        within = {k for k, s in sets.items() if s <= hosts}
+    for hosts in shared:
+        within = {k for k, (s, _) in groups.items() if s <= hosts}
         movable = sum(
             demand(vm, resource)
             for vm in cluster.vms
