@@ -384,10 +384,14 @@ class Filler:
         return False
 
     def best_dest(
-        self, vm: Vm, tops: Mapping[str, tuple[float, str, float]] | None = None, beat: float = 0.0
+        self,
+        vm: Vm,
+        tops: Mapping[str, tuple[float, str, float]] | None = None,
+        beat: float = 0.0,
+        exclude: str = "",
     ) -> tuple[float, str] | None:
-        """The destination where moving `vm` lowers the objective most (by more than `beat`), with the
-        gain; None: nowhere. Never where `vm` crowds the host (`crowds`): a move that lowers a peak
+        """The destination (not `exclude`) where moving `vm` lowers the objective most (by more than
+        `beat`), with the gain; None: nowhere. Never where `vm` crowds the host (`crowds`): a move that lowers a peak
         there would leave a new peak no later move can lower. A host of a class reserved for guests
         that may run nowhere else (`kept_out`) only when no other host gains."""
         host = self.where(vm)
@@ -401,7 +405,7 @@ class Filler:
         found: list[tuple[float, str] | None] = [None, None]
         out = self.kept_out(vm)
         for dest in self.rooms.candidates(self.dests[vm.uuid], vm, host):
-            if dest not in self.receivers and dest != vm.host:
+            if (dest not in self.receivers and dest != vm.host) or dest == exclude:
                 continue
             if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
                 continue

@@ -10,8 +10,8 @@ on a small host moves when that is what lowers the peak, even if it overshoots t
 come from the guest's own class of allowed hosts (its compatibility class), the least loaded with room
 first, and the lightest in each resource (a guest heavy in CPU finds the hosts light in CPU), so each
 class fills from the bottom like water. A host stops giving when no move pays; a host that receives
-above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py), then
-single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
+above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py) and, for
+the host holding a peak, chains of two moves (chain.py), then single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
 and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo. No
 move lands a guest where it and the guests at least as big as it would be above a peak target: the
 smaller guests could leave again, the big ones would be stuck there as the next peak.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Collection, Mapping
 
+from planner.optimize.chain import chain_once
 from planner.optimize.exchange import pressure, swap_once
 from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
@@ -88,7 +89,11 @@ def _sweep(fill: Filler, frozen: Collection[str], limit: int) -> int:
     swapped = set(fill.receivers)
     for _ in range(EXCHANGE_ROUNDS):
         swaps = _hottest_first(
-            fill, lambda h: pressure(fill, h), lambda h: swap_once(fill, h, frozen), limit - steps, swapped
+            fill,
+            lambda h: pressure(fill, h),
+            lambda h: swap_once(fill, h, frozen) or chain_once(fill, h, frozen),
+            limit - steps,
+            swapped,
         )
         if not swaps:
             break
