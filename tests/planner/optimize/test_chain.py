@@ -52,7 +52,8 @@ def test_a_chain_lowers_the_peak_no_move_or_swap_can() -> None:
     assert best_swap(fill, "A", frozen) is None
     found = best_chain(fill, "A", frozen)
     assert found is not None
-    gain, a, dest, b, to = found
+    gain, a, dest, makers = found
+    ((b, to),) = makers
     assert (a.name, dest, b.name, to) == ("a", "B", "b", "C") and gain > 0
     before = objective_points(p, fill.state.placement)
     touched = chain_once(fill, "A", frozen)
@@ -84,3 +85,30 @@ def test_no_chain_when_the_next_host_has_no_room_either() -> None:
     vms = [*cluster.vms, make_vm("s", host="C", memory_mib=15 * GIB, cpu_millicores=9000)]
     fill, _ = filler(make_cluster(cluster.hosts, vms, cluster.rules))
     assert best_chain(fill, "A", frozenset()) is None
+
+
+def test_several_guests_make_room_together_when_none_does_alone() -> None:
+    # b's 6 cores are two guests of 3 cores (and q is nearly idle): neither alone makes room for a's 2
+    # on B under the CPU target, both do, one to C and one to D (a host like C: both on one would
+    # crowd it above the CPU target).
+    cluster = split_cluster()
+    hosts = (*cluster.hosts, make_host("D", cpus=16, memory_mib=64 * GIB))
+    vms = [v for v in cluster.vms if v.name not in ("b", "q")]
+    vms += [make_vm("q", host="B", memory_mib=8 * GIB, cpu_millicores=500)]
+    vms += [make_vm(f"b{i}", host="B", memory_mib=512, cpu_millicores=3000) for i in (1, 2)]
+    vms += [make_vm("r2", host="D", memory_mib=24 * GIB, cpu_millicores=1000)]
+    rules = (
+        *cluster.rules[:3],
+        PlacementRule("pin", "stay-d", vms=("r2",), hosts=("D",)),
+        PlacementRule("avoid", "not-a", vms=("b1", "b2"), hosts=("A",)),
+    )
+    fill, p = filler(make_cluster(hosts, vms, rules))
+    found = best_chain(fill, "A", frozenset())
+    assert found is not None
+    _, a, dest, makers = found
+    assert (a.name, dest) == ("a", "B")
+    assert sorted(b.name for b, _ in makers) == ["b1", "b2"]
+    assert sorted(to for _, to in makers) == ["C", "D"]
+    before = objective_points(p, fill.state.placement)
+    chain_once(fill, "A", frozenset())
+    assert objective_points(p, fill.state.placement) < before
