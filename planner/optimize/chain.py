@@ -4,11 +4,12 @@ Where no single move or swap lowers a peak, it is often because the guest that m
 both resources (a 16 GiB guest busy on 5 cores) and every host with room for its memory sits at the
 CPU peak, while the hosts with CPU to spare have no memory for it. A chain splits it: the guest goes
 to a host with room for its memory, which gives a CPU-heavy, memory-light guest on to a host with CPU
-to spare (or, when no one guest makes the room, up to CHAIN_SET guests, each to its own best host). Measured on generated clusters (1,000/20,000 seed 18, 100/2,000 seed 6), the peak's host
-was then left 2-3 points above the memory bound with no single move or swap that lowers it.
+to spare (or, when no one guest makes the room, up to CHAIN_SET guests, each to its own best host).
+Before chains, generated clusters (1,000/20,000 seed 18, 100/2,000 seed 6) ended with the peak's host
+2-3 points above the memory bound and no single move or swap that lowered it.
 
-A chain is weighed by the objective's own terms (filler.Filler), as the two moves made in turn, and
-made only when the two together lower the objective. It is tried only for a host holding a peak above
+A chain is weighed by the objective's own terms (filler.Filler), as its moves made in turn, and made
+only when they together lower the objective. It is tried only for a host holding a peak above
 its target: the peak dominates the objective, and elsewhere moves and swaps do the work.
 """
 
@@ -48,8 +49,11 @@ def best_chain(fill: Filler, host: str, frozen: Collection[str]) -> Chain | None
     for leave, _, a in ranked[:CHAIN_GUESTS]:
         if leave <= 0 or a.uuid in fill.units or not fill.mover.allows(a, extra=1):
             continue
-        hosts = dict.fromkeys(fill.rooms.lightest(fill.dests[a.uuid], "memory", host, CHAIN_HOSTS // 2))
-        hosts.update(dict.fromkeys(fill.rooms.lightest(fill.dests[a.uuid], held[0], host, CHAIN_HOSTS // 2)))
+        # The hosts lightest in memory and in the resource whose peak `host` holds (and those with most
+        # room of it): where `a` fits, or nearly.
+        dests = fill.dests[a.uuid]
+        hosts = dict.fromkeys(fill.rooms.lightest(dests, "memory", host, CHAIN_HOSTS // 2))
+        hosts.update(dict.fromkeys(fill.rooms.lightest(dests, held[0], host, CHAIN_HOSTS // 2)))
         for dest in hosts:
             for makers in _room_makers(fill, a, dest, frozen):
                 found = _chain_gain(fill, a, host, dest, makers)
