@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from planner.model import Cluster, PlacementRule
 from planner.optimize.chain import best_chain, chain_once
 from planner.optimize.exchange import best_swap
 from planner.optimize.filler import Filler
 from planner.optimize.load_state import LoadState, Mover
-from planner.optimize.solve import Problem, build_problem, objective_points
+from planner.optimize.optimizer import check_placement
+from planner.optimize.solve import Problem, build_problem, kept_by_heuristics, objective_points
 from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
+from tests.planner.optimize.test_exchange import crowded
 
 GIB = 1024
 
@@ -112,3 +117,32 @@ def test_several_guests_make_room_together_when_none_does_alone() -> None:
     before = objective_points(p, fill.state.placement)
     chain_once(fill, "A", frozenset())
     assert objective_points(p, fill.state.placement) < before
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowded(), st.sampled_from([None, 1, 2, 5]))
+def test_chains_never_break_a_rule_or_the_budget(cluster: Cluster, budget: int | None) -> None:
+    """The peaks' hosts make chains, one after another, on small clusters near full with CPU
+    generations and hard anti-affinity: every hard rule and the migration budget hold after each, and
+    the state's loads stay those of its placement."""
+    policy = Policy(max_migrations=budget, threshold=5)
+    if check_placement(cluster, cluster.placement, policy):
+        return  # the snapshot already breaks a rule: the solver's business, not the heuristics'
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    state = LoadState(cluster, dict(cluster.placement), policy.cpu_weight, policy.memory_weight)
+    fill = Filler(p, Mover(state, budget, None), {})
+    frozen = kept_by_heuristics(p) - fill.apart.keys()
+    for _ in range(4):
+        holders = {fill.tops()[r][1] for r in fill.o.peak_weight}
+        if not [h for h in sorted(holders) if chain_once(fill, h, frozen)]:
+            break
+        event("a chain was made")
+        got = dict(state.placement)
+        assert check_placement(cluster, got, policy) == []
+        assert budget is None or sum(h != cluster.vm_by_uuid[u].host for u, h in got.items()) <= budget
+    for host in state.use:
+        on = [vm for vm in cluster.vms if state.placement[vm.uuid] == host]
+        assert state.use[host][:2] == [
+            sum(vm.cpu_demand_millicores for vm in on),
+            sum(vm.memory_mib for vm in on),
+        ]
