@@ -5,8 +5,8 @@ both resources (a 16 GiB guest busy on 5 cores) and every host with room for its
 CPU peak, while the hosts with CPU to spare have no memory for it. A chain splits it: the guest goes
 to a host with room for its memory, which gives a CPU-heavy, memory-light guest on to a host with CPU
 to spare (or, when no one guest makes the room, up to CHAIN_SET guests, each to its own best host).
-Before chains, generated clusters (1,000/20,000 seed 18, 100/2,000 seed 6) ended with the peak's host
-2-3 points above the memory bound and no single move or swap that lowered it.
+Before chains, generated clusters ended with the peak's host 2-3 points above the memory bound and no
+single move or swap that lowered it: 100/2,000 seed 6, and 1,000/20,000 seed 18 with a band of 1 point.
 
 A chain is weighed by the objective's own terms (filler.Filler), as its moves made in turn, and made
 only when they together lower the objective. It is tried only for a host holding a peak above
