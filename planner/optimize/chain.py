@@ -78,7 +78,7 @@ def _room_makers(fill: Filler, a: Vm, dest: str, frozen: Collection[str]) -> lis
     if not short:
         return []
     mine = [
-        fill.state.cluster.vm_by_uuid[u]
+        state.cluster.vm_by_uuid[u]
         for u in state.guests[dest]
         if u not in frozen and u not in fill.unit_of and u != a.uuid
     ]
@@ -110,8 +110,7 @@ def _chain_gain(
     going from `src` to `dest`, with those landings; None when one has no landing, the budget does not
     allow them all, or `a` then does not fit on `dest`. The moves are made and undone (the gains are
     each move's own, in turn)."""
-    extra_mib = a.memory_mib + sum(b.memory_mib for b in makers)
-    if not fill.mover.allows(a, extra=len(makers), extra_mib=extra_mib - a.memory_mib):
+    if not fill.mover.allows(a, extra=len(makers), extra_mib=sum(b.memory_mib for b in makers)):
         return None
     made: list[tuple[Vm, str]] = []
     total = 0.0
@@ -123,9 +122,7 @@ def _chain_gain(
             fill.move(b, landing[1])
             made.append((b, landing[1]))
             total += landing[0]
-        if not fill.state.fits(a, dest) or fill.crowds(a, dest):
-            return None
-        if a.uuid in fill.apart and any(fill.state.placement[f] == dest for f in fill.apart[a.uuid]):
+        if not fill.state.fits(a, dest) or fill.crowds(a, dest) or fill.apart_from(a, dest):
             return None
         total += fill.gain(a, src, dest)
     finally:

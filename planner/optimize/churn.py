@@ -66,7 +66,7 @@ def shortcut(fill: Filler, frozen: Collection[str]) -> int:
             x = by_uuid[x_uuid]
             if state.placement[x_uuid] != home or x_uuid == u or not allowed_on(x, now):
                 continue
-            if x.uuid in fill.apart and any(state.placement[f] == now for f in fill.apart[x.uuid]):
+            if fill.apart_from(x, now):
                 continue
             g = swap_gain(fill, x, home, y, now, tops)
             if g >= 0 and (best is None or g > best[0]):

@@ -91,7 +91,7 @@ def best_swap(fill: Filler, host: str, frozen: Collection[str]) -> tuple[float, 
     guests, partners = (PEAK_GUESTS, PEAK_PARTNERS) if wide else (GUESTS_PER_HOST, PARTNER_HOSTS)
     for a in mine[:guests]:
         for dest in fill.rooms.lightest(fill.dests[a.uuid], heavy, host, partners):
-            if a.uuid in fill.apart and any(fill.state.placement[f] == dest for f in fill.apart[a.uuid]):
+            if fill.apart_from(a, dest):
                 continue
             for b in _partners(fill, a, host, dest, frozen, allowed_on, i):
                 g = swap_gain(fill, a, host, b, dest, tops)
@@ -138,7 +138,7 @@ def _partners(
         b = by_uuid[u]
         if not allowed_on(b, src) or not fill.mover.allows(b, extra=1, extra_mib=a.memory_mib):
             continue
-        if b.uuid in fill.apart and any(fill.state.placement[f] == src for f in fill.apart[b.uuid]):
+        if fill.apart_from(b, src):
             continue
         out.append(b)
     return out

@@ -252,6 +252,11 @@ class Filler:
             self.keep_out[id(dests)] = found
         return found
 
+    def apart_from(self, vm: Vm, host: str) -> bool:
+        """Whether a fellow of `vm` in a hard anti-affinity group is on `host` (so `vm` may not go there)."""
+        fellows = self.apart.get(vm.uuid)
+        return fellows is not None and any(self.state.placement[f] == host for f in fellows)
+
     def move_cost(self, vm: Vm) -> int:
         """The objective's cost of moving `vm` (computed once per guest)."""
         found = self.costs.get(vm.uuid)
@@ -391,9 +396,9 @@ class Filler:
         exclude: str = "",
     ) -> tuple[float, str] | None:
         """The destination (not `exclude`) where moving `vm` lowers the objective most (by more than
-        `beat`), with the gain; None: nowhere. Never where `vm` crowds the host (`crowds`): a move that lowers a peak
-        there would leave a new peak no later move can lower. A host of a class reserved for guests
-        that may run nowhere else (`kept_out`) only when no other host gains."""
+        `beat`), with the gain; None: nowhere. Never where `vm` crowds the host (`crowds`): a move that
+        lowers a peak there would leave a new peak no later move can lower. A host of a class reserved
+        for guests that may run nowhere else (`kept_out`) only when no other host gains."""
         host = self.where(vm)
         if not host or not self.mover.allows(vm):
             return None
@@ -407,7 +412,7 @@ class Filler:
         for dest in self.rooms.candidates(self.dests[vm.uuid], vm, host):
             if (dest not in self.receivers and dest != vm.host) or dest == exclude:
                 continue
-            if vm.uuid in self.apart and any(self.state.placement[f] == dest for f in self.apart[vm.uuid]):
+            if self.apart_from(vm, dest):
                 continue
             g = leave - self.arrive_loss(vm, host, dest, tops)
             slot = int(dest in out and dest != vm.host)

@@ -11,7 +11,8 @@ come from the guest's own class of allowed hosts (its compatibility class), the 
 first, and the lightest in each resource (a guest heavy in CPU finds the hosts light in CPU), so each
 class fills from the bottom like water. A host stops giving when no move pays; a host that receives
 above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py) and, for
-the host holding a peak, chains of two moves (chain.py), then single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
+the host holding a peak, chains (chain.py: its guest goes where another host's guests make room), then
+single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
 and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo. No
 move lands a guest where it and the guests at least as big as it would be above a peak target: the
 smaller guests could leave again, the big ones would be stuck there as the next peak.
