@@ -8,7 +8,9 @@ order they end on the estimated timeline:
     relieves h1: h1 CPU 52% -> 35%, memory 19% -> 14%; h4 CPU 1% -> 18%, memory 1% -> 6%
 
 A move that arrivals on its source wait for (the schedule's dependencies) makes room for them and names
-them; a temporary hop says where its guest goes next.
+them; a move off a host that other guests of the plan move to (no arrival waits for it: there was room)
+balances that host and names them, as "relieves" would be untrue of a host the plan fills; a temporary
+hop says where its guest goes next.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from collections.abc import Mapping, Sequence
 from planner.load import host_loads
 from planner.model import Cluster, Vm
 from planner.plan import HostLoad, Migration
+
+#: Guests a reason names (arrivals a move makes room for, or balances its host against).
+NAMED = 3
 
 
 def move_reasons(cluster: Cluster, placement: Mapping[str, str], evacuate: Sequence[str]) -> dict[str, str]:
@@ -36,6 +41,10 @@ def explain(
     """`migrations` (a schedule's, in start order) each with its reason: why, and its own effect."""
     effect = _effects(cluster, migrations)
     waiting: dict[str, list[Migration]] = {}  # migration id -> the migrations that wait for it
+    arrivals: dict[str, list[Migration]] = {}  # host -> the guests that end there, moved by the plan
+    for m in migrations:
+        if not m.temporary and m.source != m.destination:
+            arrivals.setdefault(m.destination, []).append(m)
     for m in migrations:
         for d in m.depends_on:
             waiting.setdefault(d, []).append(m)
@@ -51,8 +60,9 @@ def explain(
             )
             why = f"temporary hop to free a cycle, then on to {onward}; {_leaves(vm.host, evacuate)}"
         elif room_for:
-            names = ", ".join(f"{w.vm_name} (from {_from(cluster, w, evacuate)})" for w in room_for)
-            why = f"makes room on {m.source} for {names}"
+            why = f"makes room on {m.source} for {_names(cluster, room_for, evacuate)}"
+        elif m.source == vm.host and (takes := arrivals.get(m.source)):
+            why = f"balances {m.source}, which takes {_names(cluster, takes, evacuate)}"
         elif m.source != vm.host:
             why = f"on from its temporary hop through {m.source}; {_leaves(vm.host, evacuate)}"
         else:
@@ -63,6 +73,12 @@ def explain(
 
 def _leaves(host: str, evacuate: Sequence[str]) -> str:
     return f"leaves {host}, which is being evacuated" if host in evacuate else f"relieves {host}"
+
+
+def _names(cluster: Cluster, moves: Sequence[Migration], evacuate: Sequence[str]) -> str:
+    """The guests of `moves` with where each comes from: the first NAMED, then how many more."""
+    named = ", ".join(f"{w.vm_name} (from {_from(cluster, w, evacuate)})" for w in moves[:NAMED])
+    return named + (f" and {len(moves) - NAMED} more" if len(moves) > NAMED else "")
 
 
 def _from(cluster: Cluster, m: Migration, evacuate: Sequence[str]) -> str:

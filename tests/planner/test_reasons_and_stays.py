@@ -93,3 +93,26 @@ def test_crowded_out_lists_only_new_guests_left_on_evacuated_hosts() -> None:
     cluster = make_cluster([make_host("h1"), make_host("h2")], [a, b])
     got = crowded_out(cluster, ("h1",), {a.uuid: "h2", b.uuid: "h1"}, ())
     assert [s.vm_name for s in got] == ["b"] and "no room left" in got[0].reason
+
+
+def test_a_move_off_a_host_the_plan_fills_balances_it_and_names_who_arrives() -> None:
+    # busy (CPU) goes from h1 to h2; h2's own small guest goes on to h3: h2 is not relieved, it is
+    # evened out against busy's arrival (no arrival waits: there was room).
+    busy = make_vm("busy", host="h1", memory_mib=GIB, cpu_millicores=8000)
+    other = make_vm("other", host="h1", memory_mib=GIB, cpu_millicores=8000)
+    small = make_vm("small", host="h2", memory_mib=GIB, cpu_millicores=2000)
+    hosts = [make_host(h, memory_mib=64 * GIB) for h in ("h1", "h2", "h3")]
+    cluster = make_cluster(hosts, [busy, other, small])
+    got = _explained(cluster, {busy.uuid: "h2", small.uuid: "h3"})
+    assert got["small"].startswith("balances h2, which takes busy (from h1): h2 CPU ")
+    assert got["busy"].startswith("relieves h1: h1 CPU ")
+
+
+def test_a_reason_names_three_arrivals_then_how_many_more() -> None:
+    guests = [make_vm(f"g{i}", host="h1", memory_mib=GIB, cpu_millicores=0) for i in range(5)]
+    leaving = make_vm("leaving", host="h2", memory_mib=GIB, cpu_millicores=0)
+    hosts = [make_host(h, memory_mib=64 * GIB) for h in ("h1", "h2", "h3")]
+    cluster = make_cluster(hosts, [*guests, leaving])
+    got = _explained(cluster, {**{g.uuid: "h2" for g in guests}, leaving.uuid: "h3"})
+    assert got["leaving"].startswith("balances h2, which takes g")
+    assert " and 2 more: h2 " in got["leaving"]
