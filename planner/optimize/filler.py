@@ -165,6 +165,21 @@ class _Rooms:
                     heapq.heappush(heap, (self.key(h, kind), version[h], h))
 
 
+def class_needs(
+    p: Problem, demand: Mapping[str, tuple[int, int, int]]
+) -> dict[frozenset[str], tuple[int, int]]:
+    """Per class of hosts (peak_bound.host_classes), what the guests allowed only on its hosts need:
+    (millicores, MiB)."""
+    groups, shared = host_classes(p.dests, p.receivers)
+    # Per group of guests with the same allowed hosts, their summed demand: (cpu, memory).
+    sums = {k: (sum(demand[u][0] for u in g), sum(demand[u][1] for u in g)) for k, (_, g) in groups.items()}
+    out: dict[frozenset[str], tuple[int, int]] = {}
+    for hosts in shared:
+        within = [sums[k] for k, (s, _) in groups.items() if s and s <= hosts]
+        out[hosts] = (sum(w[0] for w in within), sum(w[1] for w in within))
+    return out
+
+
 def reserved_classes(
     p: Problem, demand: Mapping[str, tuple[int, int, int]], cap: Mapping[str, tuple[int, int, int]]
 ) -> list[frozenset[str]]:
@@ -175,15 +190,11 @@ def reserved_classes(
     up to 2.9 points above the bound where the class's own guests needed 4-8 points below the level).
     Classes shared by fewer than MIN_CLASS_GUESTS guests, spanning every receiver, or filled to less
     than half the level (a lightly loaded cluster) are left out."""
-    groups, shared = host_classes(p.dests, p.receivers)
-    # Per group of guests with the same allowed hosts, their summed demand: (cpu, memory).
-    sums = {k: (sum(demand[u][0] for u in g), sum(demand[u][1] for u in g)) for k, (_, g) in groups.items()}
     out: list[frozenset[str]] = []
-    for hosts in shared:
-        within = [sums[k] for k, (s, _) in groups.items() if s and s <= hosts]
+    for hosts, needs in class_needs(p, demand).items():
         for r in p.objective.peak_weight:
             i = INDEX[r]
-            need = sum(w[i] for w in within)
+            need = needs[i]
             room = sum(cap[h][i] for h in hosts)
             pct, level = 100.0 * need / max(1, room), p.levels_pct[r]
             if need > 0 and pct >= max(level - RESERVE_PCT, level / 2):
@@ -228,6 +239,7 @@ class Filler:
                 self.unit_of[m.uuid] = whole
         self.rooms = _Rooms(self.state, self.receivers, self.o.levels_bp)
         self.reserved = reserved_classes(p, self.state.demand, self.state.cap)
+        self.needs = class_needs(p, self.state.demand) if self.reserved else {}
         self.keep_out: dict[int, frozenset[str]] = {}
         bounds = resource_peak_bounds(p)
         self.target_bp: dict[str, float] = {r: 100 * (bounds[r] + PEAK_SLACK_PCT) for r in self.o.peak_weight}
@@ -271,6 +283,11 @@ class Filler:
         use = self.state.use[host]
         delta = (dc, dm)
         return sum(w * max(0.0, use[i] + delta[i] - thr) for w, thr, i in terms)
+
+    def room(self, host: str, i: int) -> float:
+        """Units of resource `i` (index) `host` can take before it counts as excess (0 if not weighed)."""
+        use = self.state.use[host][i]
+        return min((thr - use for _, thr, j in self.terms.get(host, ()) if j == i), default=0.0)
 
     def over(self, host: str, r: str, delta: int) -> float:
         """Basis points of `r` above its target peak on `host` (receivers only), those beyond STEEP_PCT
@@ -477,6 +494,91 @@ class Filler:
             if found is not None:
                 best = (found[0], vm, found[1])
         return best
+
+    def clear_reserved(self, frozen: Collection[str]) -> int:
+        """Guests allowed elsewhere leave a reserved class that holds more of a weighed resource than its
+        level, or than its own guests need when that is more (its own guests need that room): from the
+        hosts furthest above the level first, the heaviest in that resource for their size in the other
+        first, each to the host outside it where it adds least to the objective, never above that
+        host's band nor into another reserved class with no room to spare; how many moved. These moves
+        need not pay alone: they are what lets the class's own guests even out."""
+        spare = self._spare()
+        moved = 0
+        for hosts in self.reserved:
+            cap = [sum(self.state.cap[h][k] for h in hosts) for k in (0, 1)]
+            for r in self.o.excess_weight:
+                i = INDEX[r]
+                if spare[hosts][i] >= 0:
+                    continue
+
+                # The heaviest in r for their size in the other resource first (as shares of the class).
+                j, per = 1 - i, (1.0 / cap[i], 1.0 / cap[1 - i])
+                flex = [
+                    vm
+                    for h in sorted(hosts, key=lambda h: (-self.state.use[h][i] / self.state.cap[h][i], h))
+                    for vm in sorted(
+                        self.movers(h, frozen),
+                        key=lambda v: (
+                            self.state.demand[v.uuid][j] * per[1] - self.state.demand[v.uuid][i] * per[0],
+                            v.uuid,
+                        ),
+                    )
+                    if vm.uuid not in self.units and h in self.kept_out(vm)
+                ]
+                for vm in flex:
+                    if spare[hosts][i] >= 0:
+                        break
+                    src = self.where(vm)
+                    landing = self._outside(vm, hosts, spare)
+                    if landing is None:
+                        continue
+                    d = self.state.demand[vm.uuid]
+                    for other, room in spare.items():
+                        sign = (src in other) - (landing in other)
+                        spare[other] = (room[0] + sign * d[0], room[1] + sign * d[1])
+                    self.move(vm, landing)
+                    moved += 1
+        return moved
+
+    def _spare(self) -> dict[frozenset[str], tuple[float, float]]:
+        """Per reserved class: what it holds below its level, or below what its own guests need when
+        that is more, per resource (millicores, MiB; negative: above)."""
+        out = {}
+        for hosts in self.reserved:
+            own = self.needs.get(hosts, (0, 0))
+            room = [0.0, 0.0]
+            for i, r in ((0, "cpu"), (1, "memory")):
+                level = self.p.levels_pct.get(r, 100.0) / 100.0
+                keep = max(own[i], level * sum(self.state.cap[h][i] for h in hosts))
+                room[i] = keep - sum(self.state.use[h][i] for h in hosts)
+            out[hosts] = (room[0], room[1])
+        return out
+
+    def _outside(
+        self, vm: Vm, hosts: frozenset[str], spare: Mapping[frozenset[str], tuple[float, float]]
+    ) -> str | None:
+        """The host outside `hosts` where `vm` adds least to the objective, within its band and with
+        room to spare in every other reserved class it is in."""
+        src = self.where(vm)
+        if not self.mover.allows(vm):
+            return None
+        tops = self.tops()
+        d = self.state.demand[vm.uuid]
+        best: tuple[float, str] | None = None
+        for dest in self.rooms.candidates(self.dests[vm.uuid], vm, src):
+            if dest in hosts or dest not in self.receivers or self.apart_from(vm, dest):
+                continue
+            if any(self.room(dest, i) < d[i] for _, _, i in self.terms.get(dest, ())):
+                continue
+            if any(
+                dest in c and src not in c and min(room[0] - d[0], room[1] - d[1]) < 0
+                for c, room in spare.items()
+            ):
+                continue
+            loss = self.arrive_loss(vm, src, dest, tops)
+            if loss < float("inf") and (best is None or loss < best[0]) and not self.crowds(vm, dest):
+                best = (loss, dest)
+        return best[1] if best else None
 
     def units_by_uuid(self, uuid: str) -> Vm:
         members = self.units.get(uuid)

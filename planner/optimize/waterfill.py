@@ -12,10 +12,15 @@ first, and the lightest in each resource (a guest heavy in CPU finds the hosts l
 class fills from the bottom like water. A host stops giving when no move pays; a host that receives
 above the band becomes a giver in turn. Where no single move pays, swaps follow (exchange.py) and, for
 the host holding a peak, chains (chain.py: its guest goes where another host's guests make room), then
-single moves again. No move or swap raises a resource's peak: the peak term dominates the objective,
-and a heuristic that traded it for many hosts' excess would leave the peak for the solver to undo. No
-move lands a guest where it and the guests at least as big as it would be above a peak target: the
-smaller guests could leave again, the big ones would be stuck there as the next peak.
+single moves again. A class of hosts reserved for its own guests (filler.reserved_classes) that guests
+allowed elsewhere hold above its level lets them go to hosts outside it with room within their band,
+at the start and again once the sweeps have levelled the rest (then one more sweep: its own guests
+even out in the room they left; measured on 100/2,000, seeds 0-19: memory peaks 0.41-2.63 -> 0.41-1.95
+points above the bound, CPU excess left 1.8-5.9 -> 2.0-3.7 %). No move or swap raises a resource's
+peak: the peak term dominates the objective, and a heuristic that traded it for many hosts' excess
+would leave the peak for the solver to undo. No move lands a guest where it and the guests at least as
+big as it would be above a peak target: the smaller guests could leave again, the big ones would be
+stuck there as the next peak.
 """
 
 from __future__ import annotations
@@ -67,8 +72,10 @@ def waterfill(
         landing = fill.best_dest(vm)
         if landing is not None:
             fill.move(vm, landing[1])
+    # A reserved class held above its level by guests allowed elsewhere lets them go, once at the
+    # start and once the sweeps have levelled the rest (then one more sweep: its own guests even out).
     limit = max_moves if max_moves is not None else 4 * len(p.cluster.vms)
-    steps = 0
+    steps = fill.clear_reserved(frozen)
     # Sweeps over every host: what a move is worth on one host changes as the peaks and the other hosts
     # change, so a host that found nothing is asked again in the next sweep, until a sweep finds nothing.
     for _ in range(sweeps):
@@ -76,6 +83,10 @@ def waterfill(
         steps += made
         if not made or steps >= limit:
             break
+    cleared = fill.clear_reserved(frozen) if steps < limit else 0
+    if cleared:
+        steps += cleared
+        steps += _sweep(fill, frozen, limit - steps)
     return state.placement
 
 

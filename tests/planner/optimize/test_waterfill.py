@@ -166,3 +166,64 @@ def test_a_reserved_class_host_gives_up_the_guest_allowed_elsewhere_though_it_ga
     assert len(fill.shortlist("n1", frozenset())) > GUESTS_PER_HOST
     move = fill.best_move("n1", frozenset())
     assert move is not None and move[1].name == "generic" and move[2] in ("o1", "o2")
+
+
+def held_by_generic(o_guests: int = 7) -> Cluster:
+    """n1, n2 (new CPU) each hold nine guests of their own and three generic ones (4 GiB each, 48 of
+    64 GiB); o1-o3 hold `o_guests` generic guests each. With 7, the level is 56.25 %: exactly what the
+    new guests need of n1 + n2, and the generic guests on them are what holds the class above it."""
+    gib = 1024
+    hosts = [make_host(h, memory_mib=64 * gib) for h in ("n1", "n2", "o1", "o2", "o3")]
+    vms = [
+        *(
+            make_vm(f"new-{h}{i}", host=h, memory_mib=4 * gib, cpu_millicores=0, cpu_signature="new")
+            for h in ("n1", "n2")
+            for i in range(9)
+        ),
+        *(
+            make_vm(f"gen-{h}{i}", host=h, memory_mib=4 * gib, cpu_millicores=0)
+            for h in ("n1", "n2")
+            for i in range(3)
+        ),
+        *(
+            make_vm(f"gen-{h}{i}", host=h, memory_mib=4 * gib, cpu_millicores=0)
+            for h in ("o1", "o2", "o3")
+            for i in range(o_guests)
+        ),
+    ]
+    compat = {"new": ("n1", "n2"), "x86-generic": ("n1", "n2", "o1", "o2", "o3")}
+    return make_cluster(hosts, vms, compatibility=compat)
+
+
+def test_guests_allowed_elsewhere_leave_a_reserved_class_held_above_its_level() -> None:
+    fill = filler_for(held_by_generic())
+    assert fill.reserved == [frozenset({"n1", "n2"})]
+    assert fill.clear_reserved(frozenset()) == 6
+    where = fill.state.placement
+    by_name = fill.state.cluster.vm_by_name
+    # Every generic guest left n1 and n2, two to each of o1-o3 (the band, 58.25 %, takes two more);
+    # the class's own guests stay and fill it to the level.
+    assert sorted(where[by_name[f"gen-{h}{i}"].uuid] for h in ("n1", "n2") for i in range(3)) == [
+        "o1",
+        "o1",
+        "o2",
+        "o2",
+        "o3",
+        "o3",
+    ]
+    assert all(where[vm.uuid] == vm.host for vm in fill.state.cluster.vms if vm.name.startswith("new"))
+    assert fill.clear_reserved(frozenset()) == 0  # at its level: nothing more leaves
+
+
+def test_clearing_a_reserved_class_never_lands_above_a_band_nor_in_a_full_reserved_class() -> None:
+    fill = filler_for(held_by_generic(o_guests=9))  # o1-o3 at 56 %, the level 61.25 %: room for one each
+    moved = fill.clear_reserved(frozenset())
+    assert moved == 3
+    assert all(fill.room(h, 1) >= 0 for h in ("o1", "o2", "o3"))
+    fill = filler_for(held_by_generic())
+    generic = fill.state.cluster.vm_by_name["gen-n10"]
+    class_ = frozenset({"n1", "n2"})
+    assert fill._outside(generic, class_, {}) in ("o1", "o2", "o3")
+    # o1 and o2 in a reserved class with no room to spare (at its level): only o3 takes it.
+    assert fill._outside(generic, class_, {frozenset({"o1", "o2"}): (0.0, 0.0)}) == "o3"
+    assert fill._outside(generic, class_, {frozenset({"o1", "o2", "o3"}): (0.0, 1024.0)}) is None
