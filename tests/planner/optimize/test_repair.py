@@ -30,7 +30,9 @@ def test_large_path_beats_the_baseline_and_keeps_every_rule(seed: int) -> None:
     receivers = {h.name for h in cluster.hosts if h.accepts_guests}
     plain_peak = balance([hl for hl in host_loads(cluster, plain) if hl.host in receivers]).peak_pct
     assert target.balance_after.peak_pct <= plain_peak
-    assert target.balance_after.peak_pct - target.peak_lower_bound_pct < 5.0
+    # Seed 1 holds a 21-host class its own guests fill to 1.3 points below the level: the peak ended 4-6
+    # points above its bound until guests allowed elsewhere left the class (clear_reserved); 1.0 since.
+    assert target.balance_after.peak_pct - target.peak_lower_bound_pct < 3.0
 
 
 def test_repair_moves_an_affinity_pair_as_one() -> None:

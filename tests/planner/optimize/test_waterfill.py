@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from planner.load import host_loads
 from planner.model import Cluster, PlacementRule
 from planner.optimize.filler import GUESTS_PER_HOST, Filler
@@ -227,3 +230,70 @@ def test_clearing_a_reserved_class_never_lands_above_a_band_nor_in_a_full_reserv
     # o1 and o2 in a reserved class with no room to spare (at its level): only o3 takes it.
     assert fill._outside(generic, class_, {frozenset({"o1", "o2"}): (0.0, 0.0)}) == "o3"
     assert fill._outside(generic, class_, {frozenset({"o1", "o2", "o3"}): (0.0, 1024.0)}) is None
+
+
+@st.composite
+def reserved(draw: st.DrawFn) -> Cluster:
+    """Clusters whose newer half runs 10-20 guests of its own CPU and generic guests too, with a hard
+    anti-affinity rule among the generic guests now and then."""
+    n_hosts = draw(st.integers(3, 6))
+    hosts = [make_host(f"h{i}", cpus=16, memory_mib=32768) for i in range(n_hosts)]
+    new_hosts = [h.name for h in hosts[: (n_hosts + 1) // 2]]
+    sizes = st.sampled_from([1024, 2048, 3072])
+    vms = [
+        make_vm(
+            f"new{i}",
+            host=draw(st.sampled_from(new_hosts)),
+            memory_mib=draw(sizes),
+            cpu_millicores=draw(st.integers(0, 1500)),
+            cpu_signature="new",
+        )
+        for i in range(draw(st.integers(10, 20)))
+    ]
+    vms += [
+        make_vm(
+            f"gen{i}",
+            host=f"h{draw(st.integers(0, n_hosts - 1))}",
+            memory_mib=draw(sizes),
+            cpu_millicores=draw(st.integers(0, 1500)),
+        )
+        for i in range(draw(st.integers(2, 16)))
+    ]
+    rules = []
+    if draw(st.booleans()):
+        names = tuple(f"gen{i}" for i in range(draw(st.integers(2, 3))))
+        rules.append(PlacementRule("anti-affinity", "apart", vms=names, hard=True))
+    compat = {"new": tuple(new_hosts), "x86-generic": tuple(h.name for h in hosts)}
+    return make_cluster(hosts, vms, rules, compatibility=compat)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reserved(), st.sampled_from([None, 1, 3]))
+def test_clearing_a_reserved_class_keeps_every_rule_the_budget_and_the_bands(
+    cluster: Cluster, budget: int | None
+) -> None:
+    """Guests allowed elsewhere that leave a reserved class: every hard rule and the budget hold, the
+    class's own guests stay, each lands outside every reserved class it may avoid and within its new
+    host's band, and the state's loads stay those of its placement."""
+    policy = Policy(max_migrations=budget)
+    if check_placement(cluster, cluster.placement, policy):
+        return  # the snapshot already breaks a rule: the solver's business, not the heuristics'
+    p = build_problem(cluster, policy, rules_for(cluster, policy))
+    state = LoadState(cluster, dict(cluster.placement), policy.cpu_weight, policy.memory_weight)
+    fill = Filler(p, Mover(state, budget, None), {})
+    moved = fill.clear_reserved(frozenset())
+    event(f"reserved: {bool(fill.reserved)}, moved: {min(moved, 2)}")
+    got = dict(state.placement)
+    assert check_placement(cluster, got, policy) == []
+    gone = [vm for vm in cluster.vms if got[vm.uuid] != vm.host]
+    assert len(gone) == moved and (budget is None or moved <= budget)
+    for vm in gone:
+        assert not vm.name.startswith("new")
+        assert got[vm.uuid] not in fill.kept_out(vm)
+        assert all(fill.room(got[vm.uuid], i) >= 0 for i in (0, 1))
+    for host in state.use:
+        on = [vm for vm in cluster.vms if got[vm.uuid] == host]
+        assert state.use[host][:2] == [
+            sum(v.cpu_demand_millicores for v in on),
+            sum(v.memory_mib for v in on),
+        ]
