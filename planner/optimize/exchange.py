@@ -34,9 +34,12 @@ def pressure(fill: Filler, host: str) -> float:
     return fill.excess(host) + sum(w * fill.over(host, r, 0) for r, w in fill.o.peak_weight.items())
 
 
-def swap_gain(fill: Filler, a: Vm, src: str, b: Vm, dest: str, tops: Tops) -> float:
+def swap_gain(
+    fill: Filler, a: Vm, src: str, b: Vm, dest: str, tops: Tops, base: tuple[float, float] | None = None
+) -> float:
     """How much the objective drops when `a` goes from `src` to `dest` and `b` from `dest` to `src`;
-    minus infinity when either host would lack room."""
+    minus infinity when either host would lack room. `base`: the two hosts' excess now, when the
+    caller has it (a search trying many swaps between the same hosts)."""
     state = fill.state
     da, db = state.demand[a.uuid], state.demand[b.uuid]
     dc, dm, dv = db[0] - da[0], db[1] - da[1], db[2] - da[2]
@@ -44,7 +47,8 @@ def swap_gain(fill: Filler, a: Vm, src: str, b: Vm, dest: str, tops: Tops) -> fl
         use, cap = state.use[host], state.cap[host]
         if use[0] + sign * dc > cap[0] or use[1] + sign * dm > cap[1] or use[2] + sign * dv > cap[2]:
             return float("-inf")
-    g = fill.excess(src) - fill.excess(src, dc, dm) + fill.excess(dest) - fill.excess(dest, -dc, -dm)
+    now_src, now_dest = base if base is not None else (fill.excess(src), fill.excess(dest))
+    g = now_src - fill.excess(src, dc, dm) + now_dest - fill.excess(dest, -dc, -dm)
     # Each move's cost, or its saving when the guest goes home.
     g -= fill.move_cost(a) * ((dest != a.host) - (src != a.host))
     g -= fill.move_cost(b) * ((src != b.host) - (dest != b.host))
@@ -89,12 +93,14 @@ def best_swap(fill: Filler, host: str, frozen: Collection[str]) -> tuple[float, 
     allowed_on = AllowedOn(fill)
     wide = any(holder == host and top > fill.target_bp[r] for r, (top, holder, _) in tops.items())
     guests, partners = (PEAK_GUESTS, PEAK_PARTNERS) if wide else (GUESTS_PER_HOST, PARTNER_HOSTS)
+    here = fill.excess(host)
     for a in mine[:guests]:
         for dest in fill.rooms.lightest(fill.dests[a.uuid], heavy, host, partners):
             if fill.apart_from(a, dest):
                 continue
+            base = (here, fill.excess(dest))
             for b in _partners(fill, a, host, dest, frozen, allowed_on, i):
-                g = swap_gain(fill, a, host, b, dest, tops)
+                g = swap_gain(fill, a, host, b, dest, tops, base)
                 if g > (best[0] if best else 0.0):
                     best = (g, a, b, dest)
     return best
