@@ -199,9 +199,11 @@ def test_the_host_holding_a_peak_looks_wider_for_its_swap(monkeypatch) -> None:
     tried: dict[str, set[tuple[str, str]]] = {}
     real = exchange.swap_gain
 
-    def spy(fill: Filler, a, src, b, dest, tops):  # type: ignore[no-untyped-def]
+    def spy(fill: Filler, a, src, b, dest, tops, base=None):  # type: ignore[no-untyped-def]
         tried.setdefault(src, set()).add((a.name, dest))
-        return real(fill, a, src, b, dest, tops)
+        got = real(fill, a, src, b, dest, tops, base)
+        assert got == real(fill, a, src, b, dest, tops)  # the hosts' excess the search passes is theirs now
+        return got
 
     monkeypatch.setattr(exchange, "swap_gain", spy)
     for host in ("h0", "h1"):
