@@ -42,7 +42,7 @@ def test_repair_moves_an_affinity_pair_as_one() -> None:
     filler = [make_vm(host="mid", memory_mib=8192, cpu_millicores=0) for _ in range(2)]
     rules = [PlacementRule("affinity", "db", vms=("db0", "db1"))]
     cluster = make_cluster(hosts, [*pair, *filler], rules)
-    policy = Policy(time_limit_s=2.0)
+    policy = Policy(time_limit_s=5.0)
     p = build_problem(cluster, policy, rules_for(cluster, policy))
     hint = baseline(p)
     assert all(hint[v.uuid] == "small" for v in pair)  # the heuristics leave tied guests alone
@@ -65,7 +65,7 @@ def test_repair_moves_an_anti_affinity_member_but_never_next_to_a_fellow() -> No
     web1 = make_vm("web1", host="big", memory_mib=4096, cpu_millicores=0)
     rules = [PlacementRule("anti-affinity", "web", vms=("web0", "web1"))]
     cluster = make_cluster(hosts, [web0, web1], rules)
-    policy = Policy(time_limit_s=2.0)
+    policy = Policy(time_limit_s=5.0)
     p = build_problem(cluster, policy, rules_for(cluster, policy))
     hint = baseline(p)
     assert hint[web0.uuid] == "hot"  # the heuristics leave group members alone
@@ -96,3 +96,23 @@ def test_peak_turns_rank_targets_by_room_in_the_hot_hosts_heavy_resource() -> No
     assert _heaviest(p, loads["hot"], bounds) == "cpu"
     assert loads["small"].cpu_pct < loads["big"].cpu_pct
     assert _room(loads["big"], "cpu", bounds["cpu"]) > _room(loads["small"], "cpu", bounds["cpu"])
+
+
+def test_a_limit_too_short_for_two_rounds_gets_no_search() -> None:
+    """Under 3.4 s a limit holds fewer than MIN_SEARCH rounds: the placement is left to water-filling
+    (one round changed no 100-host plan's peaks and cost up to 0.8 s); above, the search runs."""
+    hosts = [make_host("hot", memory_mib=32768), make_host("big", memory_mib=131072), make_host("spare")]
+    web0 = make_vm("web0", host="hot", memory_mib=24576, cpu_millicores=0)
+    web1 = make_vm("web1", host="big", memory_mib=4096, cpu_millicores=0)
+    rules = [PlacementRule("anti-affinity", "web", vms=("web0", "web1"))]
+    cluster = make_cluster(hosts, [web0, web1], rules)
+    for limit, rounds in (
+        (1.5, "0 neighbourhood rounds"),
+        (3.3, "0 neighbourhood rounds"),
+        (5.0, "3 neighbourhood rounds, 1 improved"),
+    ):
+        policy = Policy(time_limit_s=limit)
+        p = build_problem(cluster, policy, rules_for(cluster, policy))
+        notes: list[str] = []
+        repair(p, dict(cluster.placement), time.monotonic() + 5.0, notes)
+        assert rounds in notes[0], (limit, notes)
