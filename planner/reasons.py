@@ -43,11 +43,10 @@ def explain(
     waiting: dict[str, list[Migration]] = {}  # migration id -> the migrations that wait for it
     arrivals: dict[str, list[Migration]] = {}  # host -> the guests that end there, moved by the plan
     for m in migrations:
-        if not m.temporary and m.source != m.destination:
-            arrivals.setdefault(m.destination, []).append(m)
-    for m in migrations:
         for d in m.depends_on:
             waiting.setdefault(d, []).append(m)
+        if not m.temporary:
+            arrivals.setdefault(m.destination, []).append(m)
     out = []
     for m in migrations:
         vm = cluster.vm_by_uuid[m.vm_uuid]

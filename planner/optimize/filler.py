@@ -181,7 +181,7 @@ def class_needs(
 
 
 def reserved_classes(
-    p: Problem, demand: Mapping[str, tuple[int, int, int]], cap: Mapping[str, tuple[int, int, int]]
+    p: Problem, needs: Mapping[frozenset[str], tuple[int, int]], cap: Mapping[str, tuple[int, int, int]]
 ) -> list[frozenset[str]]:
     """The classes of hosts (a CPU generation and newer, say) that the guests allowed only on them
     fill to within RESERVE_PCT points of a weighed resource's level: the rest of their room is theirs.
@@ -191,10 +191,10 @@ def reserved_classes(
     Classes shared by fewer than MIN_CLASS_GUESTS guests, spanning every receiver, or filled to less
     than half the level (a lightly loaded cluster) are left out."""
     out: list[frozenset[str]] = []
-    for hosts, needs in class_needs(p, demand).items():
+    for hosts, own in needs.items():
         for r in p.objective.peak_weight:
             i = INDEX[r]
-            need = needs[i]
+            need = own[i]
             room = sum(cap[h][i] for h in hosts)
             pct, level = 100.0 * need / max(1, room), p.levels_pct[r]
             if need > 0 and pct >= max(level - RESERVE_PCT, level / 2):
@@ -238,8 +238,8 @@ class Filler:
             for m in members:
                 self.unit_of[m.uuid] = whole
         self.rooms = _Rooms(self.state, self.receivers, self.o.levels_bp)
-        self.reserved = reserved_classes(p, self.state.demand, self.state.cap)
-        self.needs = class_needs(p, self.state.demand) if self.reserved else {}
+        self.needs = class_needs(p, self.state.demand)
+        self.reserved = reserved_classes(p, self.needs, self.state.cap)
         self.keep_out: dict[int, frozenset[str]] = {}
         bounds = resource_peak_bounds(p)
         self.target_bp: dict[str, float] = {r: 100 * (bounds[r] + PEAK_SLACK_PCT) for r in self.o.peak_weight}
@@ -533,7 +533,7 @@ class Filler:
                     if spare[hosts][i] >= 0:
                         break
                     src = self.where(vm)
-                    landing = self._outside(vm, hosts, spare)
+                    landing = self._outside(vm, src, hosts, spare)
                     if landing is None:
                         continue
                     d = self.state.demand[vm.uuid]
@@ -559,11 +559,10 @@ class Filler:
         return out
 
     def _outside(
-        self, vm: Vm, hosts: frozenset[str], spare: Mapping[frozenset[str], tuple[float, float]]
+        self, vm: Vm, src: str, hosts: frozenset[str], spare: Mapping[frozenset[str], tuple[float, float]]
     ) -> str | None:
-        """The host outside `hosts` where `vm` adds least to the objective, within its band and with
-        room to spare in every other reserved class it is in."""
-        src = self.where(vm)
+        """The host outside `hosts` where `vm` (on `src`) adds least to the objective, within its band
+        and with room to spare in every other reserved class it is in."""
         if not self.mover.allows(vm):
             return None
         tops = self.tops()

@@ -305,7 +305,8 @@ def repair(p: Problem, placement: dict[str, str], deadline: float, notes: list[s
     # A round's solve time comes from the policy's limit (short limits, short rounds), not the clock.
     round_s = min(ROUND_S, p.policy.time_limit_s / ROUNDS_PER_LIMIT)
     budget = int(p.policy.time_limit_s * SEARCH_SHARE / (2 * round_s))
-    budget = max(MIN_ROUNDS, budget) if budget >= MIN_SEARCH else 0
+    if budget < MIN_SEARCH:
+        budget = 0
     while rounds < budget and (rounds < MIN_ROUNDS or time.monotonic() < deadline - 0.2) and stale < 6:
         loads = [hl for hl in host_loads(p.cluster, placement) if hl.host in receivers]
         scores = {hl.host: score(hl, p.policy.cpu_weight, p.policy.memory_weight) for hl in loads}

@@ -226,10 +226,10 @@ def test_clearing_a_reserved_class_never_lands_above_a_band_nor_in_a_full_reserv
     fill = filler_for(held_by_generic())
     generic = fill.state.cluster.vm_by_name["gen-n10"]
     class_ = frozenset({"n1", "n2"})
-    assert fill._outside(generic, class_, {}) in ("o1", "o2", "o3")
+    assert fill._outside(generic, "n1", class_, {}) in ("o1", "o2", "o3")
     # o1 and o2 in a reserved class with no room to spare (at its level): only o3 takes it.
-    assert fill._outside(generic, class_, {frozenset({"o1", "o2"}): (0.0, 0.0)}) == "o3"
-    assert fill._outside(generic, class_, {frozenset({"o1", "o2", "o3"}): (0.0, 1024.0)}) is None
+    assert fill._outside(generic, "n1", class_, {frozenset({"o1", "o2"}): (0.0, 0.0)}) == "o3"
+    assert fill._outside(generic, "n1", class_, {frozenset({"o1", "o2", "o3"}): (0.0, 1024.0)}) is None
 
 
 @st.composite
