@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,8 +10,9 @@ from planner.load import host_loads
 from planner.model import Cluster, PlacementRule
 from planner.optimize import exchange
 from planner.optimize.exchange import best_swap, swap_gain
-from planner.optimize.filler import Filler
+from planner.optimize.filler import OVER_PER_MIB, Filler
 from planner.optimize.load_state import LoadState, Mover
+from planner.optimize.objective import UNITS_PER_MIB
 from planner.optimize.optimizer import check_placement
 from planner.optimize.solve import build_problem, kept_by_heuristics, objective_points
 from planner.optimize.waterfill import waterfill
@@ -174,10 +176,24 @@ def test_a_share_far_above_the_bound_counts_more_per_point_than_one_a_little_abo
     fill = filler_for(full_hosts())
     target = fill.target_bp["memory"]
     assert fill.over_share("memory", target - 50) == 0
-    assert fill.over_share("memory", target + 100) == 100
+    assert fill.over_share("memory", target + 100) == pytest.approx(100 * fill.over_weight)
     one_far = fill.over_share("memory", target + 400)
     two_near = 2 * fill.over_share("memory", target + 200)
     assert one_far > two_near
+
+
+def test_a_host_above_its_target_weighs_the_same_per_mib_on_any_cluster_size() -> None:
+    """A host's share above the target counts OVER_PER_MIB MiB of excess per MiB above it, on 4 hosts
+    as on 400: the peak's own weight (per point of the whole cluster) grows with the cluster."""
+    per_mib = []
+    for n in (4, 40, 400):
+        cluster = make_cluster([make_host(f"h{i}", memory_mib=65536) for i in range(n)], [])
+        p = build_problem(cluster, Policy(cpu_weight=0), rules_for(cluster, Policy(cpu_weight=0)))
+        fill = Filler(p, Mover(LoadState(cluster, {}, 0, 1), None, None), {})
+        w = fill.o.peak_weight["memory"]
+        one_point = 65536 / 100 * UNITS_PER_MIB  # units of 1 % of a host's memory as excess
+        per_mib.append(w * fill.over_share("memory", fill.target_bp["memory"] + 100) / one_point)
+    assert per_mib == pytest.approx([OVER_PER_MIB] * 3, rel=0.01)
 
 
 def test_the_host_holding_a_peak_looks_wider_for_its_swap(monkeypatch) -> None:
