@@ -15,9 +15,6 @@ THRESHOLDS: dict[int, tuple[float, float]] = {
     5: (0.0, 0.1),
 }
 DEFAULT_THRESHOLD = 3
-#: A migration's set-up (prepare, start and confirm, besides its transfer), in seconds: measured on the
-#: lab. The schedule's default (Budgets.setup_s) and what the objective charges every move besides its size.
-SETUP_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +81,7 @@ class Budgets:
     max_concurrent: int = 8
     downtime_limit_ms: int = 300
     max_rounds: int = 30
-    setup_s: float = SETUP_S
+    setup_s: float = 2.0  # prepare, start and confirm besides the transfer: measured on the lab
     auto_converge: bool = True  # the executor throttles a guest that out-writes its bandwidth
     host_nic_mibps: dict[str, int] = field(default_factory=dict)
     links: dict[str, LinkCalibration] = field(default_factory=dict)

@@ -10,9 +10,8 @@ For each weighed resource (CPU and memory, each with its own weight from the pol
   capacity, so that one CPU excess and one memory excess of the same share of the cluster weigh alike).
 
 Each moved guest costs `policy.move_cost()` MiB of excess per MiB it moves (its memory, raised by its
-dirty rate, `dirty_rate_cost` more per 100 MiB/s, and the local disks it copies), and as many again for
-what its host's NIC could have sent during a migration's set-up (SETUP_S): a move's cost follows the time
-it holds a link, so for equal gain fewer moves win, and a tiny guest is not moved for a sliver of excess.
+dirty rate, `dirty_rate_cost` more per 100 MiB/s, and the local disks it copies), plus a fixed cost
+(FIXED_MOVE_PCT of an average host's memory) so that for equal gain fewer moves win.
 So a move pays when it removes more excess than that share of its own size: the same trade on 50 hosts
 as on 5,000. The unit is 1/UNITS_PER_MIB MiB; everything is an integer, as CP-SAT needs.
 
@@ -29,10 +28,13 @@ from typing import Any
 
 from planner.model import Cluster, Vm
 from planner.optimize.encoding import BP, Encoding, Resource, capacity, demand, excess_units, share_bp
-from planner.policy import SETUP_S, Policy
+from planner.policy import Policy
 
 #: Objective units per MiB (so a move's cost and the CPU conversion keep some precision as integers).
 UNITS_PER_MIB = 8
+#: What every move costs besides its size, as a share (percent) of an average receiver's memory: for
+#: equal gain fewer moves win, and a tiny guest is not moved for a sliver of excess.
+FIXED_MOVE_PCT = 0.5
 RESOURCES: tuple[Resource, ...] = ("cpu", "memory")
 
 
@@ -49,8 +51,6 @@ class Objective:
     peak_weight: Mapping[Resource, int]
     move_cost_per_mib: float
     dirty_rate_cost: float
-    #: Per host: MiB its NIC sends in a migration's set-up, charged to each guest that leaves it.
-    setup_mib: Mapping[str, float]
     #: Units of one point of an average receiver's capacity: what a soft rule's weight of 1 costs.
     host_point: int = 1
 
@@ -73,14 +73,14 @@ class Objective:
             # One point (100 bp) of peak weighs as much as 1 % of the capacity (in MiB) in excess.
             peak[r] = max(1, round(weights[r] * UNITS_PER_MIB * cap["memory"] / (100 * BP)))
         host_point = max(1, round(UNITS_PER_MIB * cap["memory"] / max(1, len(receivers)) / 100))
-        setup = {h.name: SETUP_S * h.nic_mibps for h in cluster.hosts}
-        return cls(levels, excess, peak, policy.move_cost(), policy.dirty_rate_cost, setup, host_point)
+        return cls(levels, excess, peak, policy.move_cost(), policy.dirty_rate_cost, host_point)
 
     def move_cost(self, vm: Vm) -> int:
         """What moving `vm` costs, in objective units."""
         calm = 1.0 + self.dirty_rate_cost * vm.dirty_rate_mibps / 100.0
-        copied = vm.memory_mib * calm + vm.local_disk_mib + self.setup_mib.get(vm.host, 0.0)
-        return round(UNITS_PER_MIB * self.move_cost_per_mib * copied)
+        fixed = FIXED_MOVE_PCT * self.host_point
+        copied = vm.memory_mib * calm + vm.local_disk_mib
+        return round(fixed + UNITS_PER_MIB * self.move_cost_per_mib * copied)
 
     def host_excess(self, cluster: Cluster, host: str, use: Mapping[Resource, int]) -> int:
         """The excess terms of one host with `use` (per resource, in its unit), in objective units."""

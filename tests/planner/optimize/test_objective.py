@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.optimize.objective import UNITS_PER_MIB, Objective
+from planner.optimize.objective import FIXED_MOVE_PCT, UNITS_PER_MIB, Objective
 from planner.optimize.optimizer import optimize
 from planner.optimize.solve import build_problem, objective_points
-from planner.policy import SETUP_S, Policy
+from planner.policy import Policy
 from planner.rules import rules_for
 from tests.builders import make_cluster, make_host, make_vm
 
@@ -21,26 +21,10 @@ def test_a_move_costs_half_its_mib_at_the_default_threshold_raised_by_dirty_rate
     memory: int, dirty: int, mib: int
 ) -> None:
     vm = make_vm(memory_mib=memory, dirty_rate_mibps=dirty)
-    cluster = make_cluster([make_host("h1", nic_mibps=256)], [vm])
+    cluster = make_cluster([make_host("h1")], [vm])
     objective = Objective.build(cluster, Policy(), ("h1",), {"cpu": 0.0, "memory": 0.0})
-    setup = SETUP_S * 256 / 2  # what the host's NIC sends during a set-up, at the same half
-    assert objective.move_cost(vm) == pytest.approx(UNITS_PER_MIB * (setup + mib), abs=1)
-
-
-@pytest.mark.parametrize("nic", [256, 1192, 4096])
-def test_every_move_pays_for_the_set_up_at_its_hosts_nic_rate(nic: int) -> None:
-    """A small guest costs about what its NIC sends in a set-up: on the lab's 256 MiB/s hosts, two
-    128 MiB guests cost more than one 256 MiB guest, as their migrations take longer."""
-    small, big = make_vm(memory_mib=128), make_vm(memory_mib=256)
-    cluster = make_cluster([make_host("h1", nic_mibps=nic)], [small, big])
-    for threshold in (1, 3, 5):
-        policy = Policy(threshold=threshold)
-        objective = Objective.build(cluster, policy, ("h1",), {"cpu": 0.0, "memory": 0.0})
-        setup = UNITS_PER_MIB * policy.move_cost() * SETUP_S * nic
-        assert objective.move_cost(small) == pytest.approx(
-            setup + UNITS_PER_MIB * policy.move_cost() * 128, abs=1
-        )
-        assert 2 * objective.move_cost(small) - objective.move_cost(big) == pytest.approx(setup, abs=2)
+    fixed = FIXED_MOVE_PCT / 100 * 65536  # of the host's 64 GiB
+    assert objective.move_cost(vm) == pytest.approx(UNITS_PER_MIB * (fixed + mib), abs=1)
 
 
 def test_value_counts_peak_every_hosts_excess_and_moves() -> None:
