@@ -187,9 +187,7 @@ def test_a_host_above_its_target_weighs_the_same_per_mib_on_any_cluster_size() -
     as on 400: the peak's own weight (per point of the whole cluster) grows with the cluster."""
     per_mib = []
     for n in (4, 40, 400):
-        cluster = make_cluster([make_host(f"h{i}", memory_mib=65536) for i in range(n)], [])
-        p = build_problem(cluster, Policy(cpu_weight=0), rules_for(cluster, Policy(cpu_weight=0)))
-        fill = Filler(p, Mover(LoadState(cluster, {}, 0, 1), None, None), {})
+        fill = filler_for(make_cluster([make_host(f"h{i}", memory_mib=65536) for i in range(n)], []))
         w = fill.o.peak_weight["memory"]
         one_point = 65536 / 100 * UNITS_PER_MIB  # units of 1 % of a host's memory as excess
         per_mib.append(w * fill.over_share("memory", fill.target_bp["memory"] + 100) / one_point)
