@@ -92,6 +92,7 @@ class Encoding:
         self._guards: dict[int, tuple[Named, cp_model.IntVar]] = {}
         self._peaks: list[tuple[cp_model.IntVar, Resource, Sequence[str]]] = []
         self._excess: list[tuple[cp_model.IntVar, Resource, str, int]] = []
+        self._above: list[tuple[cp_model.IntVar, cp_model.IntVar, int]] = []
         self._derived: list[tuple[cp_model.IntVar, Sequence[tuple[str, str]], int, bool]] = []
         # Each guest ends on exactly one of its candidate hosts.
         for vm in cluster.vms:
@@ -210,9 +211,13 @@ class Encoding:
         def share(host: str, r: Resource) -> int:
             return share_bp(used.get((host, r), 0), capacity(self.cluster, host, r))
 
+        hinted: dict[int, int] = {}
         for var, r, hosts in self._peaks:
             low = self.model.proto.variables[var.index].domain[0]
-            self.model.add_hint(var, max([low] + [share(h, r) for h in hosts]))
+            hinted[var.index] = max([low] + [share(h, r) for h in hosts])
+            self.model.add_hint(var, hinted[var.index])
+        for var, of, level in self._above:
+            self.model.add_hint(var, max(0, hinted[of.index] - level))
         for var, r, host, level in self._excess:
             cap = capacity(self.cluster, host, r)
             self.model.add_hint(var, excess_units(used.get((host, r), 0), cap, level))
@@ -288,6 +293,15 @@ class Encoding:
             if self.free_on[host]:
                 cap = max(1, capacity(self.cluster, host, resource))
                 self.model.add(self.load(host, resource) * (100 * BP) <= var * cap)
+        return var
+
+    def above(self, peak: cp_model.IntVar, level_bp: int) -> cp_model.IntVar:
+        """How far `peak` (a variable of `peak`) rises above `level_bp`; zero below it."""
+        domain = self.model.proto.variables[peak.index].domain  # (a proto list: no negative index)
+        top = domain[len(domain) - 1]
+        var = self.model.new_int_var(0, max(0, top - level_bp), f"above[{peak.name}]")
+        self.model.add(var >= peak - level_bp)
+        self._above.append((var, peak, level_bp))
         return var
 
     def excess(self, resource: Resource, hosts: Sequence[str], level_bp: int) -> list[cp_model.IntVar]:

@@ -62,7 +62,8 @@ def swap_gain(
         if at_src > top or at_dest > top:
             return float("-inf")  # no swap raises a peak
         if holder in (src, dest):
-            g += w * (top - max(second, at_src, at_dest, fill.floor.get(r, 0.0)))
+            low = max(second, at_src, at_dest, fill.floor.get(r, 0.0))
+            g += fill.o.peak_term(r, top) - fill.o.peak_term(r, low)
         if inside[0]:
             g += w * (fill.over_share(r, now_src) - fill.over_share(r, at_src))
         if inside[1]:

@@ -338,7 +338,8 @@ class Filler:
             i = INDEX[r]
             top, host, second = tops[r]
             if host == src:
-                g += w * (top - max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0)))
+                low = max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0))
+                g += self.o.peak_term(r, top) - self.o.peak_term(r, low)
             g += w * (self.over(src, r, 0) - self.over(src, r, -d[i]))
         return g
 
@@ -359,7 +360,7 @@ class Filler:
                 return float("inf")  # no move raises a peak: peak first (the peak term dominates)
             if host == src:
                 low = max(second, self.peaks.share(src, r, -d[i]), self.floor.get(r, 0.0))
-                loss += w * max(0.0, at_dest - low)
+                loss += self.o.peak_term(r, max(at_dest, low)) - self.o.peak_term(r, low)
             loss += w * (self.over(dest, r, d[i]) - self.over(dest, r, 0))
         return loss
 

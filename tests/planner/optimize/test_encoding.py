@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from planner.errors import InfeasibleError
-from planner.optimize.encoding import Encoding
+from planner.optimize.encoding import Encoding, share_bp
 from planner.optimize.optimizer import optimize
 from planner.policy import Policy
 from planner.rules import Evacuate, MemoryCapacity, MigrationBudget
@@ -45,6 +45,22 @@ def test_a_complete_hint_is_the_first_solution() -> None:
     sol = enc.solve(2.0, 0, 2)
     assert sol.status == "optimal"
     assert sorted(sol.placement.values()) == ["h1", "h1", "h2", "h2"]
+
+
+def test_how_far_a_peak_rises_above_a_level_is_hinted_with_the_peak_and_minimised() -> None:
+    vms = [make_vm(host="h1", memory_mib=8192) for _ in range(4)]
+    cluster = make_cluster([make_host("h1"), make_host("h2")], vms)
+    enc = Encoding(cluster, {v.uuid: ("h1", "h2") for v in vms})
+    peak = enc.peak("memory", ("h1", "h2"))
+    level = share_bp(2 * 8192, 65536) - 50  # half a point under an even split
+    above = enc.above(peak, level)
+    enc.minimize([(1, above)])
+    enc.hint({v.uuid: "h1" for v in vms})  # all on h1: 50 % of it
+    hint = dict(zip(enc.model.proto.solution_hint.vars, enc.model.proto.solution_hint.values, strict=True))
+    assert hint[above.index] == hint[peak.index] - level == share_bp(4 * 8192, 65536) - level
+    sol = enc.solve(2.0, 0, 2)
+    assert sol.status == "optimal"
+    assert sorted(sol.placement.values()) == ["h1", "h1", "h2", "h2"]  # only the split gets near it
 
 
 def test_a_solve_ends_on_deterministic_time_never_on_a_wall_clock_limit(

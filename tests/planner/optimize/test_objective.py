@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.optimize.objective import FIXED_MOVE_PCT, UNITS_PER_MIB, Objective
+from planner.load import host_loads
+from planner.optimize.objective import FIXED_MOVE_PCT, IN_BAND_PARTS, UNITS_PER_MIB, Objective
 from planner.optimize.optimizer import optimize
 from planner.optimize.solve import build_problem, objective_points
 from planner.policy import Policy
@@ -64,3 +65,42 @@ def test_the_same_policy_gives_the_same_kind_of_plan_at_any_size(hosts: int) -> 
     cluster = make_cluster(hs, vms)
     target = optimize(cluster, Policy(time_limit_s=5.0, cpu_weight=0, min_improvement_pct=0.0))
     assert len(target.moves) == 3 * hosts // 4  # three per hot host, each ending at the level
+
+
+def test_within_the_band_a_point_of_peak_weighs_a_quarter() -> None:
+    cluster = make_cluster([make_host("h1"), make_host("h2")], [make_vm(host="h1", memory_mib=1024)])
+    o = Objective.build(cluster, Policy(cpu_weight=0), ("h1", "h2"), {"memory": 40.0})
+    w, knee = o.peak_weight["memory"], o.levels_bp["memory"]
+    assert knee == 4200  # level 40 % plus the default threshold's band of 2 points
+    inside = w // IN_BAND_PARTS
+    assert o.peak_term("memory", 4100) - o.peak_term("memory", 4000) == inside * 100
+    assert o.peak_term("memory", 4300) - o.peak_term("memory", 4200) == w * 100
+    assert o.peak_term("memory", 4300) - o.peak_term("memory", 4100) == (w + inside) * 100
+
+
+#: The lab demo's snapshot (make demo, 2026-12-03): four 2-CPU, 10 GiB hosts on 256 MiB/s links, h1
+#: holding 8 of the 12 guests. (name, host, millicores, MiB)
+DEMO = [
+    ("g1", "h1", 252, 128), ("g2", "h1", 262, 256), ("g3", "h1", 62, 192), ("g4", "h1", 62, 384),
+    ("g5", "h1", 67, 128), ("g6", "h1", 67, 512), ("g7", "h1", 67, 128), ("g8", "h1", 57, 256),
+    ("g12", "h2", 60, 512), ("g9", "h2", 60, 192), ("g10", "h3", 60, 384), ("g11", "h4", 65, 128),
+]  # fmt: skip
+
+
+def test_the_demo_plan_stays_small_with_the_same_cpu_peak() -> None:
+    """The demo plans 5 moves, not 6: at the peak's full weight the sixth bought 0.6 points of memory
+    peak on hosts at 9 % memory, within the band. The CPU peak is the same 18.9 %, and no host ends
+    above its level plus the band in memory."""
+    hosts = [
+        make_host(h, cpus=2, memory_mib=10841, reserved_memory_mib=512, nic_mibps=256)
+        for h in ("h1", "h2", "h3", "h4")
+    ]
+    vms = [make_vm(n, host=h, vcpus=1, cpu_millicores=c, memory_mib=m) for n, h, c, m in DEMO]
+    cluster = make_cluster(hosts, vms)
+    target = optimize(cluster, Policy())
+    moved = [vm.name for vm in vms if target.placement[vm.uuid] != vm.host]
+    assert 4 <= len(moved) <= 5, moved
+    after = host_loads(cluster, target.placement)
+    assert max(hl.cpu_pct for hl in after) < 19.0
+    p = build_problem(cluster, Policy(), rules_for(cluster, Policy()))
+    assert max(hl.memory_pct for hl in after) <= p.levels_pct["memory"] + Policy().band()
