@@ -18,8 +18,8 @@ at the start and again once the sweeps have levelled the rest (then one more swe
 even out in the room they left; measured on 100/2,000, seeds 0-19: memory peaks 0.41-2.63 -> 0.41-1.95
 points above the bound, CPU excess left 1.8-5.9 -> 2.0-3.7 %). No move or swap raises a resource's
 peak: the peak term dominates the objective, and a heuristic that traded it for many hosts' excess
-would leave the peak for the solver to undo. No move lands a guest where it and the guests at least as
-big as it would be above a peak target: the smaller guests could leave again, the big ones would be
+would leave the peak for the solver to undo. No move lands a guest where it and the guests at least half
+as big as it would be above a peak target: the small guests could leave again, the big ones would be
 stuck there as the next peak.
 """
 

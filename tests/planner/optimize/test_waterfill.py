@@ -91,6 +91,21 @@ def test_a_big_guest_does_not_land_where_it_and_the_big_guests_there_exceed_the_
     assert crowded.crowds(third, "crowd")  # back beside two others: 192 of 256 GiB
 
 
+def test_a_big_guest_does_not_land_where_the_guests_half_its_size_would_be_stuck_above_the_target() -> None:
+    """A 128 GiB guest beside two 64 GiB ones on a 256 GiB host: none there is as big as it, but
+    once the other hosts are level no host has room for a 64 GiB guest either, so all three would be
+    stuck there at 100 % (1,000/20,000 seed 18 ended with a host of 64+64+32+32 GiB at 63.6 % against
+    a bound of 60.7, its 32 GiB guests having been there when the 64s came)."""
+    cluster = crowded_cluster(bigs_on_crowd=2)
+    huge = make_vm("huge", host="big0", memory_mib=131072, cpu_millicores=0)
+    cluster = make_cluster(cluster.hosts, [*cluster.vms, huge])
+    fill = filler_for(cluster)
+    assert fill.crowds(huge, "crowd")
+    assert not fill.crowds(huge, "big1")  # 200 + 128 of 400 GiB: its 8 GiB guests are not half its size
+    light = {vm.name: vm for vm in cluster.vms}["light0"]
+    assert not fill.crowds(light, "big1")
+
+
 def test_water_filling_moves_the_crowded_big_guest_off_while_the_big_hosts_have_room() -> None:
     cluster = crowded_cluster()
     policy = Policy()
