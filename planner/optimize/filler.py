@@ -377,7 +377,7 @@ class Filler:
 
     def cover(self, host: str, frozen: Collection[str]) -> Vm | None:
         """The smallest guest whose leaving alone brings `host` under every peak bound; None when the
-        host is under them or no one guest does."""
+        host is under them, no one guest does, or the guests smaller than it do together."""
         need = [
             self.state.use[host][INDEX[r]] - self.target_bp[r] * self.state.cap[host][INDEX[r]] / 10_000.0
             for r in ("cpu", "memory")
@@ -386,12 +386,16 @@ class Filler:
         if all(n <= 0 for n in need):
             return None
         keys = [INDEX[r] for r in ("cpu", "memory") if r in self.target_bp]
-        fits = [
-            vm
-            for vm in self.movers(host, frozen)
-            if all(self.state.demand[vm.uuid][i] >= n for i, n in zip(keys, need, strict=True))
-        ]
-        return min(fits, key=lambda v: (v.memory_mib, v.cpu_demand_millicores, v.uuid), default=None)
+        movers = self.movers(host, frozen)
+        demand = self.state.demand
+        fits = [vm for vm in movers if all(demand[vm.uuid][i] >= n for i, n in zip(keys, need, strict=True))]
+        found = min(fits, key=lambda v: (v.memory_mib, v.cpu_demand_millicores, v.uuid), default=None)
+        if found is None:
+            return None
+        smaller = [vm for vm in movers if vm.memory_mib < found.memory_mib]
+        if all(sum(demand[vm.uuid][i] for vm in smaller) >= n for i, n in zip(keys, need, strict=True)):
+            return None  # the smaller guests make it together: the sweeps move them
+        return found
 
     def crowded(self, host: str, frozen: Collection[str]) -> Vm | None:
         """The guest of `host` that cannot stay beside the guests bigger than it under a peak target:

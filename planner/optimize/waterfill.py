@@ -61,10 +61,12 @@ def waterfill(
         dest = state.coolest(p.dests[vm.uuid], vm, vm.host, True)
         if dest is not None and mover.allows(vm):
             fill.move(vm, dest)
-    # Hosts above a peak bound that one guest brings under it (the smallest such guest, its cover), or
-    # whose big guests alone are above it (the one that cannot stay, crowded), the biggest first, while
-    # the big hosts still have room for them: the excess alone would not pay for a big guest that
-    # leaves its host far below the level, and the peak needs it gone.
+    # Hosts above a peak bound that one guest brings under it and its smaller guests do not (the smallest
+    # such guest, its cover), or whose big guests alone are above it (the one that cannot stay,
+    # crowded), the biggest first, while the big hosts still have room for them: the excess alone would
+    # not pay for a big guest that leaves its host far below the level, and the peak needs it gone.
+    # (A cover the smaller guests could replace left its host far below the level, for others to fill
+    # back: on 100/2,000 with memory alone, 15-23 % more memory moved than the excess.)
     covers = [
         c for h in fill.receivers if (c := fill.cover(h, frozen) or fill.crowded(h, frozen)) is not None
     ]

@@ -91,6 +91,23 @@ def test_a_big_guest_does_not_land_where_it_and_the_big_guests_there_exceed_the_
     assert crowded.crowds(third, "crowd")  # back beside two others: 192 of 256 GiB
 
 
+def test_no_big_guest_covers_a_host_whose_smaller_guests_bring_it_under_the_target() -> None:
+    """A 256 GiB host at 56 % (one 64 GiB guest, ten of 8 GiB) against a target near 51 %: the
+    64 GiB guest alone would bring it under, but at 25 % below the level, for others to fill back (the
+    through-traffic that moved 15-23 % more memory than the excess on 100/2,000 with memory alone);
+    two of its 8 GiB guests do it."""
+    crowd = make_host("crowd", cpus=64, memory_mib=262144)
+    bigs = [make_host(f"big{i}", cpus=64, memory_mib=409600) for i in range(4)]
+    vms = [make_vm(host="crowd", memory_mib=65536, cpu_millicores=0)]
+    vms += [make_vm(host="crowd", memory_mib=8192, cpu_millicores=0) for _ in range(10)]
+    vms += [make_vm(host=f"big{i}", memory_mib=8192, cpu_millicores=0) for i in range(4) for _ in range(25)]
+    fill = filler_for(make_cluster([crowd, *bigs], vms))
+    assert fill.state.use["crowd"][1] > fill.target_bp["memory"] * fill.state.cap["crowd"][1] / 10_000
+    assert fill.cover("crowd", frozenset()) is None
+    crowded = fill.crowded("crowd", frozenset())  # the first guest that does not fit beside bigger ones
+    assert crowded is not None and crowded.memory_mib == 8192
+
+
 def test_a_big_guest_does_not_land_where_the_guests_half_its_size_would_be_stuck_above_the_target() -> None:
     """A 128 GiB guest beside two 64 GiB ones on a 256 GiB host: none there is as big as it, but
     once the other hosts are level no host has room for a 64 GiB guest either, so all three would be
