@@ -296,7 +296,8 @@ class Encoding:
         return var
 
     def above(self, peak: cp_model.IntVar, level_bp: int) -> cp_model.IntVar:
-        """How far `peak` (a variable of `peak`) rises above `level_bp`; zero below it."""
+        """How far `peak` (a variable `Encoding.peak` made: the hint fills it from that) rises above
+        `level_bp`; zero below it."""
         domain = self.model.proto.variables[peak.index].domain  # (a proto list: no negative index)
         top = domain[len(domain) - 1]
         var = self.model.new_int_var(0, max(0, top - level_bp), f"above[{peak.name}]")
