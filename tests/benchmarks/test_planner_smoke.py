@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
+from benchmarks import planner as bench
 from benchmarks.generator import generate
 from benchmarks.planner import main, run
+from planner.optimize.solve import build_problem
+from planner.policy import Policy
+from planner.rules import rules_for
+from tests.builders import make_cluster, make_host, make_vm
 
 
 def test_generator_is_seeded_and_consistent() -> None:
@@ -47,6 +53,7 @@ FIELDS = {
     "moves",
     "gib_moved",
     "min_gib",
+    "min_gib_peak",
     "peak_rss_mib",
     "cpu",
     "memory",
@@ -65,6 +72,21 @@ def test_benchmark_rows_carry_exactly_the_issues_fields() -> None:
             assert 0 <= row[resource]["excess_floor_pct"] <= row[resource]["excess_left_pct"] + 0.01
     best, greedy = rows
     assert best["memory"]["excess_left_pct"] <= greedy["memory"]["excess_left_pct"] + 5
+
+
+def test_min_gib_peak_counts_a_guest_that_alone_is_above_its_hosts_peak_target() -> None:
+    """A 64 GiB guest on a 94 GiB host must leave for any plan to hold the peak near its bound, though
+    the host is only 8 GiB above the level: the least any plan must move is the guest, not the 8 GiB."""
+    small = make_host("small", memory_mib=96256, reserved_memory_mib=0)
+    bigs = [make_host(f"big{i}", memory_mib=409600, reserved_memory_mib=0) for i in range(3)]
+    vms = [make_vm(host="small", memory_mib=65536, cpu_millicores=0)]
+    vms += [make_vm(host=f"big{i}", memory_mib=8192, cpu_millicores=0) for i in range(3) for _ in range(25)]
+    cluster = make_cluster([small, *bigs], vms)
+    p = build_problem(cluster, Policy(), rules_for(cluster, Policy()))
+    r = bench.row("optimizer", p, 0, dict(cluster.placement), 0.0)
+    level = p.levels_pct["memory"]
+    assert r["min_gib"] == pytest.approx((65536 - level / 100 * 96256) / 1024, abs=0.1)
+    assert r["min_gib_peak"] == 64.0
 
 
 def test_cli_prints_a_table_then_json() -> None:
