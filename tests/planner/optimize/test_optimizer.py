@@ -132,3 +132,19 @@ def test_same_input_same_plan() -> None:
     cluster = make_cluster(hosts, vms)
     first, second = optimize(cluster, FAST), optimize(cluster, FAST)
     assert first.placement == second.placement
+
+
+def test_a_resource_far_above_its_level_is_evened_while_a_busy_guest_holds_the_score_peak() -> None:
+    """The lab's rolling round ended with h4 empty and h2 at 19 % memory (level 9): h1's KVM guest,
+    busy at 25 % of its host's CPU, held the hosts' score peak, so no plan improved it by the margin."""
+    hosts = [make_host(h, cpus=2, memory_mib=3072, reserved_memory_mib=0) for h in ("h1", "h2", "h3", "h4")]
+    vms = [
+        make_vm("kvm1", host="h1", memory_mib=128, cpu_millicores=500),
+        make_vm("g1", host="h1", memory_mib=128, cpu_millicores=20),
+        make_vm("g3", host="h2", memory_mib=192, cpu_millicores=20),
+        make_vm("g4", host="h2", memory_mib=384, cpu_millicores=20),
+        make_vm("g2", host="h3", memory_mib=256, cpu_millicores=20),
+        make_vm("busy", host="h4", memory_mib=1, cpu_millicores=100, migratable=False),
+    ]
+    target = optimize(make_cluster(hosts, vms), Policy(min_improvement_pct=5.0))
+    assert any(target.placement[v.uuid] == "h4" for v in vms if v.host != "h4")
