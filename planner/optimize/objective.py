@@ -93,9 +93,13 @@ class Objective:
     def peak_term(self, r: Resource, peak_bp: float) -> float:
         """What a peak of `peak_bp` (basis points) of `r` costs: the peak's whole weight above the
         level plus band, a 1/IN_BAND_PARTS of it below (the heuristics price a change of peak with it)."""
-        weight = self.peak_weight[r]
-        inside = weight // IN_BAND_PARTS
-        return inside * peak_bp + (weight - inside) * max(peak_bp, self.levels_bp[r])
+        inside, above = self.peak_weights(r)
+        return inside * peak_bp + above * max(peak_bp, self.levels_bp[r])
+
+    def peak_weights(self, r: Resource) -> tuple[int, int]:
+        """The peak's weight per basis point below the level plus band, and what adds to it above."""
+        inside = self.peak_weight[r] // IN_BAND_PARTS
+        return inside, self.peak_weight[r] - inside
 
     def host_excess(self, cluster: Cluster, host: str, use: Mapping[Resource, int]) -> int:
         """The excess terms of one host with `use` (per resource, in its unit), in objective units."""
@@ -114,11 +118,11 @@ class Objective:
         """Minimise every term over the encoding's variables; `movable` guests pay their move, and each
         soft rule's weight counts as that many points of an average host's capacity in excess."""
         terms: list[tuple[int, Any]] = []
-        for r, weight in self.peak_weight.items():
+        for r in self.peak_weight:
             floor = round(outside_peak_pct.get(r, 0.0) * BP)
-            inside = weight // IN_BAND_PARTS
+            inside, above = self.peak_weights(r)
             peak = enc.peak(r, receivers, floor)
-            terms += [(inside, peak), (weight - inside, enc.above(peak, self.levels_bp[r]))]
+            terms += [(inside, peak), (above, enc.above(peak, self.levels_bp[r]))]
             terms += [(self.excess_weight[r], e) for e in enc.excess(r, receivers, self.levels_bp[r])]
         terms += [(self.move_cost(vm), enc.moved(vm)) for vm in movable]
         enc.minimize(terms, penalty_scale=self.host_point)

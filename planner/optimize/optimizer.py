@@ -247,18 +247,20 @@ def _threshold_note(policy: Policy) -> str:
     return f"threshold {policy.threshold} of 1-5 planned this: {band} above the level, {cost}"
 
 
+def _resource_peaks(p: Problem, loads: tuple[HostLoad, ...]) -> dict[str, float]:
+    """Per weighed resource, the highest share (%) a receiving host has of it."""
+    receivers = set(p.receivers)
+    shares = [hl for hl in loads if hl.host in receivers]
+    return {
+        r: max((hl.cpu_pct if r == "cpu" else hl.memory_pct for hl in shares), default=0.0)
+        for r in p.objective.peak_weight
+    }
+
+
 def _above_level(p: Problem, loads: tuple[HostLoad, ...]) -> float:
     """How far (points) the most loaded receiving host sits above its resource's level."""
-    receivers = set(p.receivers)
-    out = 0.0
-    for hl in loads:
-        if hl.host not in receivers:
-            continue
-        if p.policy.cpu_weight > 0:
-            out = max(out, hl.cpu_pct - p.levels_pct.get("cpu", 0.0))
-        if p.policy.memory_weight > 0:
-            out = max(out, hl.memory_pct - p.levels_pct.get("memory", 0.0))
-    return out
+    peaks = _resource_peaks(p, loads)
+    return max([0.0, *(peak - p.levels_pct.get(r, 0.0) for r, peak in peaks.items())])
 
 
 def _next_threshold(policy: Policy, above: float) -> str:
@@ -272,10 +274,6 @@ def _next_threshold(policy: Policy, above: float) -> str:
     return f"threshold {nxt} acts when a host is more than {band:g} points above its level ({band - above:.1f} to go)"
 
 
-def _pct(hl: HostLoad, r: str) -> float:
-    return hl.cpu_pct if r == "cpu" else hl.memory_pct
-
-
 def _improves(found: Target, p: Problem) -> bool:
     """Whether `found` is worth a plan: the hosts' score (peak or spread) improves by the policy's
     margin, or a weighed resource's peak that was above its level plus the band drops by the margin
@@ -285,13 +283,10 @@ def _improves(found: Target, p: Problem) -> bool:
     old, new = found.balance_before, found.balance_after
     if old.peak_pct - new.peak_pct >= margin or old.spread_pct - new.spread_pct >= margin:
         return True
-    receivers = set(p.receivers)
-    for r in p.objective.peak_weight:
-        before = max((_pct(hl, r) for hl in found.before if hl.host in receivers), default=0.0)
-        after = max((_pct(hl, r) for hl in found.after if hl.host in receivers), default=0.0)
-        if before > p.levels_pct[r] + p.policy.band() and before - after >= margin:
-            return True
-    return False
+    before, after = _resource_peaks(p, found.before), _resource_peaks(p, found.after)
+    return any(
+        peak > p.levels_pct[r] + p.policy.band() and peak - after[r] >= margin for r, peak in before.items()
+    )
 
 
 def _finish(
