@@ -171,7 +171,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _seeds(seed: int, seeds: str | None) -> range:
+def seed_range(seed: int, seeds: str | None) -> range:
     if not seeds:
         return range(seed, seed + 1)
     first, _, last = seeds.partition("-")
@@ -210,7 +210,7 @@ def main(
         policy = replace(policy, threshold=threshold)
     rows = []
     for h, g, limit in sizes:
-        for s in _seeds(seed, seeds):
+        for s in seed_range(seed, seeds):
             rows += run(h, g, s, time_limit or limit, policy, local_disks)
     click.echo(table(rows))
     click.echo(json.dumps(rows, indent=2))
