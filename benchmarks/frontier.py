@@ -30,8 +30,8 @@ import click
 from ortools.sat.python import cp_model
 
 from benchmarks.generator import generate
-from benchmarks.planner import PEAK_MARGIN, RESOURCES, row, seed_range
-from planner.optimize.encoding import BP, Encoding, Resource, capacity, demand, excess_units
+from benchmarks.planner import PEAK_MARGIN, RESOURCES, resource_use, row, seed_range
+from planner.optimize.encoding import BP, Encoding, Resource, capacity, excess_units
 from planner.optimize.optimizer import optimize
 from planner.optimize.solve import Problem, build_problem, full_domains
 from planner.policy import Policy
@@ -54,16 +54,9 @@ def weighed(p: Problem) -> tuple[Resource, ...]:
     return tuple(r for r in RESOURCES if p.levels_pct.get(r) is not None)
 
 
-def _use(p: Problem, placement: Mapping[str, str], r: Resource) -> dict[str, int]:
-    out = dict.fromkeys(p.cluster.host_by_name, 0)
-    for vm in p.cluster.vms:
-        out[placement[vm.uuid]] += demand(vm, r)
-    return out
-
-
 def excess_of(p: Problem, placement: Mapping[str, str], r: Resource) -> int:
     """The load above `r`'s level over the receivers, rounded up per host as the model counts it."""
-    use, level_bp = _use(p, placement, r), round(p.levels_pct[r] * BP)
+    use, level_bp = resource_use(p.cluster, placement, r), round(p.levels_pct[r] * BP)
     return sum(excess_units(use[h], capacity(p.cluster, h, r), level_bp) for h in p.receivers)
 
 
@@ -71,7 +64,7 @@ def as_planned(p: Problem, placement: Mapping[str, str]) -> Limits:
     """The plan's own peaks and excess."""
     peaks: dict[Resource, float] = {}
     for r in weighed(p):
-        use = _use(p, placement, r)
+        use = resource_use(p.cluster, placement, r)
         peaks[r] = max(100.0 * use[h] / max(1, capacity(p.cluster, h, r)) for h in p.receivers)
     return Limits(peaks, {r: excess_of(p, placement, r) for r in weighed(p)})
 
@@ -125,8 +118,7 @@ def least_moved(
     out: dict[str, Any] = {"status": solver.status_name(status).lower(), "gib_moved": None, "gib_bound": None}
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return out
-    placement = dict(enc.fixed)
-    placement.update({u: h for (u, h), var in enc.x.items() if solver.boolean_value(var)})
+    placement = enc.placement(solver)
     broken = check_all(p.rules, p.cluster, placement, p.stays)
     if broken:  # the model encodes every hard rule: a broken one is a bug in its encoding
         raise AssertionError(f"the least-moving placement breaks {broken[0].describe()}")

@@ -41,7 +41,8 @@ RESOURCES: tuple[Resource, ...] = ("cpu", "memory")
 PEAK_MARGIN = 2.0
 
 
-def _use(cluster: Cluster, placement: Mapping[str, str], r: Resource) -> dict[str, int]:
+def resource_use(cluster: Cluster, placement: Mapping[str, str], r: Resource) -> dict[str, int]:
+    """What the guests on each host use of `r` under `placement` (a guest it leaves out stays home)."""
     out = dict.fromkeys(cluster.host_by_name, 0)
     for vm in cluster.vms:
         out[placement.get(vm.uuid, vm.host)] += demand(vm, r)
@@ -60,8 +61,8 @@ def _resource(
     def above(use: Mapping[str, int]) -> float:
         return sum(max(0.0, use[h] - level / 100 * caps[h]) for h in hosts)
 
-    before = above(_use(cluster, cluster.placement, r))
-    use = _use(cluster, placement, r)
+    before = above(resource_use(cluster, cluster.placement, r))
+    use = resource_use(cluster, placement, r)
     fixed = dict.fromkeys(cluster.host_by_name, 0)
     for vm in cluster.vms:
         if vm.uuid in stuck:
@@ -111,7 +112,7 @@ def _min_mib_peak(p: Problem, bound: float) -> float:
     `bound`: its load above the level, or its guests that alone are above bound + margin of it (such a
     guest leaves, and the room it leaves below the level is filled by others), whichever is more."""
     cluster, level = p.cluster, p.levels_pct.get("memory", 0.0)
-    use = _use(cluster, cluster.placement, "memory")
+    use = resource_use(cluster, cluster.placement, "memory")
     forced = dict.fromkeys(cluster.host_by_name, 0)
     for vm in cluster.vms:
         if vm.memory_mib > (bound + PEAK_MARGIN) / 100 * capacity(cluster, vm.host, "memory"):

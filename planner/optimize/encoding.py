@@ -252,12 +252,17 @@ class Encoding:
             return Solution("infeasible", {}, self._conflicts(solver, time_s), wall)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Solution("unknown", {}, (), wall)
+        placement = self.placement(solver)
+        kind: Literal["optimal", "feasible"] = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        return Solution(kind, placement, (), wall)
+
+    def placement(self, solver: cp_model.CpSolver) -> dict[str, str]:
+        """Where each guest ends in the solution `solver` found."""
         placement = dict(self.fixed)
         for (vm, host), var in self.x.items():
             if solver.boolean_value(var):
                 placement[vm] = host
-        kind: Literal["optimal", "feasible"] = "optimal" if status == cp_model.OPTIMAL else "feasible"
-        return Solution(kind, placement, (), wall)
+        return placement
 
     def _conflicts(self, solver: cp_model.CpSolver, time_s: float) -> tuple[Named, ...]:
         """The rules behind an infeasible answer: CP-SAT's sufficient assumptions, shrunk by dropping
